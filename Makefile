@@ -1,0 +1,57 @@
+# Consilium: `make run` serves the app with demo data; `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+VENDOR := app/static/vendor/bootstrap/bootstrap.min.css
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-postgresql install lint browser db demo clean
+
+run: install $(VENDOR)
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	@echo "Consilium on http://$(HOST):$(PORT)"
+	CONSILIUM_SCHEDULER_ENABLED=true $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+
+test: install $(VENDOR) browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite against PostgreSQL: CONSILIUM_TEST_DATABASE_URL names a database the run may own.
+test-postgresql: install $(VENDOR) browser
+	@test -n "$(CONSILIUM_TEST_DATABASE_URL)" || (echo "set CONSILIUM_TEST_DATABASE_URL" && exit 2)
+	CONSILIUM_TEST_DATABASE_URL=$(CONSILIUM_TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(INSTALLED) node_modules/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR): node_modules/.installed
+	mkdir -p app/static/vendor/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js app/static/vendor/bootstrap/
+
+# Browser tests drive Debian's chromium (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(BIN)/ruff check app engine tests benchmarks
+	$(BIN)/ruff format --check app engine tests benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules app/static/vendor instance

@@ -1,0 +1,70 @@
+"""Consilium: the Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → CLI → error handlers. No work at import time."""
+    from app import cli
+    from app import models  # noqa: F401  (registers every table)
+    from app import security
+    from app import templating
+    from app.config import load_config
+    from app.errors import register_error_handlers
+    from app.extensions import babel
+    from app.extensions import csrf
+    from app.extensions import db
+    from app.extensions import login_manager
+    from app.extensions import migrate
+    from app.i18n import select_locale
+    from app.i18n import select_timezone
+
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app.config, app.instance_path, overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+
+    from app.accounts.routes import bp as accounts_bp
+    from app.main.routes import bp as main_bp
+    from app.organisations.routes import bp as organisations_bp
+    from app.patients.routes import bp as patients_bp
+    from app.tasks.routes import bp as tasks_bp
+
+    for blueprint in (main_bp, accounts_bp, organisations_bp, patients_bp, tasks_bp):
+        app.register_blueprint(blueprint)
+    app.before_request(security.enforce_declared_access)
+    app.after_request(_security_headers)
+
+    templating.register(app)
+    cli.register(app)
+    register_error_handlers(app)
+
+    if app.config["SCHEDULER_ENABLED"]:
+        from app.workflows.jobs import start_scheduler
+
+        start_scheduler(app)
+    return app
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

@@ -1,0 +1,98 @@
+"""Users, their memberships (ERN, centre, role) and their preferences."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column
+from sqlalchemy import Enum
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from app.database import UtcDateTime
+from app.database import db
+from app.database import utcnow
+from app.organisations.models import Centre
+from app.organisations.models import Ern
+from app.organisations.models import ThematicArea
+
+
+class Role(enum.StrEnum):
+    """Roles a user holds in an ERN (and, for clinical roles, at a centre). SPEC §2."""
+
+    MEMBER_EXPERT = "member_expert"
+    GUEST_EXPERT = "guest_expert"
+    COORDINATOR = "coordinator"
+    PANEL_MANAGER = "panel_manager"
+    RESEARCHER = "researcher"
+    ERN_MANAGER = "ern_manager"
+    DISPATCHER = "dispatcher"
+    ASSISTANT = "assistant"
+
+
+# Roles that act as health professionals of their centre: they may enrol and see its patients.
+CLINICAL_ROLES = frozenset({Role.MEMBER_EXPERT, Role.GUEST_EXPERT, Role.PANEL_MANAGER, Role.ASSISTANT})
+
+user_thematic_areas = Table(
+    "user_thematic_areas",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("thematic_area_id", ForeignKey("thematic_areas.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    specialisation: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    thematic_areas: Mapped[list[ThematicArea]] = relationship(secondary=user_thematic_areas)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def has_role(self, role: Role, *, ern_id: int | None = None, centre_id: int | None = None) -> bool:
+        return any(
+            m.role == role and (ern_id is None or m.ern_id == ern_id) and (centre_id is None or m.centre_id == centre_id)
+            for m in self.memberships
+        )
+
+    def clinical_centre_ids(self) -> set[int]:
+        return {m.centre_id for m in self.memberships if m.role in CLINICAL_ROLES and m.centre_id is not None}
+
+
+class Membership(db.Model):  # type: ignore[name-defined,misc]
+    """A user holds ``role`` in ``ern``, at ``centre`` for the centre-bound roles."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "ern_id", "centre_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    ern_id: Mapped[int] = mapped_column(ForeignKey("erns.id", ondelete="CASCADE"))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e]))
+    user: Mapped[User] = relationship(back_populates="memberships")
+    ern: Mapped[Ern] = relationship()
+    centre: Mapped[Centre | None] = relationship()

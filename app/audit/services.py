@@ -1,0 +1,36 @@
+"""Writing the audit log. Called from inside services' transactions; only flushes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.accounts.models import User
+from app.audit.models import AuditEntry
+from app.database import db
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """Where an action came from."""
+
+    remote_addr: str = ""
+    user_agent: str = ""
+
+
+SYSTEM = RequestInfo("", "consilium")
+
+
+def record(actor: User | None, action: str, target_type: str, target_id: object, origin: RequestInfo, **details: Any) -> None:
+    """Add an audit entry: who, what, when (now), from where. Never pass identifying values in details."""
+    db.session.add(
+        AuditEntry(
+            actor_id=actor.id if actor else None,
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id or ""),
+            remote_addr=origin.remote_addr[:64],
+            user_agent=origin.user_agent[:300],
+            details=details,
+        )
+    )

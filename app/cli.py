@@ -1,0 +1,80 @@
+"""Command-line interface: each command calls a service."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask import current_app
+
+from app.database import utcnow
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(bpmn)
+    app.cli.add_command(demo)
+    app.cli.add_command(run_scheduler)
+
+
+@click.group(help="Process definitions (BPMN).")
+def bpmn() -> None:
+    pass
+
+
+@bpmn.command("validate", help="Validate BPMN files: one line per problem with its element id; exit 1 on any.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def bpmn_validate(files: tuple[str, ...]) -> None:
+    from app.workflows.services import validate_files
+
+    reports = validate_files(files, current_app.config["FORMS_DIR"])
+    failed = False
+    for report in reports:
+        for problem in report.problems:
+            failed = True
+            click.echo(f"{report.path}: {problem.element_id}: {problem.message}")
+        if not report.problems:
+            click.echo(f"{report.path}: ok")
+    sys.exit(1 if failed else 0)
+
+
+@bpmn.command("deploy", help="Deploy the shipped definitions in bpmn/ that changed (a new version each).")
+def bpmn_deploy() -> None:
+    from app.workflows.services import deploy_shipped_definitions
+
+    for row in deploy_shipped_definitions(current_app.config["BPMN_DIR"], current_app.config["FORMS_DIR"]):
+        click.echo(f"deployed {row.process_id} version {row.version}")
+
+
+@click.command("demo", help="Seed the demo / training data (SPEC §12). Reseeds from scratch unless --if-empty.")
+@click.option("--if-empty", is_flag=True, help="Seed only when the database has no data yet.")
+def demo(if_empty: bool) -> None:
+    from app.demo.data import DEMO_PASSWORD
+    from app.demo.services import demo_is_seeded
+    from app.demo.services import seed_demo
+    from app.i18n import today_for
+    from app.tasks.form_definitions import load_form_definitions
+    from app.workflows.services import deploy_shipped_definitions
+
+    deploy_shipped_definitions(current_app.config["BPMN_DIR"], current_app.config["FORMS_DIR"])
+    if not (if_empty and demo_is_seeded()):
+        seed_demo(load_form_definitions(current_app.config["FORMS_DIR"]), today_for(None), reset=not if_empty)
+        click.echo("Demo data seeded.")
+    from app.demo.data import USERS
+
+    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
+    for email, first, last, specialisation, memberships, _areas in USERS:
+        roles = ", ".join(f"{role} {ern}" + (f" @ {centre}" if centre else "") for ern, centre, role in memberships)
+        click.echo(f"  {email:34} {first} {last}, {specialisation}: {roles}")
+
+
+@click.command("run-scheduler", help="Run the timer scheduler in the foreground (for a dedicated process).")
+@click.option("--once", is_flag=True, help="Fire what is due now and exit.")
+def run_scheduler(once: bool) -> None:
+    from app.workflows.jobs import run_forever
+    from app.workflows.services import fire_due_timers
+
+    if once:
+        click.echo(f"fired {fire_due_timers(utcnow())} instance(s)")
+        return
+    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]

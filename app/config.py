@@ -1,0 +1,61 @@
+"""Configuration: embedded defaults, then CONSILIUM_* environment variables, then overrides.
+
+Every key is documented here. Environment variables use the prefix, e.g. CONSILIUM_SECRET_KEY;
+DATABASE_URL and SECRET_KEY are also read unprefixed because hosting platforms set them that way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    # Signs sessions and CSRF tokens. The default is for development only; set SECRET_KEY in production.
+    SECRET_KEY = "dev-only-change-me"
+    # SQLAlchemy URL. Default: SQLite under instance/. Production: postgresql+psycopg://user@host/db
+    SQLALCHEMY_DATABASE_URI = ""
+    # Where uploaded files are kept (a local folder by default).
+    STORAGE_DIR = ""
+    # Folders holding the shipped process and form definitions.
+    BPMN_DIR = str(ROOT / "bpmn")
+    FORMS_DIR = str(ROOT / "forms")
+    # Training environment: fake data, a banner on every page, password-only demo accounts.
+    DEMO_MODE = True
+    # Start the APScheduler timer job inside the app process (off in tests and CLI commands).
+    SCHEDULER_ENABLED = False
+    # How often the scheduler looks for due timers, in seconds.
+    SCHEDULER_INTERVAL_SECONDS = 30
+    # Patients per page in lists.
+    PAGE_SIZE = 50
+    # Time zone shown to users who have not chosen one.
+    DEFAULT_TIMEZONE = "Europe/Brussels"
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {}
+
+
+def load_config(app_config: dict[str, object], instance_path: str, overrides: dict[str, object] | None) -> None:
+    """Fill ``app_config`` from Config, the environment and ``overrides``, in that order."""
+    app_config.from_object(Config)  # type: ignore[attr-defined]
+    for plain, key in (("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"), ("SECRET_KEY", "SECRET_KEY")):
+        if os.environ.get(plain):
+            app_config[key] = os.environ[plain]
+    app_config.from_prefixed_env("CONSILIUM")  # type: ignore[attr-defined]
+    if os.environ.get("CONSILIUM_DATABASE_URL"):
+        app_config["SQLALCHEMY_DATABASE_URI"] = os.environ["CONSILIUM_DATABASE_URL"]
+    app_config.update(overrides or {})
+    if not app_config["SQLALCHEMY_DATABASE_URI"]:
+        app_config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(instance_path) / 'consilium.sqlite'}"
+    if not app_config["STORAGE_DIR"]:
+        app_config["STORAGE_DIR"] = str(Path(instance_path) / "storage")
+    uri = str(app_config["SQLALCHEMY_DATABASE_URI"])
+    if uri.startswith("postgresql://"):
+        app_config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")

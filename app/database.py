@@ -1,0 +1,100 @@
+"""The database: declarative base, the session, and the one way services commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from datetime import timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime
+from sqlalchemy import MetaData
+from sqlalchemy import event
+from sqlalchemy import types
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+_IN_TRANSACTION = "consilium_in_transaction"
+
+
+class UtcDateTime(types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class NestedTransaction(RuntimeError):
+    """A service opened a transaction inside another: one user action is one transaction."""
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit on success, roll back on any error. Only services use this; nesting is a bug."""
+    session = db.session()
+    if session.info.get(_IN_TRANSACTION):
+        raise NestedTransaction("transaction() called inside another transaction()")
+    session.info[_IN_TRANSACTION] = True
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info[_IN_TRANSACTION] = False
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection: object, connection_record: object) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and defers locks until the first write,
+    # which turns concurrent writers into "database is locked" errors. We begin transactions
+    # ourselves (see _sqlite_begin) and wait for the lock instead.
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: object) -> None:
+    if connection.dialect.name == "sqlite":  # type: ignore[attr-defined]
+        # IMMEDIATE takes the write lock at the start, so two writers queue instead of failing.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]

@@ -1,0 +1,65 @@
+"""Errors services raise, and the one place that maps them to HTTP answers."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import render_template
+from flask_babel import gettext as _
+
+
+class ConsiliumError(Exception):
+    """Base class: a message safe to show to the user."""
+
+    status = 400
+
+    def __init__(self, message: str = "") -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class NotFound(ConsiliumError):
+    status = 404
+
+
+class NotAllowed(ConsiliumError):
+    status = 403
+
+
+class Conflict(ConsiliumError):
+    status = 409
+
+
+class InvalidInput(ConsiliumError):
+    status = 422
+
+    def __init__(self, message: str = "", field_errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Invalid input",
+    500: "Something went wrong",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    def render(status: int, message: str) -> tuple[str, int]:
+        return render_template("error.html", status=status, title=_(_TITLES.get(status, "Error")), message=message), status
+
+    @app.errorhandler(ConsiliumError)
+    def consilium_error(error: ConsiliumError) -> tuple[str, int]:
+        return render(error.status, error.message)
+
+    for status in (400, 403, 404, 405, 413, 500):
+
+        def http_error(error: Exception, status: int = status) -> tuple[str, int]:
+            return render(status, "")
+
+        app.register_error_handler(status, http_error)

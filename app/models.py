@@ -1,0 +1,31 @@
+"""Every model, imported once so the metadata (and Alembic) sees the whole schema."""
+
+from app.accounts.models import Membership
+from app.accounts.models import User
+from app.audit.models import AuditEntry
+from app.organisations.models import Centre
+from app.organisations.models import Ern
+from app.organisations.models import ThematicArea
+from app.patients.models import CpmsCounter
+from app.patients.models import Patient
+from app.tasks.models import OpenTask
+from app.tasks.models import TaskSubmission
+from app.workflows.models import InstanceEvent
+from app.workflows.models import ProcessDefinition
+from app.workflows.models import ProcessInstance
+
+__all__ = [
+    "AuditEntry",
+    "Centre",
+    "CpmsCounter",
+    "Ern",
+    "InstanceEvent",
+    "Membership",
+    "OpenTask",
+    "Patient",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "TaskSubmission",
+    "ThematicArea",
+    "User",
+]

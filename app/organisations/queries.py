@@ -1,0 +1,50 @@
+"""Reads of ERNs and centres."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.accounts.models import CLINICAL_ROLES
+from app.accounts.models import User
+from app.database import db
+from app.organisations.models import Centre
+from app.organisations.models import Ern
+from app.patients.models import Patient
+
+
+def ern_by_code(code: str) -> Ern | None:
+    return db.session.scalar(select(Ern).where(Ern.code == code))
+
+
+def centre_by_code(code: str) -> Centre | None:
+    return db.session.scalar(select(Centre).where(Centre.code == code))
+
+
+def erns_of(user: User) -> list[Ern]:
+    ids = {m.ern_id for m in user.memberships}
+    return list(db.session.scalars(select(Ern).where(Ern.id.in_(ids)).order_by(Ern.code))) if ids else []
+
+
+def clinical_centres_of(user: User) -> list[Centre]:
+    """The centres where the user works as a health professional, with the ERNs they may enrol in there."""
+    ids = {m.centre_id for m in user.memberships if m.role in CLINICAL_ROLES and m.centre_id is not None}
+    return list(db.session.scalars(select(Centre).where(Centre.id.in_(ids)).order_by(Centre.code))) if ids else []
+
+
+def enrolment_erns(user: User, centre: Centre) -> list[Ern]:
+    """ERNs the user may enrol patients in at this centre."""
+    ids = {m.ern_id for m in user.memberships if m.role in CLINICAL_ROLES and m.centre_id == centre.id}
+    return [ern for ern in centre.erns if ern.id in ids]
+
+
+def recent_enrolments(centre_id: int, since: datetime, limit: int = 10) -> list[tuple[str, datetime]]:
+    """Pseudonymised recent activity of a centre: CPMS IDs enrolled since a time."""
+    rows = db.session.execute(
+        select(Patient.cpms_id, Patient.created_at)
+        .where(Patient.centre_id == centre_id, Patient.created_at >= since, Patient.cpms_id.is_not(None))
+        .order_by(Patient.created_at.desc())
+        .limit(limit)
+    )
+    return [(str(cpms_id), created_at) for cpms_id, created_at in rows]

@@ -1,0 +1,75 @@
+"""The enrolment process's domain steps: the form's answers become a patient; the CPMS ID is assigned.
+
+Called from inside services' transactions (task completion, effect handlers); they only flush.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.accounts.models import User
+from app.database import db
+from app.patients.models import CpmsCounter
+from app.patients.models import Patient
+from app.workflows.models import ProcessInstance
+
+_GENDER_LETTER = {"female": "F", "male": "M", "other": "O", "unknown": "U"}
+
+
+def record_enrolment(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    """Create the patient from the enrolment form; hand only the patient's id to the process."""
+    assert instance.centre_id is not None and instance.ern_id is not None
+    patient = Patient(
+        centre_id=instance.centre_id,
+        ern_id=instance.ern_id,
+        first_name=answers["first_name"],
+        last_name=answers["last_name"],
+        gender=answers["gender"],
+        date_of_birth=answers["date_of_birth"],
+        record_label=answers.get("record_label") or "",
+        enrolled_on=answers["enrolled_on"],
+        consent_care=answers["consent_care"] == "yes",
+        consent_care_date=answers["consent_care_date"],
+        consent_registry=answers.get("consent_registry") == "yes",
+        consent_registry_date=answers.get("consent_registry_date"),
+        registry_name=answers.get("registry_name") or "",
+        consent_research=answers.get("consent_research") == "yes",
+        consent_research_date=answers.get("consent_research_date"),
+        enrolled_by_id=actor.id,
+    )
+    if not patient.record_label:
+        dob = patient.date_of_birth.strftime("%d/%m/%Y")
+        patient.record_label = f"{patient.last_name}, {patient.first_name} DOB: {dob} ({_GENDER_LETTER[patient.gender]})"
+    patient.refresh_search_text()
+    db.session.add(patient)
+    db.session.flush()
+    instance.subject_type, instance.subject_id = "patient", patient.id
+    return {"patient_id": patient.id}
+
+
+def assign_cpms_id(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    """Effect handler: give the patient the next CPMS sequence number of their centre and ERN."""
+    patient = db.session.get(Patient, int(params["patient_id"]))
+    if patient is None:
+        raise LookupError(f"assign_cpms_id: no patient {params['patient_id']}")
+    patient.assign_cpms_id(_next_sequence(patient.centre_id, patient.ern_id))
+
+
+def _next_sequence(centre_id: int, ern_id: int) -> int:
+    # The counter row is locked until the transaction ends, so concurrent enrolments queue here and
+    # numbers are gap-free: a rolled-back enrolment gives its number back.
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(CpmsCounter).values(centre_id=centre_id, ern_id=ern_id, last_sequence=0).on_conflict_do_nothing())
+    counter = db.session.scalars(
+        select(CpmsCounter)
+        .where(CpmsCounter.centre_id == centre_id, CpmsCounter.ern_id == ern_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    counter.last_sequence += 1
+    db.session.flush()
+    return counter.last_sequence

@@ -1,0 +1,71 @@
+"""Reads of patients, always filtered in SQL by what the reader may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
+
+from app import security
+from app.accounts.models import User
+from app.database import db
+from app.patients.models import Patient
+from app.patients.models import fold
+
+SORTABLE = {
+    "last_name": func.lower(Patient.last_name),
+    "first_name": func.lower(Patient.first_name),
+    "record_label": func.lower(Patient.record_label),
+    "cpms_id": Patient.cpms_id,
+    "enrolled_on": Patient.enrolled_on,
+    "gender": Patient.gender,
+    "frozen": Patient.frozen,
+    "date_of_birth": Patient.date_of_birth,
+    "consent_care": Patient.consent_care,
+    "consent_research": Patient.consent_research,
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    page: int
+    pages: int
+    total: int
+    per_page: int
+
+
+def _visible_patients(viewer: User, centre_id: int | None) -> Select[tuple[Patient]]:
+    query = select(Patient).where(security.identifying_data_filter(viewer, Patient.centre_id), Patient.cpms_id.is_not(None))
+    if centre_id is not None:
+        query = query.where(Patient.centre_id == centre_id)
+    return query
+
+
+def patients_for_centre(
+    viewer: User, centre_id: int | None, *, search: str = "", sort: str = "last_name", descending: bool = False, page: int = 1, per_page: int = 50
+) -> Page:
+    """A page of the patients the viewer may see, searched by first name, last name or CPMS ID."""
+    query = _visible_patients(viewer, centre_id)
+    for term in fold(search).split():
+        query = query.where(Patient.search_text.contains(term, autoescape=True))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    column = SORTABLE.get(sort, SORTABLE["last_name"])
+    order = column.desc() if descending else column.asc()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    items = list(db.session.scalars(query.order_by(order, Patient.id).limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, page, pages, total, per_page)
+
+
+def patient_count(viewer: User, centre_id: int) -> int:
+    query = _visible_patients(viewer, centre_id)
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def visible_patient(viewer: User, patient_id: int) -> Patient | None:
+    """The patient if the viewer may see their identifying data, else None (callers answer 404)."""
+    return db.session.scalar(_visible_patients(viewer, None).where(Patient.id == patient_id))

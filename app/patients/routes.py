@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.errors import InvalidInput
+from app.organisations import queries as organisation_queries
+from app.patients import services
+from app.patients.queries import SORTABLE
+from app.requests import origin
+from app.security import LOGIN
+from app.security import requires
+
+bp = Blueprint("patients", __name__, url_prefix="/patients")
+
+
+@bp.route("/")
+@requires(LOGIN)
+def index() -> str:
+    centre = organisation_queries.centre_by_code(request.args.get("centre", ""))
+    sort = request.args.get("sort", "last_name")
+    sort = sort if sort in SORTABLE else "last_name"
+    descending = request.args.get("dir") == "desc"
+    search = request.args.get("q", "")[:200]
+    page = request.args.get("page", 1, type=int) or 1
+    result = services.list_patients(
+        current_user,
+        centre.id if centre else None,
+        origin(),
+        search=search,
+        sort=sort,
+        descending=descending,
+        page=page,
+        per_page=int(current_app.config["PAGE_SIZE"]),
+    )
+    return render_template("patients/index.html", result=result, centre=centre, sort=sort, descending=descending, search=search)
+
+
+@bp.route("/<int:patient_id>")
+@requires(LOGIN)
+def show(patient_id: int) -> str:
+    patient = services.view_patient(current_user, patient_id, origin())
+    return render_template("patients/show.html", patient=patient)
+
+
+@bp.route("/enrol", methods=["POST"])
+@requires(LOGIN)
+def enrol() -> Response:
+    try:
+        centre_id = int(request.form.get("centre_id", ""))
+        ern_id = int(request.form.get("ern_id", ""))
+    except ValueError:
+        raise InvalidInput("Choose a centre and an ERN.") from None
+    task_id = services.start_enrolment(current_user, centre_id, ern_id, origin())
+    return redirect(url_for("tasks.show", task_id=task_id))

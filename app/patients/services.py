@@ -1,0 +1,57 @@
+"""Patient use cases: each is one transaction."""
+
+from __future__ import annotations
+
+from app import security
+from app.accounts.models import User
+from app.audit import services as audit
+from app.audit.services import RequestInfo
+from app.database import db
+from app.database import transaction
+from app.errors import NotAllowed
+from app.errors import NotFound
+from app.organisations.models import Centre
+from app.organisations.models import Ern
+from app.patients import queries
+from app.patients.models import Patient
+from app.workflows import store
+
+
+def start_enrolment(actor: User, centre_id: int, ern_id: int, origin: RequestInfo) -> str:
+    """Open the enrolment form for a new patient of the actor's centre in an ERN; returns the form's task id."""
+    with transaction():
+        centre = db.session.get(Centre, centre_id)
+        ern = db.session.get(Ern, ern_id)
+        if centre is None or ern is None:
+            raise NotFound("No such centre or ERN.")
+        if not security.can_enrol(actor, centre_id, ern_id):
+            raise NotAllowed("You can enrol patients only at your own centre, in an ERN you belong to there.")
+        instance, advance = store.start(
+            "enrolment", subject_type="enrolment", subject_id=None, ern_id=ern_id, centre_id=centre_id, data={}, actor=actor
+        )
+        audit.record(actor, "enrolment.started", "process_instance", instance.id, origin, centre=centre.code, ern=ern.code)
+    return advance.open_tasks[0].task_id
+
+
+def list_patients(
+    actor: User, centre_id: int | None, origin: RequestInfo, *, search: str = "", sort: str = "last_name", descending: bool = False, page: int = 1, per_page: int = 50
+) -> queries.Page:
+    """A page of the centre's patients with their identifying data; the read is audited."""
+    with transaction():
+        result = queries.patients_for_centre(
+            actor, centre_id, search=search, sort=sort, descending=descending, page=page, per_page=per_page
+        )
+        audit.record(
+            actor, "patients.listed", "centre", centre_id or "", origin, page=result.page, shown=[p.id for p in result.items], searched=bool(search)
+        )
+    return result
+
+
+def view_patient(actor: User, patient_id: int, origin: RequestInfo) -> Patient:
+    """A patient's identifying record, for users of their centre only (others get NotFound); audited."""
+    with transaction():
+        patient = queries.visible_patient(actor, patient_id)
+        if patient is None:
+            raise NotFound("No such patient.")
+        audit.record(actor, "patient.viewed", "patient", patient.id, origin)
+    return patient

@@ -1,0 +1,128 @@
+"""One access policy: every route declares what it requires, and every object-level decision is made here.
+
+Routes are denied unless they declare an access rule (``@public`` or ``@requires(...)``); a test
+walks the URL map to prove every route has one. Object rules (which patients, which tasks) are
+expressed both as checks on one object and as SQL filters for lists, so lists never load what the
+user may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from typing import TypeVar
+
+from flask import Flask
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import false
+from sqlalchemy import or_
+
+from app.accounts.models import CLINICAL_ROLES
+from app.accounts.models import Role
+from app.accounts.models import User
+
+ACCESS_ATTRIBUTE = "consilium_access"
+PUBLIC = "public"
+LOGIN = "login"
+ADMIN = "admin"
+RULES = (PUBLIC, LOGIN, ADMIN)
+
+# Roles a BPMN lane may name (see bpmn/README.md): organisational roles, panel roles and 'system'.
+PROCESS_ROLES = frozenset(
+    {"clinician", "system", "panel_lead", "panel_member", "invitee", "administrator"} | {role.value for role in Role}
+)
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def requires(rule: str) -> Callable[[View], View]:
+    """Declare what a route needs: PUBLIC, LOGIN or ADMIN. Object checks happen in services."""
+    if rule not in RULES:
+        raise ValueError(f"unknown access rule {rule!r}")
+
+    def declare(view: View) -> View:
+        setattr(view, ACCESS_ATTRIBUTE, rule)
+        return view
+
+    return declare
+
+
+public = requires(PUBLIC)
+
+
+def access_rule(app: Flask, endpoint: str) -> str | None:
+    if endpoint == "static":
+        return PUBLIC
+    view = app.view_functions.get(endpoint)
+    return getattr(view, ACCESS_ATTRIBUTE, None)
+
+
+def enforce_declared_access() -> Any:
+    """before_request: default-deny any route without a declaration; require login or admin as declared."""
+    if request.endpoint is None:
+        return None  # 404 / 405 follow
+    rule = access_rule(current_app, request.endpoint)
+    if rule is None:
+        abort(403)
+    if rule == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+    if rule == ADMIN and not current_user.is_admin:
+        abort(403)
+    return None
+
+
+# Object-level rules -------------------------------------------------------------------------------
+
+
+def clinical_ern_centres(user: User) -> set[tuple[int, int]]:
+    """(ERN, centre) pairs in which the user acts as a health professional of the centre."""
+    return {(m.ern_id, m.centre_id) for m in user.memberships if m.role in CLINICAL_ROLES and m.centre_id is not None}
+
+
+def can_see_identifying_data(user: User, centre_id: int) -> bool:
+    """Identifying patient data is visible to authorised users of the patient's own centre only (SPEC §3)."""
+    return centre_id in user.clinical_centre_ids()
+
+
+def identifying_data_filter(user: User, centre_column: Any) -> ColumnElement[bool]:
+    ids = user.clinical_centre_ids()
+    return centre_column.in_(ids) if ids else false()
+
+
+def can_enrol(user: User, centre_id: int, ern_id: int) -> bool:
+    """Health professionals enrol patients at their own centre, in an ERN they belong to there."""
+    return (ern_id, centre_id) in clinical_ern_centres(user)
+
+
+def can_complete(user: User, task: Any) -> bool:
+    """Whether the user may complete an open task: its assignee, or someone holding its lane's role in scope."""
+    if task.assignee_id is not None:
+        return bool(task.assignee_id == user.id)
+    if task.role == "clinician":
+        return (task.ern_id, task.centre_id) in clinical_ern_centres(user)
+    if task.role == Role.COORDINATOR.value:
+        return user.has_role(Role.COORDINATOR, ern_id=task.ern_id)
+    return False
+
+
+def open_task_filter(user: User, task_model: Any) -> ColumnElement[bool]:
+    """SQL condition selecting exactly the open tasks ``can_complete`` allows."""
+    conditions: list[ColumnElement[bool]] = [task_model.assignee_id == user.id]
+    unassigned = task_model.assignee_id.is_(None)
+    for ern_id, centre_id in clinical_ern_centres(user):
+        conditions.append(
+            and_(unassigned, task_model.role == "clinician", task_model.ern_id == ern_id, task_model.centre_id == centre_id)
+        )
+    coordinator_erns = [m.ern_id for m in user.memberships if m.role == Role.COORDINATOR]
+    if coordinator_erns:
+        conditions.append(and_(unassigned, task_model.role == Role.COORDINATOR.value, task_model.ern_id.in_(coordinator_erns)))
+    return or_(*conditions)

@@ -1,0 +1,135 @@
+"""Checking and cleaning a form's answers against its definition: the one place form input is validated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+
+from app.tasks.form_definitions import FieldDefinition
+from app.tasks.form_definitions import FormDefinition
+
+_FULL_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})/(\d{4})$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+class AnswerError(ValueError):
+    """An answer that does not fit its field; the message is shown next to the field."""
+
+
+def parse_date(text: str) -> date:
+    """A full date entered as dd/mm/yyyy."""
+    match = _FULL_DATE.match(text.strip())
+    if not match:
+        raise AnswerError(_("Enter the date as dd/mm/yyyy, for example 05/02/1976."))
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise AnswerError(_("%(text)s is not a real date.", text=text.strip())) from None
+
+
+def parse_partial_date(text: str) -> str:
+    """A date that may be partial: dd/mm/yyyy, mm/yyyy or yyyy; returned as yyyy-mm-dd, yyyy-mm or yyyy."""
+    text = text.strip()
+    if _FULL_DATE.match(text):
+        return parse_date(text).isoformat()
+    match = _MONTH_YEAR.match(text)
+    if match:
+        month, year = int(match.group(1)), int(match.group(2))
+        if not 1 <= month <= 12:
+            raise AnswerError(_("%(text)s is not a real month.", text=text))
+        return f"{year:04d}-{month:02d}"
+    if _YEAR.match(text):
+        return text
+    raise AnswerError(_("Enter the date as dd/mm/yyyy, mm/yyyy or yyyy."))
+
+
+def _check_not_future(value: date | str, today: date) -> None:
+    latest = value if isinstance(value, date) else _earliest_day(value)
+    if latest > today:
+        raise AnswerError(_("This date cannot be in the future."))
+
+
+def _earliest_day(partial: str) -> date:
+    parts = [int(p) for p in partial.split("-")]
+    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def is_empty(raw: Any) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, (list, tuple)):
+        return not any(str(item).strip() for item in raw)
+    return not str(raw).strip()
+
+
+def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
+    """Convert one non-empty raw answer to its value, or raise AnswerError with a message for the user."""
+    kind = definition.type
+    if kind == "multiple_choice":
+        values = [str(item) for item in (raw if isinstance(raw, (list, tuple)) else [raw]) if str(item).strip()]
+        allowed = {value for value, _label in definition.choices}
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            raise AnswerError(_("Choose from the options given."))
+        return values
+    text = str(raw).strip()
+    if len(text) > definition.max_length:
+        raise AnswerError(_("Use at most %(n)d characters.", n=definition.max_length))
+    value: Any = text
+    if kind == "date":
+        value = parse_date(text)
+    elif kind == "partial_date":
+        value = parse_partial_date(text)
+    elif kind in ("yes_no", "single_choice"):
+        if text not in {choice for choice, _label in definition.choices}:
+            raise AnswerError(_("Choose one of the options given."))
+    elif kind == "number":
+        try:
+            value = float(text.replace(",", "."))
+        except ValueError:
+            raise AnswerError(_("Enter a number.")) from None
+        if definition.minimum is not None and value < definition.minimum:
+            raise AnswerError(_("Enter a number of at least %(n)s.", n=definition.minimum))
+        if definition.maximum is not None and value > definition.maximum:
+            raise AnswerError(_("Enter a number of at most %(n)s.", n=definition.maximum))
+    if definition.not_future and isinstance(value, (date, str)) and kind in ("date", "partial_date"):
+        _check_not_future(value, today)
+    if definition.must_equal is not None and text != definition.must_equal:
+        raise AnswerError(_(definition.must_equal_message) if definition.must_equal_message else _("This answer is required."))
+    return value
+
+
+def is_visible(definition: FieldDefinition, raw_answers: Mapping[str, Any]) -> bool:
+    condition = definition.visible_if
+    if condition is None:
+        return True
+    return condition.holds(str(raw_answers.get(condition.field, "") or "").strip())
+
+
+def check_field(definition: FieldDefinition, raw: Any, raw_answers: Mapping[str, Any], today: date) -> Any:
+    """The cleaned value of one field (None when empty or hidden); AnswerError when it does not fit."""
+    if not is_visible(definition, raw_answers):
+        return None
+    if is_empty(raw):
+        if definition.required:
+            raise AnswerError(_("%(label)s is required.", label=_(definition.label)))
+        return None
+    return clean_value(definition, raw, today)
+
+
+def clean_answers(form: FormDefinition, raw_answers: Mapping[str, Any], today: date) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Cleaned answers for every field, and the messages of those that do not fit, by field name."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for definition in form.fields:
+        try:
+            cleaned[definition.name] = check_field(definition, raw_answers.get(definition.name), raw_answers, today)
+        except AnswerError as error:
+            errors[definition.name] = [str(error)]
+    return cleaned, errors

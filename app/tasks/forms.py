@@ -1,0 +1,82 @@
+"""Form definition → WTForms class: the only place a task's form is turned into fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext
+from flask_wtf import FlaskForm
+from wtforms import Field
+from wtforms import RadioField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms import ValidationError
+from wtforms import widgets
+
+from app.tasks.answers import AnswerError
+from app.tasks.answers import check_field
+from app.tasks.form_definitions import FieldDefinition
+from app.tasks.form_definitions import FormDefinition
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class DefinedForm(FlaskForm):
+    """A WTForms form built from a definition; validation is ``answers.check_field`` for every field."""
+
+    definition: FormDefinition
+    today: date
+
+    def raw_answers(self) -> dict[str, Any]:
+        return {d.name: self[d.name].data for d in self.definition.fields}
+
+
+class _Check:
+    def __init__(self, definition: FieldDefinition) -> None:
+        self.definition = definition
+        self.field_flags = {"required": definition.required} if definition.required and not definition.visible_if else {}
+
+    def __call__(self, form: DefinedForm, field: Field) -> None:
+        try:
+            check_field(self.definition, field.data, form.raw_answers(), form.today)
+        except AnswerError as error:
+            raise ValidationError(str(error)) from None
+
+
+_INPUT_HINTS = {
+    "date": {"inputmode": "numeric", "placeholder": "dd/mm/yyyy", "autocomplete": "off"},
+    "partial_date": {"inputmode": "numeric", "placeholder": "dd/mm/yyyy, mm/yyyy or yyyy", "autocomplete": "off"},
+    "number": {"inputmode": "decimal"},
+}
+
+
+def _field(definition: FieldDefinition) -> Field:
+    label = lazy_gettext(definition.label)
+    description = lazy_gettext(definition.help) if definition.help else ""
+    render_kw: dict[str, Any] = dict(_INPUT_HINTS.get(definition.type, {}))
+    if definition.placeholder:
+        render_kw["placeholder"] = lazy_gettext(definition.placeholder)
+    if definition.identifying:
+        render_kw["autocomplete"] = "off"
+    kwargs: dict[str, Any] = {"label": label, "description": description, "validators": [_Check(definition)], "render_kw": render_kw}
+    choices = [(value, lazy_gettext(text)) for value, text in definition.choices]
+    if definition.type in ("yes_no", "single_choice"):
+        return RadioField(choices=choices, validate_choice=False, **kwargs)
+    if definition.type == "multiple_choice":
+        return MultiCheckboxField(choices=choices, validate_choice=False, **kwargs)
+    if definition.type == "long_text":
+        return TextAreaField(**kwargs)
+    return StringField(**kwargs)
+
+
+def form_class(definition: FormDefinition) -> type[DefinedForm]:
+    """A WTForms class with one field per definition field."""
+    attributes: dict[str, Any] = {"definition": definition}
+    for definition_field in definition.fields:
+        attributes[definition_field.name] = _field(definition_field)
+    return type(f"{definition.id.title().replace('_', '')}Form", (DefinedForm,), attributes)

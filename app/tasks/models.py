@@ -1,0 +1,58 @@
+"""The queue: one row per user task that waits for a person, kept in step with each engine advance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from app.accounts.models import User
+from app.database import UtcDateTime
+from app.database import db
+from app.database import utcnow
+from app.workflows.models import ProcessInstance
+
+
+class OpenTask(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "open_tasks"
+    __table_args__ = (Index("ix_open_tasks_scope", "ern_id", "centre_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    engine_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(200))
+    form_key: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    ern_id: Mapped[int | None] = mapped_column(ForeignKey("erns.id"))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int | None] = mapped_column()
+    # The one user the task is for, when it is for one person (else anyone holding ``role`` in scope).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+    instance: Mapped[ProcessInstance] = relationship()
+    assignee: Mapped[User | None] = relationship()
+
+
+class TaskSubmission(db.Model):  # type: ignore[name-defined,misc]
+    """The answers of a completed task whose form has no domain table of its own."""
+
+    __tablename__ = "task_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    engine_task_id: Mapped[str] = mapped_column(String(36))
+    form_key: Mapped[str] = mapped_column(String(100))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,35 @@
+"""Reads of the open-task queue."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import security
+from app.accounts.models import User
+from app.database import db
+from app.tasks.models import OpenTask
+from app.workflows.models import InstanceEvent
+
+
+def open_tasks_for(user: User, limit: int = 100) -> list[OpenTask]:
+    """The open tasks the user may complete, oldest first."""
+    query = select(OpenTask).where(security.open_task_filter(user, OpenTask)).order_by(OpenTask.created_at, OpenTask.id)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def open_task(engine_task_id: str, *, lock: bool = False) -> OpenTask | None:
+    query = select(OpenTask).where(OpenTask.engine_task_id == engine_task_id)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def completion_of(engine_task_id: str) -> InstanceEvent | None:
+    """The event log entry of a user task that was completed, if it was."""
+    return db.session.scalar(select(InstanceEvent).where(InstanceEvent.engine_task_id == engine_task_id).limit(1))
+
+
+def next_task_for(user: User, instance_id: int) -> OpenTask | None:
+    """The user's next open task in the same case, to take them straight on."""
+    query = select(OpenTask).where(OpenTask.instance_id == instance_id, security.open_task_filter(user, OpenTask))
+    return db.session.scalar(query.order_by(OpenTask.created_at).limit(1))

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.errors import InvalidInput
+from app.requests import origin
+from app.security import LOGIN
+from app.security import requires
+from app.tasks import queries
+from app.tasks import services
+from app.tasks.form_definitions import load_form_definitions
+from app.tasks.forms import form_class
+from app.i18n import today_for
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+@bp.route("/")
+@requires(LOGIN)
+def index() -> str:
+    return render_template("tasks/index.html", tasks=queries.open_tasks_for(current_user))
+
+
+@bp.route("/<uuid:task_id>", methods=["GET", "POST"])
+@requires(LOGIN)
+def show(task_id: object) -> str | Response | tuple[str, int]:
+    task = services.task_for(current_user, str(task_id))
+    forms = load_form_definitions(current_app.config["FORMS_DIR"])
+    definition = forms[task.form_key]
+    form = form_class(definition)()
+    form.today = today_for(current_user)
+    if form.validate_on_submit():
+        try:
+            completed = services.complete_task(current_user, str(task_id), form.raw_answers(), forms, form.today, origin())
+        except InvalidInput as error:
+            for name, messages in error.field_errors.items():
+                form[name].errors = list(messages)
+        else:
+            flash(_("%(task)s: done.", task=_(task.label)), "success")
+            if completed.next_task_id is not None:
+                return redirect(url_for("tasks.show", task_id=completed.next_task_id))
+            if completed.subject_type == "patient" and completed.subject_id is not None:
+                return redirect(url_for("patients.show", patient_id=completed.subject_id))
+            return redirect(url_for("main.dashboard"))
+    status = 422 if form.errors else 200
+    return render_template("tasks/show.html", task=task, form=form, definition=definition), status

@@ -1,0 +1,82 @@
+"""Completing user tasks: the form's answers are checked, stored, and the process advances, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import security
+from app.accounts.models import User
+from app.audit import services as audit
+from app.audit.services import RequestInfo
+from app.database import transaction
+from app.errors import Conflict
+from app.errors import InvalidInput
+from app.errors import NotAllowed
+from app.errors import NotFound
+from app.tasks import queries
+from app.tasks import completion
+from app.tasks.answers import clean_answers
+from app.tasks.form_definitions import FormDefinition
+from app.tasks.models import OpenTask
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a completion led to: the actor's next task in the same case, and the case's subject."""
+
+    next_task_id: str | None
+    subject_type: str
+    subject_id: int | None
+
+
+def complete_task(
+    actor: User, engine_task_id: str, raw_answers: dict[str, Any], forms: dict[str, FormDefinition], today: date, origin: RequestInfo
+) -> Completed:
+    """Submit a user task's form, advance its process, and say where the actor goes next."""
+    try:
+        with transaction():
+            task = queries.open_task(engine_task_id, lock=True)
+            if task is None:
+                raise _gone(engine_task_id)
+            if not security.can_complete(actor, task):
+                raise NotAllowed(_("This task is not yours to complete."))
+            form = forms[task.form_key]
+            answers, errors = clean_answers(form, raw_answers, today)
+            if errors:
+                raise InvalidInput(_("Some answers need correcting."), errors)
+            instance = task.instance
+            completion.advance(actor, task, form, answers)
+            audit.record(actor, "task.completed", "process_instance", instance.id, origin, task=task.name, form=form.id)
+            subject = (instance.id, instance.subject_type, instance.subject_id)
+    except StaleDataError:
+        raise _gone(engine_task_id, fallback=_("This case changed while you were working on it. Reload and try again.")) from None
+    next_task = queries.next_task_for(actor, subject[0])
+    return Completed(next_task.engine_task_id if next_task else None, subject[1], subject[2])
+
+
+def task_for(actor: User, engine_task_id: str) -> OpenTask:
+    """An open task the actor may complete (NotFound, Conflict if already done, NotAllowed)."""
+    task = queries.open_task(engine_task_id)
+    if task is None:
+        raise _gone(engine_task_id)
+    if not security.can_complete(actor, task):
+        raise NotAllowed(_("This task is not yours to complete."))
+    return task
+
+
+def _gone(engine_task_id: str, fallback: str | None = None) -> Exception:
+    completion = queries.completion_of(engine_task_id)
+    if completion is not None:
+        who = completion.actor.full_name if completion.actor else _("the system")
+        return Conflict(
+            _("This task was already completed by %(who)s at %(when)s.", who=who, when=format_datetime(completion.at, "short"))
+        )
+    if fallback:
+        return Conflict(fallback)
+    return NotFound(_("No such task."))

@@ -1,0 +1,17 @@
+"""What templates may call: display filters and the navigation's look-ups."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.i18n import display_date
+from app.i18n import display_datetime
+from app.organisations.queries import clinical_centres_of
+from app.organisations.queries import erns_of
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["display_date"] = display_date
+    app.jinja_env.filters["display_datetime"] = display_datetime
+    app.jinja_env.globals["nav_erns_for"] = erns_of
+    app.jinja_env.globals["nav_centres_for"] = clinical_centres_of

@@ -1,0 +1,30 @@
+"""Effect type → handler: what the application does when a service task names a handler.
+
+Handlers run inside the transaction of the service that advanced the instance, so the effect, the
+new state and the open tasks commit together or not at all. They only flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
+
+import engine
+from app.accounts.models import User
+from app.patients import enrolment
+from app.workflows.models import ProcessInstance
+
+EffectHandler = Callable[[ProcessInstance, dict[str, Any], User | None], None]
+
+EFFECT_HANDLERS: dict[str, EffectHandler] = {
+    "assign_cpms_id": enrolment.assign_cpms_id,
+}
+
+
+def apply_effects(instance: ProcessInstance, effects: Iterable[engine.Effect], actor: User | None) -> None:
+    for effect in effects:
+        handler = EFFECT_HANDLERS.get(effect.handler)
+        if handler is None:  # validation rejects unknown handlers; a definition cannot get here without one
+            raise LookupError(f"no handler registered for '{effect.handler}' (task {effect.task_name})")
+        handler(instance, effect.params, actor)

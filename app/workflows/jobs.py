@@ -1,0 +1,50 @@
+"""APScheduler wakes due timers; the work itself is the fire_due_timers service."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from app.database import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _tick(app: Flask) -> None:
+    from app.workflows.services import fire_due_timers
+
+    with app.app_context():
+        fired = fire_due_timers(utcnow())
+        if fired:
+            log.info("fired timers of %d instance(s)", fired)
+
+
+def _add_job(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) -> None:
+    # next_run_time=now: timers that came due while the app was down fire once, right after start.
+    scheduler.add_job(
+        _tick,
+        "interval",
+        seconds=int(app.config["SCHEDULER_INTERVAL_SECONDS"]),
+        args=[app],
+        id="fire_due_timers",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=utcnow(),
+    )
+
+
+def start_scheduler(app: Flask) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    _add_job(scheduler, app)
+    scheduler.start()
+    app.extensions["consilium_scheduler"] = scheduler
+    return scheduler
+
+
+def run_forever(app: Flask) -> None:
+    scheduler = BlockingScheduler(timezone="UTC")
+    _add_job(scheduler, app)
+    scheduler.start()

@@ -1,0 +1,144 @@
+"""Load and save process instances: state, open-task queue and event log change together.
+
+Helpers here only flush; the calling service owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+import engine
+from app.accounts.models import User
+from app.database import db
+from app.database import utcnow
+from app.tasks.models import OpenTask
+from app.workflows.models import InstanceEvent
+from app.workflows.models import InstanceStatus
+from app.workflows.models import ProcessDefinition
+from app.workflows.models import ProcessInstance
+
+ENGINE = engine.Engine()
+_DEFINITIONS = engine.DefinitionCache()
+
+
+def definition_of(row: ProcessDefinition) -> engine.Definition:
+    """The parsed definition of a stored version (parsed once per process, then cached)."""
+    return _DEFINITIONS.get(row.process_id, row.id, lambda: row.xml)
+
+
+def current_definition(process_id: str, ern_id: int | None) -> ProcessDefinition:
+    """The newest version for the ERN, or the newest shared version when the ERN has none of its own."""
+    query = select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+    for scope in ([ern_id] if ern_id is not None else []) + [None]:
+        row = db.session.scalar(
+            query.where(ProcessDefinition.ern_id.is_(scope) if scope is None else ProcessDefinition.ern_id == scope)
+            .order_by(ProcessDefinition.version.desc())
+            .limit(1)
+        )
+        if row is not None:
+            return row
+    raise LookupError(f"process '{process_id}' is not deployed")
+
+
+def create(
+    definition: ProcessDefinition,
+    *,
+    subject_type: str,
+    subject_id: int | None,
+    ern_id: int | None,
+    centre_id: int | None,
+    actor: User | None,
+) -> ProcessInstance:
+    instance = ProcessInstance(
+        definition=definition,
+        process_id=definition.process_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        ern_id=ern_id,
+        centre_id=centre_id,
+        state="",
+        started_by_id=actor.id if actor else None,
+    )
+    db.session.add(instance)
+    db.session.flush()
+    return instance
+
+
+def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | None, completed_task_id: str = "") -> None:
+    """Store the new state and bring the open-task rows and the event log in line with it."""
+    now = utcnow()
+    instance.state = advance.state
+    instance.updated_at = now
+    instance.next_timer_at = advance.next_timer_at
+    if advance.failure:
+        instance.status, instance.failure = InstanceStatus.FAILED, advance.failure
+    elif advance.completed:
+        instance.status = InstanceStatus.COMPLETED
+    for event in advance.events:
+        db.session.add(
+            InstanceEvent(
+                instance_id=instance.id,
+                engine_task_id=completed_task_id if event.manual else "",
+                task_name=event.task_name,
+                label=event.label,
+                kind=event.kind,
+                actor_id=actor.id if actor and event.manual else None,
+                at=now,
+                changed_keys=list(event.changed_keys),
+            )
+        )
+    _sync_open_tasks(instance, advance.open_tasks, now)
+    db.session.flush()  # the version check happens here: a concurrent advance raises StaleDataError
+
+
+def _sync_open_tasks(instance: ProcessInstance, open_tasks: tuple[engine.OpenTask, ...], now: datetime) -> None:
+    existing = {row.engine_task_id: row for row in db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))}
+    wanted = {task.task_id: task for task in open_tasks}
+    for task_id, row in existing.items():
+        if task_id not in wanted:
+            db.session.delete(row)
+    for task_id, task in wanted.items():
+        row = existing.get(task_id)
+        if row is None:
+            db.session.add(
+                OpenTask(
+                    instance_id=instance.id,
+                    engine_task_id=task_id,
+                    name=task.name,
+                    label=task.label,
+                    form_key=task.form_key,
+                    role=task.role,
+                    ern_id=instance.ern_id,
+                    centre_id=instance.centre_id,
+                    subject_type=instance.subject_type,
+                    subject_id=instance.subject_id,
+                    created_at=now,
+                    due_at=task.due_at,
+                )
+            )
+        else:
+            row.due_at = task.due_at
+            row.subject_id = instance.subject_id
+
+
+def start(
+    process_id: str,
+    *,
+    subject_type: str,
+    subject_id: int | None,
+    ern_id: int | None,
+    centre_id: int | None,
+    data: dict[str, object],
+    actor: User | None,
+) -> tuple[ProcessInstance, engine.Advance]:
+    """Start an instance of the current definition, apply its first effects and store it."""
+    from app.workflows.effects import apply_effects
+
+    row = current_definition(process_id, ern_id)
+    instance = create(row, subject_type=subject_type, subject_id=subject_id, ern_id=ern_id, centre_id=centre_id, actor=actor)
+    advance = ENGINE.start(definition_of(row), {**data, "instance_id": instance.id})
+    apply_effects(instance, advance.effects, actor)
+    save(instance, advance, actor=actor)
+    return instance, advance

@@ -1,0 +1,168 @@
+"""The engine: start, complete and wake process instances; every call returns an Advance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timezone
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition  # type: ignore[import-untyped]
+from SpiffWorkflow.exceptions import SpiffWorkflowException  # type: ignore[import-untyped]
+from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
+
+from engine import serializer
+from engine.definitions import Definition
+from engine.definitions import role_key
+from engine.errors import EngineError
+from engine.errors import TaskNotFound
+from engine.errors import TaskNotReady
+from engine.results import Advance
+from engine.results import OpenTask
+from engine.results import TaskEvent
+from engine.scripting import SafeScriptEngine
+
+_MISSING = object()
+
+
+class Engine:
+    """Runs BPMN instances until they need a person or wait for time; pure: state in, Advance out."""
+
+    def start(self, definition: Definition, data: dict[str, Any]) -> Advance:
+        """Start an instance with initial task data and run it to its first wait."""
+        workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs))
+        script_engine = SafeScriptEngine()
+        workflow.script_engine = script_engine
+        workflow.task_tree.data.update(data)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        return self._advance(workflow, script_engine, [])
+
+    def complete(self, definition: Definition, state: str, task_id: str, data: dict[str, Any]) -> Advance:
+        """Complete a ready user task with ``data`` and run on to the next wait."""
+        workflow, script_engine = self._load(definition, state)
+        task = self._ready_user_task(workflow, task_id)
+        task.data.update(data)
+        task.run()
+        event = TaskEvent(task.task_spec.name, _label(task), "userTask", tuple(sorted(data)), True)
+        return self._advance(workflow, script_engine, [event])
+
+    def fire_timers(self, definition: Definition, state: str, now: datetime) -> Advance:
+        """Fire every timer of the instance that is due at ``now`` and run on."""
+        workflow, script_engine = self._load(definition, state)
+        for task in _timer_tasks(workflow):
+            due = _due_at(task)
+            if due is not None and due <= now:
+                task._set_internal_data(event_fired=True)
+        workflow.refresh_timers()
+        return self._advance(workflow, script_engine, [])
+
+    def ready_task(self, definition: Definition, state: str, task_id: str) -> OpenTask:
+        """The open task with that id, or TaskNotReady / TaskNotFound."""
+        workflow, _ = self._load(definition, state)
+        return _open_task(self._ready_user_task(workflow, task_id), {})
+
+    @staticmethod
+    def _load(definition: Definition, state: str) -> tuple[BpmnWorkflow, SafeScriptEngine]:
+        workflow = serializer.loads(state, definition.spec, definition.subprocess_specs)
+        script_engine = SafeScriptEngine()
+        workflow.script_engine = script_engine  # not serialized: without this the default eval engine returns
+        return workflow, script_engine
+
+    @staticmethod
+    def _ready_user_task(workflow: BpmnWorkflow, task_id: str) -> Any:
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException, KeyError):
+            task = None
+        if task is None:
+            raise TaskNotFound(f"no task {task_id} in this instance")
+        # Task.run() does not check state: an already completed or cancelled task would run again.
+        if not task.task_spec.manual:
+            raise TaskNotReady(f"task '{task.task_spec.name}' is not a user task")
+        if task.state != TaskState.READY:
+            raise TaskNotReady(f"task '{task.task_spec.name}' is {TaskState.get_name(task.state)}, not ready")
+        return task
+
+    def _advance(self, workflow: BpmnWorkflow, script_engine: SafeScriptEngine, events: list[TaskEvent]) -> Advance:
+        def record(task: Any) -> None:
+            result_variable = getattr(task.task_spec, "result_variable", None)
+            if result_variable:
+                task.data.pop(result_variable, None)  # effects return nothing; keep task data clean
+            if task.task_spec.bpmn_id is not None:
+                events.append(TaskEvent(task.task_spec.name, _label(task), _kind(task), _changed_keys(task), False))
+
+        failure = None
+        try:
+            workflow.do_engine_steps(did_complete_task=record)
+            workflow.refresh_timers()
+            workflow.do_engine_steps(did_complete_task=record)
+        except (SpiffWorkflowException, EngineError) as error:
+            failure = _failure_message(error)
+        timers = _timer_tasks(workflow)
+        due_by_parent = {task.parent.id: _due_at(task) for task in timers if task.parent is not None}
+        open_tasks = tuple(
+            _open_task(task, due_by_parent) for task in workflow.get_tasks(state=TaskState.READY, manual=True)
+        )
+        due_times = [due for due in (_due_at(task) for task in timers) if due is not None]
+        return Advance(
+            state=serializer.dumps(workflow),
+            open_tasks=open_tasks,
+            effects=tuple(script_engine.effects),
+            events=tuple(events),
+            completed=workflow.completed,
+            next_timer_at=min(due_times) if due_times else None,
+            failure=failure,
+        )
+
+
+def _open_task(task: Any, due_by_parent: dict[Any, datetime | None]) -> OpenTask:
+    spec = task.task_spec
+    properties = (getattr(spec, "extensions", None) or {}).get("properties", {})
+    return OpenTask(
+        task_id=str(task.id),
+        name=spec.name,
+        label=_label(task),
+        form_key=properties.get("formKey", ""),
+        role=role_key(spec.lane),
+        due_at=due_by_parent.get(task.parent.id) if task.parent is not None else None,
+    )
+
+
+def _label(task: Any) -> str:
+    return str(task.task_spec.bpmn_name or task.task_spec.name)
+
+
+def _kind(task: Any) -> str:
+    return str(type(task.task_spec).__name__)
+
+
+def _changed_keys(task: Any) -> tuple[str, ...]:
+    before = task.parent.data if task.parent is not None else {}
+    return tuple(sorted(key for key, value in task.data.items() if before.get(key, _MISSING) != value))
+
+
+def _timer_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    return [
+        task
+        for task in workflow.event_manager.tasks.values()
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+        and task.state == TaskState.WAITING
+    ]
+
+
+def _due_at(task: Any) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if isinstance(value, str):
+        return TimerEventDefinition.get_datetime(value).astimezone(timezone.utc)  # type: ignore[no-any-return]
+    if isinstance(value, dict) and "next" in value:
+        return datetime.fromisoformat(value["next"]).astimezone(timezone.utc)
+    return None
+
+
+def _failure_message(error: Exception) -> str:
+    task = getattr(error, "task", None)
+    where = f"task '{task.task_spec.name}': " if task is not None else ""
+    cause = getattr(error, "exception", None) or error
+    return f"{where}{cause}"
