@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask import has_request_context
 from flask import request
 from flask_babel import format_date
 from flask_babel import format_datetime
@@ -16,11 +17,13 @@ LANGUAGES = ("en",)
 
 
 def select_locale() -> str | None:
+    if not has_request_context():
+        return "en"
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def select_timezone() -> str:
-    if current_user and current_user.is_authenticated and current_user.timezone:
+    if has_request_context() and current_user and current_user.is_authenticated and current_user.timezone:
         return str(current_user.timezone)
     return str(current_app.config["DEFAULT_TIMEZONE"])
 

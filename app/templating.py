@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale
 
 from app.i18n import display_date
 from app.i18n import display_datetime
@@ -13,5 +14,6 @@ from app.organisations.queries import erns_of
 def register(app: Flask) -> None:
     app.jinja_env.filters["display_date"] = display_date
     app.jinja_env.filters["display_datetime"] = display_datetime
+    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["nav_erns_for"] = erns_of
     app.jinja_env.globals["nav_centres_for"] = clinical_centres_of

@@ -74,6 +74,21 @@ def deploy_shipped_definitions(bpmn_dir: str, forms_dir: str) -> list[ProcessDef
     return deployed
 
 
+def deploy_definition(xml: bytes, process_id: str, forms_dir: str, *, ern_id: int | None, actor: User | None) -> ProcessDefinition:
+    """Deploy a definition as the next version for the ERN (or for all ERNs); invalid ones are refused."""
+    with transaction():
+        previous = db.session.scalar(
+            select(ProcessDefinition)
+            .where(
+                ProcessDefinition.process_id == process_id,
+                ProcessDefinition.ern_id.is_(None) if ern_id is None else ProcessDefinition.ern_id == ern_id,
+            )
+            .order_by(ProcessDefinition.version.desc())
+            .limit(1)
+        )
+        return _deploy(xml, process_id, forms_dir, ern_id=ern_id, actor=actor, previous=previous)
+
+
 def _deploy(xml: bytes, process_id: str, forms_dir: str, *, ern_id: int | None, actor: User | None, previous: ProcessDefinition | None) -> ProcessDefinition:
     problems = definition_problems(xml, process_id, forms_dir)
     if problems:

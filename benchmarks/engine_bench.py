@@ -1,0 +1,273 @@
+"""Engine benchmark: one task completion, raw SpiffWorkflow versus Consilium's engine layer.
+
+Both sides drive the same process (benchmarks/bench_process.bpmn, process ``bench_process``:
+22 flow nodes, 3 lanes, 7 user tasks on the happy path) and do the same amount of work: a number
+of instances, each taken through all 7 user tasks, after one untimed warm-up instance per side;
+the timed rounds of the two sides alternate. One "step" is one user-task completion, measured end
+to end including the database round trip:
+
+(a) raw SpiffWorkflow, default serializer (the definition embedded in every serialized row, as the
+    library does by default), plain ``sqlite3`` on a temp-file database with the same journal mode
+    as the application (WAL): SELECT the state row -> deserialize_json -> pick the first READY
+    manual task -> update its data, run it -> do_engine_steps -> serialize_json -> UPDATE -> commit.
+(b) Consilium's engine layer, the real path of a task completion minus form validation: in one
+    ``transaction()``, load the ProcessInstance row from the database, pick its first open task
+    from ``open_tasks``, ``store.ENGINE.complete(...)`` (definition-less state restored onto cached
+    specs, safe expression evaluator) and ``store.save(...)`` (state, open-task table, event log).
+
+It prints steps per second for each side (best of several rounds, median alongside), the mean
+size of the stored state, and on its last line the ratio b/a as ``engine_ratio=N.NN``.
+
+Run from the repository root:  python benchmarks/engine_bench.py [--instances N] [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # type: ignore[import-untyped]  # noqa: E402
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # type: ignore[import-untyped]  # noqa: E402
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser  # type: ignore[import-untyped]  # noqa: E402
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # type: ignore[import-untyped]  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]  # noqa: E402
+
+BPMN_FILE = ROOT / "benchmarks" / "bench_process.bpmn"
+PROCESS_ID = "bench_process"
+USER_TASKS_PER_INSTANCE = 7
+# The happy path: every gateway takes its "yes" branch (see the comment at the top of the BPMN file).
+TASK_DATA: dict[str, Any] = {"accepted": True, "approved": True, "outcome_accepted": True}
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """One timed round of one side."""
+
+    steps: int
+    seconds: float
+    state_bytes: float  # mean size of the state written per step
+
+    @property
+    def rate(self) -> float:
+        return self.steps / self.seconds
+
+
+# --------------------------------------------------------------------------------------------
+# (a) raw SpiffWorkflow
+# --------------------------------------------------------------------------------------------
+
+
+class RawBench:
+    """SpiffWorkflow as documented: default serializer with the spec embedded, sqlite3 rows."""
+
+    def __init__(self, directory: Path, xml: bytes) -> None:
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_str(xml, filename=BPMN_FILE.name)
+        self.spec = parser.get_spec(PROCESS_ID)
+        self.subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self.connection = sqlite3.connect(directory / "raw.sqlite")
+        # Same journal mode as the application's SQLite connections (app/database.py), so the
+        # comparison measures the engine layers and not two different commit costs.
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("CREATE TABLE instances (id INTEGER PRIMARY KEY, state TEXT)")
+        self.connection.commit()
+
+    def create_instances(self, count: int) -> list[int]:
+        """Start ``count`` instances, run them to their first user task and store them (untimed)."""
+        ids = []
+        for _ in range(count):
+            workflow = BpmnWorkflow(self.spec, dict(self.subprocess_specs))
+            workflow.do_engine_steps()
+            cursor = self.connection.execute("INSERT INTO instances (state) VALUES (?)", (self.serializer.serialize_json(workflow),))
+            ids.append(int(cursor.lastrowid or 0))
+        self.connection.commit()
+        return ids
+
+    def step(self, instance_id: int) -> int:
+        """Complete one user task of the stored instance; return the size of the state written."""
+        (state,) = self.connection.execute("SELECT state FROM instances WHERE id = ?", (instance_id,)).fetchone()
+        workflow = self.serializer.deserialize_json(state)
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.data.update(TASK_DATA)
+        task.run()
+        workflow.do_engine_steps()
+        new_state = self.serializer.serialize_json(workflow)
+        self.connection.execute("UPDATE instances SET state = ? WHERE id = ?", (new_state, instance_id))
+        self.connection.commit()
+        return len(new_state.encode())
+
+    def check_completed(self, ids: list[int]) -> None:
+        for instance_id in ids:
+            (state,) = self.connection.execute("SELECT state FROM instances WHERE id = ?", (instance_id,)).fetchone()
+            workflow = self.serializer.deserialize_json(state)
+            assert workflow.completed, f"raw instance {instance_id} did not complete"
+
+    def run_round(self, instances: int) -> RoundResult:
+        ids = self.create_instances(instances)
+        sizes: list[int] = []
+        start = time.perf_counter()
+        for _ in range(USER_TASKS_PER_INSTANCE):
+            for instance_id in ids:
+                sizes.append(self.step(instance_id))
+        seconds = time.perf_counter() - start
+        self.check_completed(ids)
+        return RoundResult(len(sizes), seconds, statistics.fmean(sizes))
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+# --------------------------------------------------------------------------------------------
+# (b) Consilium's engine layer
+# --------------------------------------------------------------------------------------------
+
+
+class ConsiliumBench:
+    """The application's path: store.ENGINE + store.save inside transaction(), on SQLAlchemy."""
+
+    def __init__(self, directory: Path, xml: bytes) -> None:
+        import engine
+        from app import create_app
+        from app.database import db
+        from app.database import transaction
+        from app.workflows.models import ProcessDefinition
+
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'bench.sqlite'}", "SCHEDULER_ENABLED": False})
+        self.context = self.app.app_context()
+        self.context.push()
+        db.create_all()
+        with transaction():
+            row = ProcessDefinition(process_id=PROCESS_ID, version=1, checksum=engine.checksum(xml), xml=xml)
+            db.session.add(row)
+            db.session.flush()
+            self.definition_row_id = row.id
+
+    def create_instances(self, count: int) -> list[int]:
+        """Start ``count`` instances and store them with their open tasks (untimed)."""
+        from app.database import db
+        from app.database import transaction
+        from app.workflows import store
+        from app.workflows.models import ProcessDefinition
+
+        ids = []
+        with transaction():
+            row = db.session.get(ProcessDefinition, self.definition_row_id)
+            for _ in range(count):
+                instance = store.create(row, subject_type="bench", subject_id=None, ern_id=None, centre_id=None, actor=None)
+                advance = store.ENGINE.start(store.definition_of(row), {})
+                assert advance.failure is None, advance.failure
+                store.save(instance, advance, actor=None)
+                ids.append(instance.id)
+        return ids
+
+    def step(self, instance_id: int) -> int:
+        """Complete the first open task of the instance, as a task completion does; return the state size."""
+        from sqlalchemy import select
+
+        from app.database import db
+        from app.database import transaction
+        from app.tasks.models import OpenTask
+        from app.workflows import store
+        from app.workflows.models import ProcessInstance
+
+        db.session.expunge_all()  # nothing cached: the row really comes from the database
+        with transaction():
+            instance = db.session.get(ProcessInstance, instance_id)
+            task_id = db.session.scalar(
+                select(OpenTask.engine_task_id).where(OpenTask.instance_id == instance_id).order_by(OpenTask.id).limit(1)
+            )
+            assert instance is not None and task_id is not None
+            advance = store.ENGINE.complete(store.definition_of(instance.definition), instance.state, task_id, dict(TASK_DATA))
+            assert advance.failure is None, advance.failure
+            store.save(instance, advance, actor=None, completed_task_id=task_id)
+        return len(advance.state.encode())
+
+    def check_completed(self, ids: list[int]) -> None:
+        from sqlalchemy import func
+        from sqlalchemy import select
+
+        from app.database import db
+        from app.tasks.models import OpenTask
+        from app.workflows.models import InstanceStatus
+        from app.workflows.models import ProcessInstance
+
+        db.session.expunge_all()
+        statuses = db.session.scalars(select(ProcessInstance.status).where(ProcessInstance.id.in_(ids))).all()
+        assert len(statuses) == len(ids) and all(s == InstanceStatus.COMPLETED for s in statuses), statuses
+        left = db.session.scalar(select(func.count(OpenTask.id)).where(OpenTask.instance_id.in_(ids)))
+        assert left == 0, f"{left} open_tasks rows remain"
+        db.session.rollback()
+
+    def run_round(self, instances: int) -> RoundResult:
+        ids = self.create_instances(instances)
+        sizes: list[int] = []
+        start = time.perf_counter()
+        for _ in range(USER_TASKS_PER_INSTANCE):
+            for instance_id in ids:
+                sizes.append(self.step(instance_id))
+        seconds = time.perf_counter() - start
+        self.check_completed(ids)
+        return RoundResult(len(sizes), seconds, statistics.fmean(sizes))
+
+    def close(self) -> None:
+        from app.database import db
+
+        db.session.remove()
+        db.engine.dispose()
+        self.context.pop()
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def report(name: str, results: list[RoundResult]) -> float:
+    """Print the best round (and the median rate); return the best rate."""
+    best = min(results, key=lambda result: result.seconds)
+    median_rate = statistics.median(result.rate for result in results)
+    print(
+        f"{name}: {best.steps} steps in {best.seconds:.2f} s = {best.rate:.1f} steps/s "
+        f"(state {best.state_bytes / 1000:.1f} kB; median of {len(results)} rounds {median_rate:.1f} steps/s)"
+    )
+    return best.rate
+
+
+def main() -> None:
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--instances", type=int, default=30, help="instances per round (each runs 7 user tasks)")
+    arguments.add_argument("--rounds", type=int, default=5, help="timed rounds per side; the best counts")
+    options = arguments.parse_args()
+    xml = BPMN_FILE.read_bytes()
+    print(f"process {PROCESS_ID}: {options.instances} instances x {USER_TASKS_PER_INSTANCE} user tasks per round, {options.rounds} rounds per side")
+    with tempfile.TemporaryDirectory(prefix="consilium-bench-") as directory:
+        raw = RawBench(Path(directory), xml)
+        consilium = ConsiliumBench(Path(directory), xml)
+        try:
+            raw.run_round(1)  # warm-up instances, untimed
+            consilium.run_round(1)
+            raw_results: list[RoundResult] = []
+            consilium_results: list[RoundResult] = []
+            for _ in range(options.rounds):  # alternate, so background load hits both sides alike
+                raw_results.append(raw.run_round(options.instances))
+                consilium_results.append(consilium.run_round(options.instances))
+        finally:
+            consilium.close()
+            raw.close()
+    raw_rate = report("raw_spiffworkflow", raw_results)
+    consilium_rate = report("consilium_layer", consilium_results)
+    print(f"engine_ratio={consilium_rate / raw_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()

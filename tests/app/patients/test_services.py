@@ -1,0 +1,141 @@
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEntry
+from app.errors import InvalidInput
+from app.errors import NotAllowed
+from app.errors import NotFound
+from app.patients import services
+from app.tasks import services as task_services
+from app.tasks.models import OpenTask
+from app.workflows.models import InstanceEvent
+from app.workflows.models import ProcessInstance
+from tests import factories
+from tests.factories import ORIGIN
+
+
+def test_enrolment_creates_the_patient_with_the_first_cpms_id(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    assert patient.cpms_id == "ERN-BE10-EuroBloodNet-001"
+    assert (patient.first_name, patient.last_name, patient.date_of_birth) == ("Roger", "Addel", date(1976, 2, 5))
+    assert patient.record_label == "Addel, Roger DOB: 05/02/1976 (M)"
+    assert patient.consent_care and not patient.consent_registry
+
+
+def test_cpms_sequence_is_per_centre_and_ern(world):
+    first = factories.enrol(world.clinician, world.leuven, world.ern)
+    second = factories.enrol(world.colleague, world.leuven, world.ern, first_name="Ana")
+    brno = factories.enrol(world.brno_clinician, world.brno, world.ern)
+    assert [first.cpms_id, second.cpms_id, brno.cpms_id] == [
+        "ERN-BE10-EuroBloodNet-001",
+        "ERN-BE10-EuroBloodNet-002",
+        "ERN-CZ08-EuroBloodNet-001",
+    ]
+
+
+def test_enrolment_process_completes_and_leaves_no_open_task(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    instance = factories.db.session.scalar(select(ProcessInstance).where(ProcessInstance.subject_id == patient.id))
+    assert instance.status == "completed" and instance.subject_type == "patient"
+    assert factories.db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)).all() == []
+    events = factories.db.session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance.id)).all()
+    manual = [e for e in events if e.actor_id is not None]
+    assert [(e.task_name, e.actor_id) for e in manual] == [("enrol_patient", world.clinician.id)]
+    assert manual[0].changed_keys == ["patient_id"]
+
+
+def test_event_log_and_task_data_hold_no_identifying_values(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern, first_name="Zyxwvut", last_name="Qponmlk")
+    instance = factories.db.session.scalar(select(ProcessInstance).where(ProcessInstance.subject_id == patient.id))
+    assert "Zyxwvut" not in instance.state and "Qponmlk" not in instance.state and "1976" not in instance.state
+    events = factories.db.session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance.id)).all()
+    assert all("Zyxwvut" not in " ".join(e.changed_keys) for e in events)
+    details = " ".join(str(e.details) for e in factories.db.session.scalars(select(AuditEntry)))
+    assert "Zyxwvut" not in details
+
+
+def test_only_clinicians_of_the_centre_can_start_an_enrolment(world):
+    for outsider in (world.brno_clinician, world.coordinator, world.researcher):
+        with pytest.raises(NotAllowed):
+            factories.start_enrolment(outsider, world.leuven, world.ern)
+
+
+def test_a_colleague_of_the_same_centre_can_complete_the_enrolment_form(world):
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    task = task_services.task_for(world.colleague, task_id)
+    assert task.form_key == "enrolment"
+    with pytest.raises(NotAllowed):
+        task_services.task_for(world.brno_clinician, task_id)
+
+
+def test_completing_a_task_twice_names_who_completed_it(world):
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    task_services.complete_task(world.clinician, task_id, factories.enrolment_answers(), factories.forms(), date(2026, 11, 21), ORIGIN)
+    with pytest.raises(Exception) as second:
+        task_services.complete_task(world.colleague, task_id, factories.enrolment_answers(), factories.forms(), date(2026, 11, 21), ORIGIN)
+    assert type(second.value).__name__ == "Conflict"
+    assert "already completed by Hanna Peeters" in second.value.message
+    assert len(factories.db.session.scalars(select(factories.Patient)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"consent_care": "no"}, "consent_care", "Consent for care is required"),
+        ({"date_of_birth": "31/02/2020"}, "date_of_birth", "is not a real date"),
+        ({"date_of_birth": "05/02/2999"}, "date_of_birth", "cannot be in the future"),
+        ({"date_of_birth": "1976-02-05"}, "date_of_birth", "dd/mm/yyyy"),
+        ({"first_name": "  "}, "first_name", "First name is required"),
+        ({"consent_registry": "yes", "registry_name": ""}, "registry_name", "Registry name is required"),
+        ({"gender": "robot"}, "gender", "Choose one of the options"),
+    ],
+)
+def test_bad_enrolment_answers_are_refused_with_a_message_on_the_field(world, changes, field, message):
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    with pytest.raises(InvalidInput) as refused:
+        task_services.complete_task(
+            world.clinician, task_id, factories.enrolment_answers(**changes), factories.forms(), date(2026, 11, 21), ORIGIN
+        )
+    assert message in refused.value.field_errors[field][0]
+    assert task_services.task_for(world.clinician, task_id) is not None  # still open, nothing lost
+
+
+def test_registry_name_is_ignored_when_registry_consent_is_not_given(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern, consent_registry="no", registry_name="Should vanish")
+    assert patient.registry_name == ""
+
+
+def test_patient_list_is_searched_without_accents_or_case(world):
+    factories.enrol(world.clinician, world.leuven, world.ern, first_name="Hélène", last_name="Dupré")
+    factories.enrol(world.clinician, world.leuven, world.ern, first_name="Roger", last_name="Addel")
+    for term in ("helene", "HÉLÈNE", "dupre", "ERN-BE10-EuroBloodNet-001"):
+        page = services.list_patients(world.clinician, world.leuven.id, ORIGIN, search=term)
+        assert [p.first_name for p in page.items] == ["Hélène"], term
+
+
+def test_patient_list_sorts_and_pages(world):
+    for index in range(53):
+        factories.enrol(world.clinician, world.leuven, world.ern, last_name=f"Name{index:02d}")
+    first = services.list_patients(world.clinician, world.leuven.id, ORIGIN, sort="last_name")
+    assert (first.total, first.pages, len(first.items)) == (53, 2, 50)
+    assert first.items[0].last_name == "Name00"
+    last = services.list_patients(world.clinician, world.leuven.id, ORIGIN, sort="last_name", descending=True, page=2)
+    assert [p.last_name for p in last.items] == ["Name02", "Name01", "Name00"]
+
+
+def test_patients_of_another_centre_are_invisible(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    assert services.list_patients(world.brno_clinician, world.leuven.id, ORIGIN).total == 0
+    assert services.list_patients(world.coordinator, None, ORIGIN).total == 0
+    with pytest.raises(NotFound):
+        services.view_patient(world.brno_clinician, patient.id, ORIGIN)
+    assert services.view_patient(world.colleague, patient.id, ORIGIN).id == patient.id
+
+
+def test_reading_identifying_data_is_audited(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    services.view_patient(world.colleague, patient.id, ORIGIN)
+    entry = factories.db.session.scalars(select(AuditEntry).where(AuditEntry.action == "patient.viewed")).one()
+    assert (entry.actor_id, entry.target_id, entry.remote_addr) == (world.colleague.id, str(patient.id), "127.0.0.1")

@@ -1,0 +1,129 @@
+"""Fixtures: one database per test session (SQLite, or PostgreSQL when CONSILIUM_TEST_DATABASE_URL is set),
+built by the real migrations, and a savepoint per test that is rolled back afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import sessionmaker
+
+from app import create_app
+from app.database import db
+from tests import factories
+
+POSTGRESQL_URL = os.environ.get("CONSILIUM_TEST_DATABASE_URL", "")
+
+
+def make_database_url(tmp_dir: Path, name: str) -> str:
+    """A new, empty database: a SQLite file, or a fresh PostgreSQL database next to the test one."""
+    if not POSTGRESQL_URL:
+        return f"sqlite:///{tmp_dir / (name + '.sqlite')}"
+    url = make_url(POSTGRESQL_URL)
+    database = f"{url.database}_{name}_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{database}"')
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def drop_database_url(url: str) -> None:
+    if url.startswith("postgresql"):
+        _admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def _admin(statement: str) -> None:
+    admin = create_engine(make_url(POSTGRESQL_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(statement))
+    admin.dispose()
+
+
+def build_app(database_url: str) -> Flask:
+    """An app on ``database_url`` with the schema migrated and the shipped definitions deployed."""
+    from flask_migrate import upgrade
+
+    from app.workflows.services import deploy_shipped_definitions
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SCHEDULER_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "consilium.test",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        deploy_shipped_definitions(app.config["BPMN_DIR"], app.config["FORMS_DIR"])
+        factories.deploy_test_definition(app, "reminder")
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url = POSTGRESQL_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    if POSTGRESQL_URL:
+        _reset_postgresql(url)
+    application = build_app(url)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _reset_postgresql(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database(app: Flask) -> Iterator[None]:
+    """Every test runs inside one outer transaction; services' commits are savepoints; all is rolled back."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        # A plain Session: Flask-SQLAlchemy's own would route queries to its engine, around this connection.
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        db.session = scoped_session(factory, scopefunc=_app_ctx_id)
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, database: None) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def world(database: None) -> factories.World:
+    """Two ERNs, centres, and users of each kind (see factories.make_world)."""
+    return factories.make_world()
+
+
+@pytest.fixture
+def login(client: FlaskClient):
+    def log_in(user) -> FlaskClient:
+        response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+        assert response.status_code == 302, response.text
+        return client
+
+    return log_in

@@ -1,0 +1,144 @@
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine import Engine
+from engine import TaskNotFound
+from engine import TaskNotReady
+from engine import parse
+from tests import bpmn_builder as bpmn
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture
+def engine():
+    return Engine()
+
+
+@pytest.fixture(scope="module")
+def enrolment():
+    return parse((ROOT / "bpmn" / "enrolment.bpmn").read_bytes(), "enrolment", version=1)
+
+
+@pytest.fixture(scope="module")
+def reminder():
+    return parse((DATA / "reminder.bpmn").read_bytes(), "reminder", version=1)
+
+
+def test_enrolment_waits_for_the_clinician_then_asks_for_a_cpms_id(engine, enrolment):
+    started = engine.start(enrolment, {"instance_id": 1})
+    [task] = started.open_tasks
+    assert (task.name, task.form_key, task.role) == ("enrol_patient", "enrolment", "clinician")
+    assert not started.completed and started.effects == ()
+
+    done = engine.complete(enrolment, started.state, task.task_id, {"patient_id": 42})
+    assert done.completed and done.open_tasks == ()
+    assert [(e.handler, e.params) for e in done.effects] == [("assign_cpms_id", {"patient_id": 42})]
+    assert [e.task_name for e in done.events if e.manual] == ["enrol_patient"]
+    assert done.events[0].changed_keys == ("patient_id",)
+
+
+def test_state_is_stored_without_the_definition(engine, enrolment):
+    started = engine.start(enrolment, {})
+    state = json.loads(started.state)
+    assert "spec" not in state and "subprocess_specs" not in state
+    workflow = BpmnWorkflow(enrolment.spec)
+    default = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG)).serialize_json(workflow)
+    assert len(started.state) < len(default) / 2
+
+
+def test_a_completed_task_cannot_be_completed_again(engine, enrolment):
+    started = engine.start(enrolment, {})
+    task_id = started.open_tasks[0].task_id
+    done = engine.complete(enrolment, started.state, task_id, {"patient_id": 1})
+    with pytest.raises(TaskNotReady, match="COMPLETED"):
+        engine.complete(enrolment, done.state, task_id, {"patient_id": 2})
+
+
+def test_unknown_task_id_is_refused(engine, enrolment):
+    started = engine.start(enrolment, {})
+    with pytest.raises(TaskNotFound):
+        engine.complete(enrolment, started.state, "00000000-0000-0000-0000-000000000000", {})
+    with pytest.raises(TaskNotFound):
+        engine.complete(enrolment, started.state, "not-a-uuid", {})
+
+
+def test_engine_tasks_cannot_be_completed_by_hand(engine, enrolment):
+    started = engine.start(enrolment, {})
+    done = engine.complete(enrolment, started.state, started.open_tasks[0].task_id, {"patient_id": 1})
+    from engine import serializer
+
+    workflow = serializer.loads(done.state, enrolment.spec, enrolment.subprocess_specs)
+    service_task = next(t for t in workflow.get_tasks() if t.task_spec.name == "assign_cpms_id_task")
+    with pytest.raises(TaskNotReady, match="not a user task"):
+        engine.complete(enrolment, done.state, str(service_task.id), {})
+
+
+def test_gateway_routes_on_plain_task_data(engine):
+    definition = parse(bpmn.gateway_process('decision == "yes"'), "checked", version=1)
+    started = engine.start(definition, {})
+    yes = engine.complete(definition, started.state, started.open_tasks[0].task_id, {"decision": "yes"})
+    assert [t.name for t in yes.open_tasks] == ["yes"]
+    started = engine.start(definition, {})
+    no = engine.complete(definition, started.state, started.open_tasks[0].task_id, {"decision": "no"})
+    assert [t.name for t in no.open_tasks] == ["no"]
+
+
+def test_unsafe_expression_that_reached_the_runtime_fails_the_task_without_running(engine, tmp_path):
+    marker = tmp_path / "pwned"
+    # parse() does not validate expressions: this simulates a definition that slipped past validation.
+    definition = parse(bpmn.gateway_process(f"__import__('os').system('touch {marker}') == 0"), "checked", version=1)
+    started = engine.start(definition, {})
+    advance = engine.complete(definition, started.state, started.open_tasks[0].task_id, {"decision": "yes"})
+    assert advance.failure is not None
+    assert "not allowed" in advance.failure
+    assert not marker.exists()
+    assert advance.open_tasks == ()
+
+
+def test_script_task_at_runtime_fails_without_running(engine, tmp_path):
+    marker = tmp_path / "pwned"
+    script = f'<bpmn:scriptTask id="task" name="Run"><bpmn:script>open("{marker}", "w").write("x")</bpmn:script></bpmn:scriptTask>'
+    definition = parse(bpmn.single_task_process(script), "single", version=1)
+    advance = engine.start(definition, {})
+    assert advance.failure is not None and "script tasks are not allowed" in advance.failure
+    assert not marker.exists()
+
+
+def test_script_engine_is_reattached_after_every_load(engine, tmp_path):
+    marker = tmp_path / "pwned"
+    definition = parse(bpmn.gateway_process(f"open('{marker}', 'w') is None"), "checked", version=1)
+    started = engine.start(definition, {})
+    # The state went through JSON: had the default (eval) engine come back, the file would be written.
+    advance = engine.complete(definition, started.state, started.open_tasks[0].task_id, {})
+    assert advance.failure is not None
+    assert not marker.exists()
+
+
+def test_boundary_timer_due_time_is_reported_and_fires_only_when_due(engine, reminder):
+    started = engine.start(reminder, {})
+    [task] = started.open_tasks
+    assert started.next_timer_at is not None
+    assert task.due_at == started.next_timer_at
+    due = started.next_timer_at
+
+    early = engine.fire_timers(reminder, started.state, due - timedelta(minutes=1))
+    assert [t.name for t in early.open_tasks] == ["acknowledge_case"]
+
+    fired = engine.fire_timers(reminder, started.state, due + timedelta(seconds=1))
+    assert [(t.name, t.role) for t in fired.open_tasks] == [("follow_up", "coordinator")]
+    assert fired.next_timer_at is None
+    assert "three_days" in [e.task_name for e in fired.events]
+
+
+def test_completing_before_the_timer_cancels_it(engine, reminder):
+    started = engine.start(reminder, {})
+    done = engine.complete(reminder, started.state, started.open_tasks[0].task_id, {})
+    assert done.completed and done.next_timer_at is None

@@ -1,0 +1,135 @@
+"""Plain functions that build test data with safe defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+from sqlalchemy import select
+
+from app.accounts.models import Membership
+from app.accounts.models import Role
+from app.accounts.models import User
+from app.accounts.passwords import hash_password
+from app.audit.services import RequestInfo
+from app.database import db
+from app.organisations.models import Centre
+from app.organisations.models import Ern
+from app.organisations.models import ThematicArea
+from app.patients import services as patient_services
+from app.patients.models import Patient
+from app.tasks import services as task_services
+from app.tasks.form_definitions import load_form_definitions
+from app.workflows.models import ProcessDefinition
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = hash_password(PASSWORD)
+DATA = Path(__file__).resolve().parent / "data"
+ORIGIN = RequestInfo("127.0.0.1", "pytest")
+
+
+@dataclass
+class World:
+    ern: Ern
+    other_ern: Ern
+    leuven: Centre
+    brno: Centre
+    clinician: User
+    colleague: User
+    brno_clinician: User
+    coordinator: User
+    researcher: User
+
+
+def make_ern(code: str = "EuroBloodNet", areas: tuple[str, ...] = ("Amyloidosis", "Rare lymphomas")) -> Ern:
+    ern = Ern(code=code, name=f"{code} network")
+    ern.thematic_areas = [ThematicArea(name=name) for name in areas]
+    db.session.add(ern)
+    db.session.flush()
+    return ern
+
+
+def make_centre(code: str, erns: list[Ern], name: str | None = None) -> Centre:
+    centre = Centre(code=code, name=name or f"Hospital {code}", country=code[:2], erns=erns)
+    db.session.add(centre)
+    db.session.flush()
+    return centre
+
+
+def make_user(email: str, memberships: list[tuple[Ern, Centre | None, Role]], first: str = "Test", last: str = "User") -> User:
+    user = User(email=email, first_name=first, last_name=last, specialisation="Haematologist", password_hash=_PASSWORD_HASH)
+    user.memberships = [Membership(ern=ern, centre=centre, role=role) for ern, centre, role in memberships]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_world() -> World:
+    ern = make_ern()
+    other = make_ern("VASCERN", ("Medium Sized Arteries (MSA-WG)",))
+    leuven = make_centre("BE10", [ern, other], "University Hospital Leuven")
+    brno = make_centre("CZ08", [ern], "University Hospital Brno")
+    world = World(
+        ern=ern,
+        other_ern=other,
+        leuven=leuven,
+        brno=brno,
+        clinician=make_user("hp@leuven.test", [(ern, leuven, Role.MEMBER_EXPERT)], "Hanna", "Peeters"),
+        colleague=make_user("colleague@leuven.test", [(ern, leuven, Role.MEMBER_EXPERT)], "Elise", "Janssens"),
+        brno_clinician=make_user("hp@brno.test", [(ern, brno, Role.MEMBER_EXPERT)], "Jan", "Novak"),
+        coordinator=make_user("coordinator@ern.test", [(ern, None, Role.COORDINATOR)], "Carla", "Coordinator"),
+        researcher=make_user("researcher@ern.test", [(ern, None, Role.RESEARCHER)], "Rui", "Researcher"),
+    )
+    db.session.commit()
+    return world
+
+
+def enrolment_answers(**changes: Any) -> dict[str, Any]:
+    answers = {
+        "enrolled_on": "01/03/2026",
+        "consent_care": "yes",
+        "consent_care_date": "01/03/2026",
+        "consent_registry": "no",
+        "registry_name": "",
+        "consent_registry_date": "01/03/2026",
+        "consent_research": "",
+        "consent_research_date": "",
+        "first_name": "Roger",
+        "last_name": "Addel",
+        "gender": "male",
+        "date_of_birth": "05/02/1976",
+        "record_label": "",
+    }
+    answers.update(changes)
+    return answers
+
+
+def forms() -> dict:
+    return load_form_definitions(current_app.config["FORMS_DIR"])
+
+
+def start_enrolment(user: User, centre: Centre, ern: Ern) -> str:
+    return patient_services.start_enrolment(user, centre.id, ern.id, ORIGIN)
+
+
+def enrol(user: User, centre: Centre, ern: Ern, **changes: Any) -> Patient:
+    """Enrol a patient through the enrolment process, as the user would."""
+    task_id = start_enrolment(user, centre, ern)
+    completed = task_services.complete_task(user, task_id, enrolment_answers(**changes), forms(), date(2026, 11, 21), ORIGIN)
+    patient = db.session.get(Patient, completed.subject_id)
+    assert patient is not None
+    return patient
+
+
+def deploy_test_definition(app: Flask, process_id: str) -> ProcessDefinition:
+    from app.workflows.services import deploy_definition
+
+    existing = db.session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id))
+    if existing is not None:
+        return existing
+    xml = (DATA / f"{process_id}.bpmn").read_bytes()
+    return deploy_definition(xml, process_id, app.config["FORMS_DIR"], ern_id=None, actor=None)
