@@ -14,6 +14,7 @@ from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
 from wtforms import widgets
+from wtforms.fields.choices import SelectChoice
 
 from app.tasks.answers import AnswerError
 from app.tasks.answers import check_field
@@ -64,7 +65,7 @@ def _field(definition: FieldDefinition) -> Field:
     if definition.identifying:
         render_kw["autocomplete"] = "off"
     kwargs: dict[str, Any] = {"label": label, "description": description, "validators": [_Check(definition)], "render_kw": render_kw}
-    choices = [(value, lazy_gettext(text)) for value, text in definition.choices]
+    choices = [SelectChoice(value, lazy_gettext(text)) for value, text in definition.choices]
     if definition.type in ("yes_no", "single_choice"):
         return RadioField(choices=choices, validate_choice=False, **kwargs)
     if definition.type == "multiple_choice":

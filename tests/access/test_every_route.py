@@ -1,0 +1,103 @@
+"""Every route declares its access rule, and every route is exercised here against that rule."""
+
+import pytest
+
+from app.security import LOGIN
+from app.security import PUBLIC
+from app.security import access_rule
+from tests import factories
+
+# endpoint → (method, url template). {patient}, {task} and {centre} are filled per test.
+ROUTES = {
+    "static": ("GET", "/static/consilium.css"),
+    "accounts.login": ("GET", "/login"),
+    "accounts.logout": ("POST", "/logout"),
+    "main.dashboard": ("GET", "/"),
+    "main.preferences": ("GET", "/preferences"),
+    "organisations.ern": ("GET", "/erns/EuroBloodNet"),
+    "organisations.centre": ("GET", "/centres/BE10"),
+    "patients.index": ("GET", "/patients/?centre=BE10"),
+    "patients.show": ("GET", "/patients/{patient}"),
+    "patients.enrol": ("POST", "/patients/enrol"),
+    "tasks.index": ("GET", "/tasks/"),
+    "tasks.show": ("GET", "/tasks/{task}"),
+}
+
+
+def test_every_route_declares_an_access_rule(app):
+    undeclared = [rule.endpoint for rule in app.url_map.iter_rules() if access_rule(app, rule.endpoint) is None]
+    assert undeclared == []
+
+
+def test_every_route_is_in_the_access_table(app):
+    assert sorted({rule.endpoint for rule in app.url_map.iter_rules()}) == sorted(ROUTES)
+
+
+def test_an_undeclared_route_is_denied(app):
+    from flask import Flask
+
+    from app import security
+
+    probe = Flask("probe")
+    probe.add_url_rule("/secret", "secret", lambda: "secret")
+    probe.before_request(security.enforce_declared_access)
+    assert probe.test_client().get("/secret").status_code == 403
+
+
+@pytest.fixture
+def targets(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    return {"patient": patient.id, "task": task_id}
+
+
+def _call(client, endpoint, targets):
+    method, template = ROUTES[endpoint]
+    url = template.format(**targets)
+    data = {"centre_id": "", "ern_id": ""} if method == "POST" else None
+    response = client.open(url, method=method, data=data)
+    response.close()
+    return response
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_anonymous_visitors_reach_only_public_routes(app, client, targets, endpoint):
+    response = _call(client, endpoint, targets)
+    if access_rule(app, endpoint) == PUBLIC:
+        assert response.status_code == 200
+    else:
+        assert access_rule(app, endpoint) == LOGIN
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+# What each kind of signed-in user gets: the clinician works at BE10; Brno's clinician does not;
+# the researcher belongs to the ERN but to no centre.
+EXPECTED = {
+    "main.dashboard": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "main.preferences": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "organisations.ern": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "organisations.centre": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "patients.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "patients.show": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "patients.enrol": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "tasks.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "tasks.show": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
+    "accounts.logout": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
+    "accounts.login": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
+    "static": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+}
+
+
+@pytest.mark.parametrize("who", ["clinician", "brno_clinician", "researcher"])
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_signed_in_users_get_what_the_policy_allows(world, login, targets, endpoint, who):
+    client = login(getattr(world, who))
+    assert _call(client, endpoint, targets).status_code == EXPECTED[endpoint][who]
+
+
+def test_identifying_data_of_another_centre_never_appears_in_lists(world, login, targets):
+    for who in ("brno_clinician", "researcher"):
+        client = login(getattr(world, who))
+        assert "Addel" not in client.get("/patients/").text
+        client.post("/logout")

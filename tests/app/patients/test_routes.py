@@ -1,0 +1,92 @@
+from sqlalchemy import select
+
+from app.database import db
+from app.patients.models import Patient
+from tests import factories
+
+
+def enrol_form(client, world):
+    response = client.post("/patients/enrol", data={"centre_id": world.leuven.id, "ern_id": world.ern.id})
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def test_clinician_enrols_a_patient_through_the_form_and_finds_them_in_the_list(world, login):
+    client = login(world.clinician)
+    form_url = enrol_form(client, world)
+    page = client.get(form_url)
+    assert page.status_code == 200
+    assert "Enrol patient" in page.text and 'name="date_of_birth"' in page.text
+
+    response = client.post(form_url, data=factories.enrolment_answers(first_name="Hélène", last_name="Dupré"))
+    assert response.status_code == 302
+    patient = db.session.scalar(select(Patient).where(Patient.last_name == "Dupré"))
+    assert response.headers["Location"].endswith(f"/patients/{patient.id}")
+
+    listing = client.get("/patients/?centre=BE10&q=helene")
+    assert "ERN-BE10-EuroBloodNet-001" in listing.text and "Dupré" in listing.text
+
+
+def test_an_error_is_shown_next_to_its_field_and_keeps_what_was_typed(world, login):
+    client = login(world.clinician)
+    form_url = enrol_form(client, world)
+    response = client.post(form_url, data=factories.enrolment_answers(first_name="Zoë", date_of_birth="31/02/2020"))
+    assert response.status_code == 422
+    assert "31/02/2020 is not a real date." in response.text
+    assert 'id="date_of_birth-error"' in response.text and 'aria-describedby="date_of_birth-error"' in response.text
+    assert 'value="Zoë"' in response.text and 'value="31/02/2020"' in response.text
+    assert db.session.scalar(select(Patient)) is None
+
+
+def test_patient_list_shows_every_column_and_sorts(world, login):
+    factories.enrol(world.clinician, world.leuven, world.ern, last_name="Zeta")
+    factories.enrol(world.clinician, world.leuven, world.ern, last_name="Alpha")
+    client = login(world.clinician)
+    page = client.get("/patients/?centre=BE10&sort=last_name&dir=desc")
+    for column in ("Last name", "First name", "Record label", "CPMS ID", "Enrolled", "Gender", "Frozen", "Date of birth", "Consent", "Consent research"):
+        assert f">{column}" in page.text
+    assert page.text.index("Zeta") < page.text.index("Alpha")
+    assert "05/Feb/1976" in page.text
+
+
+def test_another_centres_patient_is_not_found(world, login):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    client = login(world.brno_clinician)
+    assert client.get(f"/patients/{patient.id}").status_code == 404
+    assert "Addel" not in client.get("/patients/?centre=BE10").text
+
+
+def test_enrolment_for_another_centre_is_refused(world, login):
+    client = login(world.brno_clinician)
+    response = client.post("/patients/enrol", data={"centre_id": world.leuven.id, "ern_id": world.ern.id})
+    assert response.status_code == 403
+
+
+def test_malformed_enrolment_request_is_a_clear_error(world, login):
+    client = login(world.clinician)
+    response = client.post("/patients/enrol", data={"centre_id": "abc", "ern_id": ""})
+    assert response.status_code == 422
+    assert "Choose a centre and an ERN." in response.text
+
+
+def test_second_submission_of_the_same_form_says_who_completed_it(world, login):
+    client = login(world.clinician)
+    form_url = enrol_form(client, world)
+    assert client.post(form_url, data=factories.enrolment_answers()).status_code == 302
+    again = client.post(form_url, data=factories.enrolment_answers())
+    assert again.status_code == 409
+    assert "already completed by Hanna Peeters" in again.text
+
+
+def test_centre_dashboard_counts_patients_and_shows_recent_activity(world, login):
+    factories.enrol(world.clinician, world.leuven, world.ern)
+    page = login(world.clinician).get("/centres/BE10")
+    assert page.status_code == 200
+    assert "ERN-BE10-EuroBloodNet-001 enrolled" in page.text
+    assert 'class="display-6 mb-2">1<' in page.text
+
+
+def test_every_page_says_training_environment_in_demo_mode(world, login):
+    client = login(world.clinician)
+    for url in ("/", "/centres/BE10", "/patients/?centre=BE10", "/preferences", "/login"):
+        assert "Training environment — fake data only" in client.get(url, follow_redirects=True).text
