@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from datetime import timezone
 
 import click
 from flask import Flask
 from flask import current_app
+from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
 from app.database import utcnow
 
@@ -17,9 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(run_scheduler)
 
 
-@click.group(help="Process definitions (BPMN).")
-def bpmn() -> None:
-    pass
+bpmn = AppGroup("bpmn", help="Process definitions (BPMN).")
 
 
 @bpmn.command("validate", help="Validate BPMN files: one line per problem with its element id; exit 1 on any.")
@@ -48,6 +50,7 @@ def bpmn_deploy() -> None:
 
 @click.command("demo", help="Seed the demo / training data (SPEC §12). Reseeds from scratch unless --if-empty.")
 @click.option("--if-empty", is_flag=True, help="Seed only when the database has no data yet.")
+@with_appcontext
 def demo(if_empty: bool) -> None:
     from app.demo.data import DEMO_PASSWORD
     from app.demo.services import demo_is_seeded
@@ -70,11 +73,14 @@ def demo(if_empty: bool) -> None:
 
 @click.command("run-scheduler", help="Run the timer scheduler in the foreground (for a dedicated process).")
 @click.option("--once", is_flag=True, help="Fire what is due now and exit.")
-def run_scheduler(once: bool) -> None:
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S"]), help="With --once: fire what is due at this UTC time.")
+@with_appcontext
+def run_scheduler(once: bool, at: datetime | None) -> None:
     from app.workflows.jobs import run_forever
     from app.workflows.services import fire_due_timers
 
     if once:
-        click.echo(f"fired {fire_due_timers(utcnow())} instance(s)")
+        now = at.replace(tzinfo=timezone.utc) if at else utcnow()
+        click.echo(f"fired {fire_due_timers(now)} instance(s)")
         return
     run_forever(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -249,7 +249,8 @@ def main() -> None:
     arguments.add_argument("--rounds", type=int, default=5, help="timed rounds per side; the best counts")
     options = arguments.parse_args()
     xml = BPMN_FILE.read_bytes()
-    print(f"process {PROCESS_ID}: {options.instances} instances x {USER_TASKS_PER_INSTANCE} user tasks per round, {options.rounds} rounds per side")
+    per_round = f"{options.instances} instances x {USER_TASKS_PER_INSTANCE} user tasks per round"
+    print(f"process {PROCESS_ID}: {per_round}, {options.rounds} rounds per side")
     with tempfile.TemporaryDirectory(prefix="consilium-bench-") as directory:
         raw = RawBench(Path(directory), xml)
         consilium = ConsiliumBench(Path(directory), xml)
