@@ -166,7 +166,7 @@ class ConsiliumBench:
             row = db.session.get(ProcessDefinition, self.definition_row_id)
             for _ in range(count):
                 instance = store.create(row, subject_type="bench", subject_id=None, ern_id=None, centre_id=None, actor=None)
-                advance = store.ENGINE.start(store.definition_of(row), {})
+                advance = store.ENGINE.start(store.definition_of(instance), {})
                 assert advance.failure is None, advance.failure
                 store.save(instance, advance, actor=None)
                 ids.append(instance.id)
@@ -175,21 +175,27 @@ class ConsiliumBench:
     def step(self, instance_id: int) -> int:
         """Complete the first open task of the instance, as a task completion does; return the state size."""
         from sqlalchemy import select
+        from sqlalchemy.orm import joinedload
 
         from app.database import db
         from app.database import transaction
         from app.tasks.models import OpenTask
         from app.workflows import store
-        from app.workflows.models import ProcessInstance
 
         db.session.expunge_all()  # nothing cached: the row really comes from the database
         with transaction():
-            instance = db.session.get(ProcessInstance, instance_id)
-            task_id = db.session.scalar(
-                select(OpenTask.engine_task_id).where(OpenTask.instance_id == instance_id).order_by(OpenTask.id).limit(1)
+            # As complete_task does: the open task and its instance in one query, both rows locked.
+            task = db.session.scalar(
+                select(OpenTask)
+                .options(joinedload(OpenTask.instance, innerjoin=True))
+                .where(OpenTask.instance_id == instance_id)
+                .order_by(OpenTask.id)
+                .limit(1)
+                .with_for_update()
             )
-            assert instance is not None and task_id is not None
-            advance = store.ENGINE.complete(store.definition_of(instance.definition), instance.state, task_id, dict(TASK_DATA))
+            assert task is not None
+            instance, task_id = task.instance, task.engine_task_id
+            advance = store.ENGINE.complete(store.definition_of(instance), instance.state, task_id, dict(TASK_DATA))
             assert advance.failure is None, advance.failure
             store.save(instance, advance, actor=None, completed_task_id=task_id)
         return len(advance.state.encode())

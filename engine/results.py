@@ -50,3 +50,6 @@ class Advance:
     completed: bool
     next_timer_at: datetime | None
     failure: str | None = None
+    # The change to the open tasks: tasks that became ready in this advance, ids of tasks no longer open.
+    opened: tuple[OpenTask, ...] = ()
+    closed: tuple[str, ...] = ()

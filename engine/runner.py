@@ -37,26 +37,28 @@ class Engine:
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        return self._advance(workflow, script_engine, [])
+        return self._advance(workflow, script_engine, [], set())
 
     def complete(self, definition: Definition, state: str, task_id: str, data: dict[str, Any]) -> Advance:
         """Complete a ready user task with ``data`` and run on to the next wait."""
         workflow, script_engine = self._load(definition, state)
         task = self._ready_user_task(workflow, task_id)
+        was_open = _open_task_ids(workflow)
         task.data.update(data)
         task.run()
         event = TaskEvent(task.task_spec.name, _label(task), "userTask", tuple(sorted(data)), True)
-        return self._advance(workflow, script_engine, [event])
+        return self._advance(workflow, script_engine, [event], was_open)
 
     def fire_timers(self, definition: Definition, state: str, now: datetime) -> Advance:
         """Fire every timer of the instance that is due at ``now`` and run on."""
         workflow, script_engine = self._load(definition, state)
+        was_open = _open_task_ids(workflow)
         for task in _timer_tasks(workflow):
             due = _due_at(task)
             if due is not None and due <= now:
                 task._set_internal_data(event_fired=True)
         workflow.refresh_timers()
-        return self._advance(workflow, script_engine, [])
+        return self._advance(workflow, script_engine, [], was_open)
 
     def ready_task(self, definition: Definition, state: str, task_id: str) -> OpenTask:
         """The open task with that id, or TaskNotReady / TaskNotFound."""
@@ -85,7 +87,7 @@ class Engine:
             raise TaskNotReady(f"task '{task.task_spec.name}' is {TaskState.get_name(task.state)}, not ready")
         return task
 
-    def _advance(self, workflow: BpmnWorkflow, script_engine: SafeScriptEngine, events: list[TaskEvent]) -> Advance:
+    def _advance(self, workflow: BpmnWorkflow, script_engine: SafeScriptEngine, events: list[TaskEvent], was_open: set[str]) -> Advance:
         def record(task: Any) -> None:
             result_variable = getattr(task.task_spec, "result_variable", None)
             if result_variable:
@@ -106,6 +108,7 @@ class Engine:
             _open_task(task, due_by_parent) for task in workflow.get_tasks(state=TaskState.READY, manual=True)
         )
         due_times = [due for due in (_due_at(task) for task in timers) if due is not None]
+        now_open = {task.task_id for task in open_tasks}
         return Advance(
             state=serializer.dumps(workflow),
             open_tasks=open_tasks,
@@ -114,7 +117,13 @@ class Engine:
             completed=workflow.completed,
             next_timer_at=min(due_times) if due_times else None,
             failure=failure,
+            opened=tuple(task for task in open_tasks if task.task_id not in was_open),
+            closed=tuple(sorted(was_open - now_open)),
         )
+
+
+def _open_task_ids(workflow: BpmnWorkflow) -> set[str]:
+    return {str(task.id) for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
 
 
 def _open_task(task: Any, due_by_parent: dict[Any, datetime | None]) -> OpenTask:

@@ -16,6 +16,6 @@ def advance(actor: User, task: OpenTask, form: FormDefinition, answers: dict[str
     """Store the cleaned answers, complete the engine task, apply effects and save the instance."""
     instance = task.instance
     task_data = submissions.submit(actor, task, form, answers)
-    result = store.ENGINE.complete(store.definition_of(instance.definition), instance.state, task.engine_task_id, task_data)
+    result = store.ENGINE.complete(store.definition_of(instance), instance.state, task.engine_task_id, task_data)
     apply_effects(instance, result.effects, actor)
     store.save(instance, result, actor=actor, completed_task_id=task.engine_task_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import security
 from app.accounts.models import User
@@ -18,7 +19,8 @@ def open_tasks_for(user: User, limit: int = 100) -> list[OpenTask]:
 
 
 def open_task(engine_task_id: str, *, lock: bool = False) -> OpenTask | None:
-    query = select(OpenTask).where(OpenTask.engine_task_id == engine_task_id)
+    """The open task with its process instance (one query; with ``lock``, both rows are locked)."""
+    query = select(OpenTask).options(joinedload(OpenTask.instance, innerjoin=True)).where(OpenTask.engine_task_id == engine_task_id)
     if lock:
         query = query.with_for_update()
     return db.session.scalar(query)

@@ -37,6 +37,7 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
     definition = forms[task.form_key]
     form = form_class(definition)()
     form.today = today_for(current_user)
+    label = _(task.label)  # read now: completing the task deletes its row
     if form.validate_on_submit():
         try:
             completed = services.complete_task(current_user, str(task_id), form.raw_answers(), forms, form.today, origin())
@@ -44,7 +45,7 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
             for name, messages in error.field_errors.items():
                 form[name].errors = list(messages)
         else:
-            flash(_("%(task)s: done.", task=_(task.label)), "success")
+            flash(_("%(task)s: done.", task=label), "success")
             if completed.next_task_id is not None:
                 return redirect(url_for("tasks.show", task_id=completed.next_task_id))
             if completed.subject_type == "patient" and completed.subject_id is not None:

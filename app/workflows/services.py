@@ -125,7 +125,7 @@ def fire_due_timers(now: datetime, limit: int = 100) -> int:
                 )
                 if instance is None:
                     break
-                advance = store.ENGINE.fire_timers(store.definition_of(instance.definition), instance.state, now)
+                advance = store.ENGINE.fire_timers(store.definition_of(instance), instance.state, now)
                 apply_effects(instance, advance.effects, None)
                 store.save(instance, advance, actor=None)
                 if instance.next_timer_at is not None and instance.next_timer_at <= now:

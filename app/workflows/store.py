@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
+from sqlalchemy import insert
 from sqlalchemy import select
 
 import engine
@@ -23,9 +25,13 @@ ENGINE = engine.Engine()
 _DEFINITIONS = engine.DefinitionCache()
 
 
-def definition_of(row: ProcessDefinition) -> engine.Definition:
-    """The parsed definition of a stored version (parsed once per process, then cached)."""
-    return _DEFINITIONS.get(row.process_id, row.id, lambda: row.xml)
+def definition_of(instance: ProcessInstance) -> engine.Definition:
+    """The parsed definition an instance runs on (parsed once per version, then cached; no query when cached)."""
+    return _DEFINITIONS.get(instance.process_id, instance.definition_id, lambda: _definition_xml(instance.definition_id))
+
+
+def _definition_xml(definition_id: int) -> bytes:
+    return bytes(db.session.scalars(select(ProcessDefinition.xml).where(ProcessDefinition.id == definition_id)).one())
 
 
 def current_definition(process_id: str, ern_id: int | None) -> ProcessDefinition:
@@ -67,7 +73,12 @@ def create(
 
 
 def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | None, completed_task_id: str = "") -> None:
-    """Store the new state and bring the open-task rows and the event log in line with it."""
+    """Store the new state and bring the open-task rows and the event log in line with it.
+
+    The instance row is updated through the ORM (its version column makes a concurrent advance fail
+    with StaleDataError); events and open tasks are written as bulk statements, the hot path of
+    every task completion.
+    """
     now = utcnow()
     instance.state = advance.state
     instance.updated_at = now
@@ -76,51 +87,54 @@ def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | No
         instance.status, instance.failure = InstanceStatus.FAILED, advance.failure
     elif advance.completed:
         instance.status = InstanceStatus.COMPLETED
-    for event in advance.events:
-        db.session.add(
-            InstanceEvent(
-                instance_id=instance.id,
-                engine_task_id=completed_task_id if event.manual else "",
-                task_name=event.task_name,
-                label=event.label,
-                kind=event.kind,
-                actor_id=actor.id if actor and event.manual else None,
-                at=now,
-                changed_keys=list(event.changed_keys),
-            )
+    db.session.flush()  # the version check happens here
+    if advance.events:
+        db.session.execute(
+            insert(InstanceEvent),
+            [
+                {
+                    "instance_id": instance.id,
+                    "engine_task_id": completed_task_id if event.manual else "",
+                    "task_name": event.task_name,
+                    "label": event.label,
+                    "kind": event.kind,
+                    "actor_id": actor.id if actor and event.manual else None,
+                    "at": now,
+                    "changed_keys": list(event.changed_keys),
+                }
+                for event in advance.events
+            ],
         )
-    _sync_open_tasks(instance, advance.open_tasks, now)
-    db.session.flush()  # the version check happens here: a concurrent advance raises StaleDataError
+    _sync_open_tasks(instance, advance, now)
 
 
-def _sync_open_tasks(instance: ProcessInstance, open_tasks: tuple[engine.OpenTask, ...], now: datetime) -> None:
-    existing = {row.engine_task_id: row for row in db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))}
-    wanted = {task.task_id: task for task in open_tasks}
-    for task_id, row in existing.items():
-        if task_id not in wanted:
-            db.session.delete(row)
-    for task_id, task in wanted.items():
-        row = existing.get(task_id)
-        if row is None:
-            db.session.add(
-                OpenTask(
-                    instance_id=instance.id,
-                    engine_task_id=task_id,
-                    name=task.name,
-                    label=task.label,
-                    form_key=task.form_key,
-                    role=task.role,
-                    ern_id=instance.ern_id,
-                    centre_id=instance.centre_id,
-                    subject_type=instance.subject_type,
-                    subject_id=instance.subject_id,
-                    created_at=now,
-                    due_at=task.due_at,
-                )
-            )
-        else:
-            row.due_at = task.due_at
-            row.subject_id = instance.subject_id
+def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: datetime) -> None:
+    if advance.closed:
+        db.session.execute(
+            delete(OpenTask).where(OpenTask.instance_id == instance.id, OpenTask.engine_task_id.in_(advance.closed)),
+            execution_options={"synchronize_session": False},
+        )
+    if advance.opened:
+        db.session.execute(
+            insert(OpenTask),
+            [
+                {
+                    "instance_id": instance.id,
+                    "engine_task_id": task.task_id,
+                    "name": task.name,
+                    "label": task.label,
+                    "form_key": task.form_key,
+                    "role": task.role,
+                    "ern_id": instance.ern_id,
+                    "centre_id": instance.centre_id,
+                    "subject_type": instance.subject_type,
+                    "subject_id": instance.subject_id,
+                    "created_at": now,
+                    "due_at": task.due_at,
+                }
+                for task in advance.opened
+            ],
+        )
 
 
 def start(
@@ -138,7 +152,7 @@ def start(
 
     row = current_definition(process_id, ern_id)
     instance = create(row, subject_type=subject_type, subject_id=subject_id, ern_id=ern_id, centre_id=centre_id, actor=actor)
-    advance = ENGINE.start(definition_of(row), {**data, "instance_id": instance.id})
+    advance = ENGINE.start(definition_of(instance), {**data, "instance_id": instance.id})
     apply_effects(instance, advance.effects, actor)
     save(instance, advance, actor=actor)
     return instance, advance
