@@ -52,6 +52,7 @@ browser:
 lint: install
 	$(BIN)/ruff check app engine tests benchmarks
 	$(BIN)/ruff format --check app engine tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor instance

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 import click
 from flask import Flask
@@ -80,7 +80,7 @@ def run_scheduler(once: bool, at: datetime | None) -> None:
     from app.workflows.services import fire_due_timers
 
     if once:
-        now = at.replace(tzinfo=timezone.utc) if at else utcnow()
+        now = at.replace(tzinfo=UTC) if at else utcnow()
         click.echo(f"fired {fire_due_timers(now)} instance(s)")
         return
     run_forever(current_app._get_current_object())  # type: ignore[attr-defined]

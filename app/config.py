@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class Config:
     # Signs sessions and CSRF tokens. The default is for development only; set SECRET_KEY in production.
-    SECRET_KEY = "dev-only-change-me"
+    SECRET_KEY = "dev-only-change-me"  # noqa: S105 - refused outside demo mode (load_config)
     # SQLAlchemy URL. Default: SQLite under instance/. Production: postgresql+psycopg://user@host/db
     SQLALCHEMY_DATABASE_URI = ""
     # Where uploaded files are kept (a local folder by default).
@@ -56,6 +56,8 @@ def load_config(app_config: dict[str, object], instance_path: str, overrides: di
         app_config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(instance_path) / 'consilium.sqlite'}"
     if not app_config["STORAGE_DIR"]:
         app_config["STORAGE_DIR"] = str(Path(instance_path) / "storage")
+    if not app_config["DEMO_MODE"] and app_config["SECRET_KEY"] == Config.SECRET_KEY:
+        raise RuntimeError("Set SECRET_KEY (or CONSILIUM_SECRET_KEY): the development key is only for demo mode.")
     uri = str(app_config["SQLALCHEMY_DATABASE_URI"])
     if uri.startswith("postgresql://"):
         app_config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")

@@ -35,9 +35,7 @@ ADMIN = "admin"
 RULES = (PUBLIC, LOGIN, ADMIN)
 
 # Roles a BPMN lane may name (see bpmn/README.md): organisational roles, panel roles and 'system'.
-PROCESS_ROLES = frozenset(
-    {"clinician", "system", "panel_lead", "panel_member", "invitee", "administrator"} | {role.value for role in Role}
-)
+PROCESS_ROLES = frozenset({"clinician", "system", "panel_lead", "panel_member", "invitee", "administrator"} | {role.value for role in Role})
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -119,9 +117,7 @@ def open_task_filter(user: User, task_model: Any) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [task_model.assignee_id == user.id]
     unassigned = task_model.assignee_id.is_(None)
     for ern_id, centre_id in clinical_ern_centres(user):
-        conditions.append(
-            and_(unassigned, task_model.role == "clinician", task_model.ern_id == ern_id, task_model.centre_id == centre_id)
-        )
+        conditions.append(and_(unassigned, task_model.role == "clinician", task_model.ern_id == ern_id, task_model.centre_id == centre_id))
     coordinator_erns = [m.ern_id for m in user.memberships if m.role == Role.COORDINATOR]
     if coordinator_erns:
         conditions.append(and_(unassigned, task_model.role == Role.COORDINATOR.value, task_model.ern_id.in_(coordinator_erns)))

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition  # type: ignore[import-untyped]
-from SpiffWorkflow.exceptions import SpiffWorkflowException  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import expressions
 from engine.errors import DefinitionError
@@ -112,7 +112,7 @@ def _element_problems(
     elif namespace == BPMN and tag == "userTask":
         form_key = _form_key(element)
         if not form_key:
-            problems.append(Problem(element_id, "user task names no form (spiffworkflow:property name=\"formKey\")"))
+            problems.append(Problem(element_id, 'user task names no form (spiffworkflow:property name="formKey")'))
         elif form_key not in known_forms:
             problems.append(Problem(element_id, f"unknown form '{form_key}' (no forms/{form_key}.json)"))
     elif namespace == BPMN and tag == "serviceTask":
@@ -145,7 +145,8 @@ def _owner_id(element: etree._Element) -> str:
 def _form_key(user_task: etree._Element) -> str | None:
     for prop in user_task.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
         if prop.get("name") == FORM_KEY:
-            return prop.get("value")
+            value = prop.get("value")
+            return str(value) if value is not None else None
     return None
 
 
@@ -165,10 +166,10 @@ def _timer_problems(element_id: str, expression: str) -> list[Problem]:
         value = expressions.evaluate(expression, {})
     except UnsafeExpression:
         if _LOOKS_LIKE_ISO.match(expression.strip()):
-            return [Problem(element_id, f"timer expression {expression.strip()} must be quoted, e.g. \"{expression.strip()}\"")]
+            return [Problem(element_id, f'timer expression {expression.strip()} must be quoted, e.g. "{expression.strip()}"')]
         return []  # names task data; checked when the timer starts
     if not isinstance(value, str):
-        return [Problem(element_id, f"timer expression {expression.strip()} must be a quoted literal such as \"P3D\"")]
+        return [Problem(element_id, f'timer expression {expression.strip()} must be a quoted literal such as "P3D"')]
     try:
         TimerEventDefinition.parse_time_or_duration(value) if not value.startswith("R") else None
     except (ValueError, SpiffWorkflowException) as error:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lxml import etree
-from SpiffWorkflow.spiff.parser import SpiffBpmnParser  # type: ignore[import-untyped]
-from SpiffWorkflow.spiff.parser import VALIDATOR  # type: ignore[import-untyped]
+from SpiffWorkflow.spiff.parser import VALIDATOR
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
 # No entities, no network, no huge trees: an uploaded definition cannot read files or exhaust memory.
 SAFE_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
 

@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 
 from app.accounts import services
 from app.accounts.forms import LoginForm
+from app.accounts.models import User
 from app.extensions import db
 from app.extensions import login_manager
-from app.accounts.models import User
 from app.requests import origin
 from app.security import LOGIN
 from app.security import public

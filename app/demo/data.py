@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-DEMO_PASSWORD = "consilium-demo"
+DEMO_PASSWORD = "consilium-demo"  # noqa: S105 - training accounts on fake data, printed by `make run`
 
 ERNS = {
     "EuroBloodNet": (
@@ -31,21 +31,56 @@ CENTRES = [
 
 # e-mail, first name, last name, specialisation, [(ERN, centre code or None, role)], thematic areas
 USERS = [
-    ("coordinator@demo.consilium.eu", "Carla", "Coordinatrice", "Coordinator",
-     [("EuroBloodNet", None, "coordinator"), ("VASCERN", None, "coordinator")], []),
+    (
+        "coordinator@demo.consilium.eu",
+        "Carla",
+        "Coordinatrice",
+        "Coordinator",
+        [("EuroBloodNet", None, "coordinator"), ("VASCERN", None, "coordinator")],
+        [],
+    ),
     ("researcher@demo.consilium.eu", "Rui", "Researcher", "Epidemiologist", [("EuroBloodNet", None, "researcher")], []),
-    ("guest@demo.consilium.eu", "Greta", "Guest", "Haematologist", [("EuroBloodNet", "GUEST-EuroBloodNet", "guest_expert")],
-     ["Rare lymphomas"]),
-    ("hp1@demo.consilium.eu", "Hanna", "Peeters", "Haematologist", [("EuroBloodNet", "BE10", "member_expert")],
-     ["Amyloidosis", "Rare lymphomas"]),
+    (
+        "guest@demo.consilium.eu",
+        "Greta",
+        "Guest",
+        "Haematologist",
+        [("EuroBloodNet", "GUEST-EuroBloodNet", "guest_expert")],
+        ["Rare lymphomas"],
+    ),
+    (
+        "hp1@demo.consilium.eu",
+        "Hanna",
+        "Peeters",
+        "Haematologist",
+        [("EuroBloodNet", "BE10", "member_expert")],
+        ["Amyloidosis", "Rare lymphomas"],
+    ),
     ("hp2@demo.consilium.eu", "Jan", "Novák", "Radiologist", [("EuroBloodNet", "CZ08", "member_expert")], ["Rare lymphomas"]),
-    ("hp3@demo.consilium.eu", "Sophie", "Martin", "Haematologist",
-     [("EuroBloodNet", "FR08", "member_expert"), ("EuroBloodNet", None, "panel_manager")], ["Amyloidosis"]),
-    ("hp4@demo.consilium.eu", "Marco", "Rossi", "Vascular surgeon",
-     [("VASCERN", "IT10", "member_expert"), ("VASCERN", "IT10", "panel_manager"), ("EuroBloodNet", "IT10", "member_expert")],
-     ["Medium Sized Arteries (MSA-WG)"]),
-    ("hp5@demo.consilium.eu", "Elise", "Janssens", "Geneticist", [("VASCERN", "BE10", "member_expert"), ("EuroBloodNet", "BE10", "member_expert")],
-     ["Hereditary Haemorrhagic Telangiectasia (HHT-WG)", "Rare red blood cell disorders"]),
+    (
+        "hp3@demo.consilium.eu",
+        "Sophie",
+        "Martin",
+        "Haematologist",
+        [("EuroBloodNet", "FR08", "member_expert"), ("EuroBloodNet", None, "panel_manager")],
+        ["Amyloidosis"],
+    ),
+    (
+        "hp4@demo.consilium.eu",
+        "Marco",
+        "Rossi",
+        "Vascular surgeon",
+        [("VASCERN", "IT10", "member_expert"), ("VASCERN", "IT10", "panel_manager"), ("EuroBloodNet", "IT10", "member_expert")],
+        ["Medium Sized Arteries (MSA-WG)"],
+    ),
+    (
+        "hp5@demo.consilium.eu",
+        "Elise",
+        "Janssens",
+        "Geneticist",
+        [("VASCERN", "BE10", "member_expert"), ("EuroBloodNet", "BE10", "member_expert")],
+        ["Hereditary Haemorrhagic Telangiectasia (HHT-WG)", "Rare red blood cell disorders"],
+    ),
 ]
 
 # centre, ERN, enrolling user, first name, last name, gender, date of birth, registry consent

@@ -91,7 +91,9 @@ def _seed_users(erns: dict[str, Ern], centres: dict[str, Centre]) -> dict[str, U
 def _enrol(
     user: User, centre: Centre, ern: Ern, form: FormDefinition, today: date, first: str, last: str, gender: str, born: str, registry: str
 ) -> None:
-    instance, advance = store.start("enrolment", subject_type="enrolment", subject_id=None, ern_id=ern.id, centre_id=centre.id, data={}, actor=user)
+    instance, advance = store.start(
+        "enrolment", subject_type="enrolment", subject_id=None, ern_id=ern.id, centre_id=centre.id, data={}, actor=user
+    )
     raw = {
         "enrolled_on": today.strftime("%d/%m/%Y"),
         "consent_care": "yes",

@@ -46,7 +46,14 @@ def _visible_patients(viewer: User, centre_id: int | None) -> Select[tuple[Patie
 
 
 def patients_for_centre(
-    viewer: User, centre_id: int | None, *, search: str = "", sort: str = "last_name", descending: bool = False, page: int = 1, per_page: int = 50
+    viewer: User,
+    centre_id: int | None,
+    *,
+    search: str = "",
+    sort: str = "last_name",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = 50,
 ) -> Page:
     """A page of the patients the viewer may see, searched by first name, last name or CPMS ID."""
     query = _visible_patients(viewer, centre_id)

@@ -34,7 +34,15 @@ def start_enrolment(actor: User, centre_id: int, ern_id: int, origin: RequestInf
 
 
 def list_patients(
-    actor: User, centre_id: int | None, origin: RequestInfo, *, search: str = "", sort: str = "last_name", descending: bool = False, page: int = 1, per_page: int = 50
+    actor: User,
+    centre_id: int | None,
+    origin: RequestInfo,
+    *,
+    search: str = "",
+    sort: str = "last_name",
+    descending: bool = False,
+    page: int = 1,
+    per_page: int = 50,
 ) -> queries.Page:
     """A page of the centre's patients with their identifying data; the read is audited."""
     with transaction():
@@ -42,7 +50,14 @@ def list_patients(
             actor, centre_id, search=search, sort=sort, descending=descending, page=page, per_page=per_page
         )
         audit.record(
-            actor, "patients.listed", "centre", centre_id or "", origin, page=result.page, shown=[p.id for p in result.items], searched=bool(search)
+            actor,
+            "patients.listed",
+            "centre",
+            centre_id or "",
+            origin,
+            page=result.page,
+            shown=[p.id for p in result.items],
+            searched=bool(search),
         )
     return result
 

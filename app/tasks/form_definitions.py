@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from dataclasses import field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +202,7 @@ def parse_form_definition(text: str, source: str) -> FormDefinition:
     return definition
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_form_definitions(forms_dir: str) -> dict[str, FormDefinition]:
     """Every definition in ``forms_dir``, validated; raises FormDefinitionError on the first bad one."""
     definitions = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -18,12 +19,13 @@ def open_tasks_for(user: User, limit: int = 100) -> list[OpenTask]:
     return list(db.session.scalars(query.limit(limit)))
 
 
+_OPEN_TASK = select(OpenTask).options(joinedload(OpenTask.instance, innerjoin=True)).where(OpenTask.engine_task_id == bindparam("task_id"))
+_LOCKED_OPEN_TASK = _OPEN_TASK.with_for_update()
+
+
 def open_task(engine_task_id: str, *, lock: bool = False) -> OpenTask | None:
     """The open task with its process instance (one query; with ``lock``, both rows are locked)."""
-    query = select(OpenTask).options(joinedload(OpenTask.instance, innerjoin=True)).where(OpenTask.engine_task_id == engine_task_id)
-    if lock:
-        query = query.with_for_update()
-    return db.session.scalar(query)
+    return db.session.scalar(_LOCKED_OPEN_TASK if lock else _OPEN_TASK, {"task_id": engine_task_id})
 
 
 def completion_of(engine_task_id: str) -> InstanceEvent | None:

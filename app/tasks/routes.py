@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
+from app.i18n import today_for
 from app.requests import origin
 from app.security import LOGIN
 from app.security import requires
@@ -18,7 +19,6 @@ from app.tasks import queries
 from app.tasks import services
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.forms import form_class
-from app.i18n import today_for
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 

@@ -19,8 +19,8 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
-from app.tasks import queries
 from app.tasks import completion
+from app.tasks import queries
 from app.tasks.answers import clean_answers
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
@@ -74,9 +74,7 @@ def _gone(engine_task_id: str, fallback: str | None = None) -> Exception:
     completion = queries.completion_of(engine_task_id)
     if completion is not None:
         who = completion.actor.full_name if completion.actor else _("the system")
-        return Conflict(
-            _("This task was already completed by %(who)s at %(when)s.", who=who, when=format_datetime(completion.at, "short"))
-        )
+        return Conflict(_("This task was already completed by %(who)s at %(when)s.", who=who, when=format_datetime(completion.at, "short")))
     if fallback:
         return Conflict(fallback)
     return NotFound(_("No such task."))

@@ -89,7 +89,9 @@ def deploy_definition(xml: bytes, process_id: str, forms_dir: str, *, ern_id: in
         return _deploy(xml, process_id, forms_dir, ern_id=ern_id, actor=actor, previous=previous)
 
 
-def _deploy(xml: bytes, process_id: str, forms_dir: str, *, ern_id: int | None, actor: User | None, previous: ProcessDefinition | None) -> ProcessDefinition:
+def _deploy(
+    xml: bytes, process_id: str, forms_dir: str, *, ern_id: int | None, actor: User | None, previous: ProcessDefinition | None
+) -> ProcessDefinition:
     problems = definition_problems(xml, process_id, forms_dir)
     if problems:
         raise InvalidInput(f"{process_id}: " + "; ".join(str(p) for p in problems))

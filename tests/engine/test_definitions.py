@@ -103,10 +103,14 @@ def test_broken_xml_is_reported_with_its_line():
 def test_external_entities_are_not_resolved(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET")
-    xml = bpmn.gateway_process('decision == "yes"').replace(
-        b'<?xml version="1.0" encoding="UTF-8"?>',
-        f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file://{secret}">]>'.encode(),
-    ).replace(b'name="first"', b'name="&xxe;"')
+    xml = (
+        bpmn.gateway_process('decision == "yes"')
+        .replace(
+            b'<?xml version="1.0" encoding="UTF-8"?>',
+            f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file://{secret}">]>'.encode(),
+        )
+        .replace(b'name="first"', b'name="&xxe;"')
+    )
     problems = validate(xml, **KNOWN)
     assert problems and problems[0].element_id == "(file)"
     assert all("TOPSECRET" not in p.message for p in problems)

@@ -43,7 +43,18 @@ def test_patient_list_shows_every_column_and_sorts(world, login):
     factories.enrol(world.clinician, world.leuven, world.ern, last_name="Alpha")
     client = login(world.clinician)
     page = client.get("/patients/?centre=BE10&sort=last_name&dir=desc")
-    for column in ("Last name", "First name", "Record label", "CPMS ID", "Enrolled", "Gender", "Frozen", "Date of birth", "Consent", "Consent research"):
+    for column in (
+        "Last name",
+        "First name",
+        "Record label",
+        "CPMS ID",
+        "Enrolled",
+        "Gender",
+        "Frozen",
+        "Date of birth",
+        "Consent",
+        "Consent research",
+    ):
         assert f">{column}" in page.text
     assert page.text.index("Zeta") < page.text.index("Alpha")
     assert "05/Feb/1976" in page.text

@@ -44,18 +44,31 @@ def test_shipped_form_definitions_load():
             "lower-case letters",
         ),
         (definition(sections=[{"id": "m", "title": "M", "fields": [{"name": "x", "label": "x", "type": "colour"}]}]), "Must be one of"),
-        (definition(sections=[{"id": "m", "title": "M", "fields": [{"name": "x", "label": "x", "type": "single_choice"}]}]), "needs choices"),
+        (
+            definition(sections=[{"id": "m", "title": "M", "fields": [{"name": "x", "label": "x", "type": "single_choice"}]}]),
+            "needs choices",
+        ),
         (
             definition(
                 sections=[
-                    {"id": "m", "title": "M", "fields": [{"name": "x", "label": "x", "type": "text", "visible_if": {"field": "y", "equals": "1"}}]}
+                    {
+                        "id": "m",
+                        "title": "M",
+                        "fields": [{"name": "x", "label": "x", "type": "text", "visible_if": {"field": "y", "equals": "1"}}],
+                    }
                 ]
             ),
             "unknown field 'y'",
         ),
         (
             definition(
-                sections=[{"id": "m", "title": "M", "fields": [{"name": "x", "label": "x", "type": "text"}, {"name": "x", "label": "x", "type": "text"}]}]
+                sections=[
+                    {
+                        "id": "m",
+                        "title": "M",
+                        "fields": [{"name": "x", "label": "x", "type": "text"}, {"name": "x", "label": "x", "type": "text"}],
+                    }
+                ]
             ),
             "used twice",
         ),
@@ -125,7 +138,12 @@ def test_number_and_multiple_choice_fields_are_checked():
                     "title": "M",
                     "fields": [
                         {"name": "hours", "label": "Hours", "type": "number", "minimum": 0, "maximum": 24},
-                        {"name": "tags", "label": "Tags", "type": "multiple_choice", "choices": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]},
+                        {
+                            "name": "tags",
+                            "label": "Tags",
+                            "type": "multiple_choice",
+                            "choices": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
+                        },
                         {"name": "onset", "label": "Onset", "type": "partial_date", "not_future": True},
                     ],
                 }

@@ -37,7 +37,9 @@ def test_timer_fires_once_when_due_and_moves_the_task_to_the_coordinator(world):
     assert instance.next_timer_at is None
     [task] = db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)).all()
     assert (task.name, task.role) == ("follow_up", "coordinator")
-    fired = db.session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance.id, InstanceEvent.task_name == "three_days")).all()
+    fired = db.session.scalars(
+        select(InstanceEvent).where(InstanceEvent.instance_id == instance.id, InstanceEvent.task_name == "three_days")
+    ).all()
     assert len(fired) == 1
 
 
