@@ -47,7 +47,7 @@ def record_enrolment(actor: User, instance: ProcessInstance, answers: dict[str, 
     patient.refresh_search_text()
     db.session.add(patient)
     db.session.flush()
-    instance.subject_type, instance.subject_id = "patient", patient.id
+    instance.move_to_subject("patient", patient.id)
     return {"patient_id": patient.id}
 
 

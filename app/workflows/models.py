@@ -72,6 +72,13 @@ class ProcessInstance(db.Model):  # type: ignore[name-defined,misc]
     # processes can never both advance one instance.
     __mapper_args__ = {"version_id_col": version_id}
 
+    subject_moved = False  # set by move_to_subject in this transaction, not stored
+
+    def move_to_subject(self, subject_type: str, subject_id: int) -> None:
+        """The case now concerns another subject (e.g. the patient an enrolment created); open tasks follow."""
+        self.subject_type, self.subject_id = subject_type, subject_id
+        self.subject_moved = True
+
 
 class InstanceEvent(db.Model):  # type: ignore[name-defined,misc]
     """One step of an instance: which task ran, who did it, when, which data keys changed (never values)."""

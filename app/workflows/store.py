@@ -126,6 +126,13 @@ def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | No
             ],
         )
     _sync_open_tasks(instance, advance, now)
+    if instance.subject_moved:
+        instance.subject_moved = False
+        connection.execute(
+            _OPEN_TASKS.update()
+            .where(_OPEN_TASKS.c.instance_id == instance.id)
+            .values(subject_type=instance.subject_type, subject_id=instance.subject_id)
+        )
 
 
 def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: datetime) -> None:

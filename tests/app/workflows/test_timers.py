@@ -49,3 +49,13 @@ def test_run_scheduler_once_fires_due_timers(app, world):
     result = app.test_cli_runner().invoke(args=["run-scheduler", "--once", "--at", at])
     assert result.exit_code == 0, result.output
     assert "fired 1 instance(s)" in result.output
+
+
+def test_open_tasks_follow_a_change_of_the_instance_subject(world):
+    instance = start_reminder(world)
+    instance.move_to_subject("patient", 4242)
+    with transaction():
+        advance = store.ENGINE.fire_timers(store.definition_of(instance), instance.state, utcnow())
+        store.save(instance, advance, actor=None)
+    [task] = db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)).all()
+    assert (task.subject_type, task.subject_id) == ("patient", 4242)
