@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgresql install lint browser db demo clean
+.PHONY: run test test-postgresql install lint browser messages clean
 
 run: install $(VENDOR)
 	$(FLASK) db upgrade
@@ -53,6 +53,11 @@ lint: install
 	$(BIN)/ruff check app engine tests benchmarks
 	$(BIN)/ruff format --check app engine tests benchmarks
 	$(BIN)/mypy
+
+# Extract every user-facing string for translators (app/translations/messages.pot).
+messages: install
+	mkdir -p app/translations
+	$(BIN)/pybabel extract -F app/babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor instance
