@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
+from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -25,12 +28,23 @@ def authenticate(email: str, password: str, origin: RequestInfo) -> User | None:
     return user if ok else None
 
 
-def set_thematic_areas(actor: User, thematic_area_ids: list[int], origin: RequestInfo) -> None:
-    """Choose the thematic areas the actor wishes to be invited for (only areas of the actor's ERNs)."""
+def time_zones() -> list[str]:
+    """The time zones a user may choose: Europe's, and UTC."""
+    return ["UTC", *sorted(zone for zone in zoneinfo.available_timezones() if zone.startswith("Europe/"))]
+
+
+def set_preferences(actor: User, thematic_area_ids: list[int], timezone: str, origin: RequestInfo) -> None:
+    """Choose the thematic areas the actor wishes to be invited for (of their own ERNs) and their time zone."""
     with transaction():
         member_erns = {m.ern_id for m in actor.memberships}
         areas = list(db.session.scalars(select(ThematicArea).where(ThematicArea.id.in_(thematic_area_ids)))) if thematic_area_ids else []
+        errors: dict[str, list[str]] = {}
         if len(areas) != len(set(thematic_area_ids)) or any(area.ern_id not in member_erns for area in areas):
-            raise InvalidInput("Choose thematic areas of your own ERNs.")
+            errors["thematic_area"] = [_("Choose thematic areas of your own ERNs.")]
+        if timezone not in time_zones():
+            errors["timezone"] = [_("Choose a time zone from the list.")]
+        if errors:
+            raise InvalidInput(_("Your preferences were not saved."), errors)
         actor.thematic_areas = areas
-        audit.record(actor, "preferences.updated", "user", actor.id, origin, thematic_areas=sorted(a.id for a in areas))
+        actor.timezone = timezone
+        audit.record(actor, "preferences.updated", "user", actor.id, origin, thematic_areas=sorted(a.id for a in areas), timezone=timezone)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -34,16 +35,30 @@ def dashboard() -> str:
 
 @bp.route("/preferences", methods=["GET", "POST"])
 @requires(LOGIN)
-def preferences() -> str | Response:
+def preferences() -> tuple[str, int] | Response:
     erns = organisation_queries.erns_of(current_user)
+    chosen = {area.id for area in current_user.thematic_areas}
+    timezone = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        raw_ids = request.form.getlist("thematic_area")
+        timezone = request.form.get("timezone", "")
+        chosen = {int(value) for value in raw_ids if value.isdigit()}
         try:
-            ids = [int(value) for value in request.form.getlist("thematic_area")]
-            account_services.set_thematic_areas(current_user, ids, origin())
-        except (ValueError, InvalidInput):
-            flash(_("Choose thematic areas of your own ERNs."), "danger")
+            if len(chosen) != len(raw_ids):
+                raise InvalidInput(_("Your preferences were not saved."), {"thematic_area": [_("Choose thematic areas of your own ERNs.")]})
+            account_services.set_preferences(current_user, sorted(chosen), timezone, origin())
+        except InvalidInput as error:
+            errors = error.field_errors
+            flash(error.message, "danger")
         else:
             flash(_("Your preferences are saved."), "success")
             return redirect(url_for("main.preferences"))
-    chosen = {area.id for area in current_user.thematic_areas}
-    return render_template("main/preferences.html", erns=erns, chosen=chosen)
+    return render_template(
+        "main/preferences.html",
+        erns=erns,
+        chosen=chosen,
+        timezone=timezone,
+        time_zones=account_services.time_zones(),
+        errors=errors,
+    ), (422 if errors else 200)

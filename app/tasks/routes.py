@@ -46,6 +46,8 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
                 form[name].errors = list(messages)
         else:
             flash(_("%(task)s: done.", task=label), "success")
+            if completed.failure:
+                flash(_("The process stopped on an error after this step; a coordinator must look at it."), "warning")
             if completed.next_task_id is not None:
                 return redirect(url_for("tasks.show", task_id=completed.next_task_id))
             if completed.subject_type == "patient" and completed.subject_id is not None:

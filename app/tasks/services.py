@@ -33,6 +33,7 @@ class Completed:
     next_task_id: str | None
     subject_type: str
     subject_id: int | None
+    failure: str = ""  # the process stopped on an error after this task (shown to the user, logged)
 
 
 def complete_task(
@@ -53,11 +54,11 @@ def complete_task(
             instance = task.instance
             completion.advance(actor, task, form, answers)
             audit.record(actor, "task.completed", "process_instance", instance.id, origin, task=task.name, form=form.id)
-            subject = (instance.id, instance.subject_type, instance.subject_id)
+            subject = (instance.id, instance.subject_type, instance.subject_id, instance.failure)
     except StaleDataError:
         raise _gone(engine_task_id, fallback=_("This case changed while you were working on it. Reload and try again.")) from None
     next_task = queries.next_task_for(actor, subject[0])
-    return Completed(next_task.engine_task_id if next_task else None, subject[1], subject[2])
+    return Completed(next_task.engine_task_id if next_task else None, subject[1], subject[2], subject[3])
 
 
 def task_for(actor: User, engine_task_id: str) -> OpenTask:

@@ -5,6 +5,7 @@ Helpers here only flush; the calling service owns the transaction.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import bindparam
@@ -22,6 +23,7 @@ from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessDefinition
 from app.workflows.models import ProcessInstance
 
+log = logging.getLogger(__name__)
 ENGINE = engine.Engine()
 _EVENTS = InstanceEvent.__table__
 _OPEN_TASKS = OpenTask.__table__
@@ -92,6 +94,8 @@ def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | No
     advance makes it match no row, which raises StaleDataError as the ORM would.
     """
     now = utcnow()
+    if advance.failure:
+        log.warning("process instance %s failed: %s", instance.id, advance.failure)
     db.session.flush()  # changes effect handlers made to the instance go first, with their own version check
     version = instance.version_id
     values: dict[str, object] = {

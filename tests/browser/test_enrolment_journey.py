@@ -129,3 +129,9 @@ def test_a_member_expert_enrols_a_patient_and_finds_them_by_an_unaccented_search
     expect(rows.first).to_contain_text(cpms_id.group(0))
     expect(rows.first.get_by_role("link", name="Ångström")).to_have_attribute("href", re.compile(r"/patients/\d+$"))
     assert_accessible(page, "search results")
+
+    # The other pages of the navigation pass the same accessibility check.
+    for link, heading in (("Preferences", "Preferences"), ("ERN", "EuroBloodNet")):
+        page.get_by_role("navigation", name="Main").get_by_role("link", name=link, exact=True).click()
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        assert_accessible(page, link)
