@@ -53,3 +53,4 @@ class Advance:
     # The change to the open tasks: tasks that became ready in this advance, ids of tasks no longer open.
     opened: tuple[OpenTask, ...] = ()
     closed: tuple[str, ...] = ()
+    cancelled: bool = False

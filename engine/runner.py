@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -60,10 +61,13 @@ class Engine:
         workflow.refresh_timers()
         return self._advance(workflow, script_engine, [], was_open)
 
-    def ready_task(self, definition: Definition, state: str, task_id: str) -> OpenTask:
-        """The open task with that id, or TaskNotReady / TaskNotFound."""
-        workflow, _ = self._load(definition, state)
-        return _open_task(self._ready_user_task(workflow, task_id), {})
+    def cancel(self, definition: Definition, state: str) -> Advance:
+        """Cancel the instance: every open task closes, nothing more runs."""
+        workflow, script_engine = self._load(definition, state)
+        was_open = _open_task_ids(workflow)
+        workflow.cancel()
+        advance = self._advance(workflow, script_engine, [], was_open)
+        return dataclasses.replace(advance, cancelled=True, next_timer_at=None)
 
     @staticmethod
     def _load(definition: Definition, state: str) -> tuple[BpmnWorkflow, SafeScriptEngine]:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import current_app
+from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -59,3 +61,11 @@ def enrol() -> Response:
         raise InvalidInput("Choose a centre and an ERN.") from None
     task_id = services.start_enrolment(current_user, centre_id, ern_id, origin())
     return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.route("/enrolments/<uuid:task_id>/discard", methods=["POST"])
+@requires(LOGIN)
+def discard_enrolment(task_id: object) -> Response:
+    services.discard_enrolment(current_user, str(task_id), origin())
+    flash(_("The enrolment was discarded; nothing was kept."), "info")
+    return redirect(url_for("main.dashboard"))

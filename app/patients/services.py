@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app import security
 from app.accounts.models import User
 from app.audit import services as audit
@@ -14,6 +16,7 @@ from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.patients import queries
 from app.patients.models import Patient
+from app.tasks import queries as task_queries
 from app.workflows import store
 
 
@@ -31,6 +34,20 @@ def start_enrolment(actor: User, centre_id: int, ern_id: int, origin: RequestInf
         )
         audit.record(actor, "enrolment.started", "process_instance", instance.id, origin, centre=centre.code, ern=ern.code)
     return advance.open_tasks[0].task_id
+
+
+def discard_enrolment(actor: User, engine_task_id: str, origin: RequestInfo) -> None:
+    """Abandon an enrolment whose form was never submitted: the process is cancelled, nothing is kept."""
+    with transaction():
+        task = task_queries.open_task(engine_task_id, lock=True)
+        if task is None or task.instance.process_id != "enrolment":
+            raise NotFound(_("No enrolment waits for this form."))
+        if not security.can_complete(actor, task):
+            raise NotAllowed(_("Only a colleague of the patient's centre can discard this enrolment."))
+        instance = task.instance
+        advance = store.ENGINE.cancel(store.definition_of(instance), instance.state)
+        store.save(instance, advance, actor=actor)
+        audit.record(actor, "enrolment.discarded", "process_instance", instance.id, origin)
 
 
 def list_patients(

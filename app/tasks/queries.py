@@ -11,11 +11,17 @@ from app.accounts.models import User
 from app.database import db
 from app.tasks.models import OpenTask
 from app.workflows.models import InstanceEvent
+from app.workflows.models import ProcessInstance
 
 
 def open_tasks_for(user: User, limit: int = 100) -> list[OpenTask]:
     """The open tasks the user may complete, oldest first."""
-    query = select(OpenTask).where(security.open_task_filter(user, OpenTask)).order_by(OpenTask.created_at, OpenTask.id)
+    query = (
+        select(OpenTask)
+        .options(joinedload(OpenTask.instance, innerjoin=True).joinedload(ProcessInstance.started_by))
+        .where(security.open_task_filter(user, OpenTask))
+        .order_by(OpenTask.created_at, OpenTask.id)
+    )
     return list(db.session.scalars(query.limit(limit)))
 
 

@@ -42,6 +42,7 @@ class InstanceStatus:
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class ProcessInstance(db.Model):  # type: ignore[name-defined,misc]
@@ -67,6 +68,7 @@ class ProcessInstance(db.Model):  # type: ignore[name-defined,misc]
     version_id: Mapped[int] = mapped_column(default=1)
 
     definition: Mapped[ProcessDefinition] = relationship()
+    started_by: Mapped[User | None] = relationship()
 
     # Optimistic locking: an UPDATE that finds another version raises StaleDataError, so two
     # processes can never both advance one instance.

@@ -102,7 +102,7 @@ def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | No
         "state": advance.state,
         "updated_at": now,
         "next_timer_at": advance.next_timer_at,
-        "status": InstanceStatus.FAILED if advance.failure else InstanceStatus.COMPLETED if advance.completed else instance.status,
+        "status": _status(instance, advance),
         "failure": advance.failure or instance.failure,
         "version_id": version + 1,
     }
@@ -137,6 +137,16 @@ def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | No
             .where(_OPEN_TASKS.c.instance_id == instance.id)
             .values(subject_type=instance.subject_type, subject_id=instance.subject_id)
         )
+
+
+def _status(instance: ProcessInstance, advance: engine.Advance) -> str:
+    if advance.failure:
+        return InstanceStatus.FAILED
+    if advance.cancelled:
+        return InstanceStatus.CANCELLED
+    if advance.completed:
+        return InstanceStatus.COMPLETED
+    return instance.status
 
 
 def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: datetime) -> None:

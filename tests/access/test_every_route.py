@@ -19,6 +19,7 @@ ROUTES = {
     "patients.index": ("GET", "/patients/?centre=BE10"),
     "patients.show": ("GET", "/patients/{patient}"),
     "patients.enrol": ("POST", "/patients/enrol"),
+    "patients.discard_enrolment": ("POST", "/patients/enrolments/{task}/discard"),
     "tasks.index": ("GET", "/tasks/"),
     "tasks.show": ("GET", "/tasks/{task}"),
 }
@@ -81,6 +82,7 @@ EXPECTED = {
     "patients.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "patients.show": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "patients.enrol": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "patients.discard_enrolment": {"clinician": 302, "brno_clinician": 403, "researcher": 403},
     "tasks.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "tasks.show": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     "accounts.logout": {"clinician": 302, "brno_clinician": 302, "researcher": 302},

@@ -101,3 +101,26 @@ def test_every_page_says_training_environment_in_demo_mode(world, login):
     client = login(world.clinician)
     for url in ("/", "/centres/BE10", "/patients/?centre=BE10", "/preferences", "/login"):
         assert "Training environment — fake data only" in client.get(url, follow_redirects=True).text
+
+
+def test_an_abandoned_enrolment_can_be_discarded_and_leaves_nothing(world, login):
+    from app.tasks.models import OpenTask
+    from app.workflows.models import ProcessInstance
+
+    client = login(world.clinician)
+    form_url = enrol_form(client, world)
+    assert "started by Hanna Peeters" in client.get("/").text
+    task_id = form_url.rsplit("/", 1)[-1]
+    assert client.post(f"/patients/enrolments/{task_id}/discard").status_code == 302
+    assert "Nothing is waiting for you." in client.get("/").text
+    assert db.session.scalar(select(OpenTask)) is None
+    assert db.session.scalar(select(ProcessInstance.status).where(ProcessInstance.process_id == "enrolment")) == "cancelled"
+    assert db.session.scalar(select(Patient)) is None
+    assert client.get(form_url).status_code == 404
+    assert client.post(f"/patients/enrolments/{task_id}/discard").status_code == 404
+
+
+def test_only_the_centre_can_discard_an_enrolment(world, login):
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    client = login(world.brno_clinician)
+    assert client.post(f"/patients/enrolments/{task_id}/discard").status_code == 403
