@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import threading
@@ -128,6 +129,10 @@ def _element_problems(
             problems.append(Problem(element_id, f"lane '{element.get('name') or ''}' names no known role"))
     elif namespace == BPMN and tag in ("conditionExpression", "completionCondition", "loopCardinality"):
         problems.extend(_expression_problems(element_id, element.text or "", "condition"))
+    elif namespace == BPMN and tag in ("formalExpression", "messagePath", "dataPath"):
+        problems.extend(_expression_problems(element_id, element.text or "", "message"))
+    elif namespace == SPIFF and tag in ("messagePayload", "messageVariable", "calledDecisionId"):
+        problems.extend(_expression_problems(element_id, element.text or "", "message"))
     elif namespace == BPMN and tag in _TIMER_TAGS:
         problems.extend(_timer_problems(element_id, element.text or ""))
     return problems

@@ -18,16 +18,50 @@ import simpleeval
 
 from engine.errors import UnsafeExpression
 
+_MAX_ITEMS = 10_000  # the largest sequence or string an expression may build or walk
+_MAX_ROUND_DIGITS = 20
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, (str, bytes, list, tuple, dict, set)) and len(value) > _MAX_ITEMS:
+        raise UnsafeExpression(f"a value of more than {_MAX_ITEMS} items is not allowed in an expression")
+    if isinstance(value, (list, tuple, set)) and any(isinstance(item, (list, tuple, dict, set)) for item in value):
+        raise UnsafeExpression("nested sequences are not allowed in an expression")
+    return value
+
+
+def _walking(function: Any) -> Any:
+    def checked(*args: Any) -> Any:
+        for argument in args:
+            _bounded(argument)
+        return function(*args)
+
+    return checked
+
+
+def _round(number: Any, digits: int = 0) -> Any:
+    if not isinstance(digits, int) or abs(digits) > _MAX_ROUND_DIGITS:
+        raise UnsafeExpression(f"round() takes at most {_MAX_ROUND_DIGITS} digits")
+    return round(number, digits)
+
+
+def _multiply(left: Any, right: Any) -> Any:
+    # Numbers only: repeating a string or list could build values of any size.
+    if not all(isinstance(operand, (int, float)) for operand in (left, right)):
+        raise UnsafeExpression("only numbers can be multiplied in an expression")
+    return left * right
+
+
 ALLOWED_FUNCTIONS: dict[str, Any] = {
     "len": len,
-    "min": min,
-    "max": max,
+    "min": _walking(min),
+    "max": _walking(max),
     "abs": abs,
-    "int": int,
-    "float": float,
-    "str": str,
+    "int": _walking(int),
+    "float": _walking(float),
+    "str": _walking(str),
     "bool": bool,
-    "round": round,
+    "round": _round,
 }
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
@@ -100,13 +134,14 @@ def evaluate(expression: str, data: Mapping[str, Any]) -> Any:
     check(expression)
     names = {key: value for key, value in data.items() if isinstance(key, str) and not key.startswith("_")}
     evaluator = simpleeval.EvalWithCompoundTypes(functions=dict(ALLOWED_FUNCTIONS), names=names)
+    evaluator.operators[ast.Mult] = _multiply
     try:
         return evaluator.eval(expression.strip())
     except simpleeval.NameNotDefined as error:
         raise UnsafeExpression(f"unknown name '{error.name}' in expression") from None
     except simpleeval.InvalidExpression as error:
         raise UnsafeExpression(str(error)) from None
-    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError) as error:
+    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError, MemoryError, RecursionError) as error:
         raise UnsafeExpression(f"expression failed: {type(error).__name__}: {error}") from None
 
 

@@ -32,9 +32,10 @@ class Engine:
 
     def start(self, definition: Definition, data: dict[str, Any]) -> Advance:
         """Start an instance with initial task data and run it to its first wait."""
-        workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs))
         script_engine = SafeScriptEngine()
-        workflow.script_engine = script_engine
+        # Given at construction: the constructor already runs the start task (and any correlation
+        # expression on it), which must never meet the library's default eval engine.
+        workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs), script_engine=script_engine)
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)

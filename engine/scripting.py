@@ -10,17 +10,33 @@ import json
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine import expressions
 from engine.errors import UnsafeExpression
 from engine.results import Effect
 
 
+class SafeEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
+    """The environment SpiffWorkflow calls directly in some places (message correlation, process
+    completion conditions): the same safe evaluator, and no scripts. The library's default would
+    run full Python ``eval`` there."""
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
+        return expressions.evaluate(expression, {**context, **(external_context or {})})
+
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
+        raise UnsafeExpression("scripts are not allowed")
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        raise UnsafeExpression("services are called through effects only")
+
+
 class SafeScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     """Evaluates expressions with the safe evaluator and collects service calls as effects."""
 
     def __init__(self) -> None:
-        super().__init__(environment=None)
+        super().__init__(environment=SafeEnvironment())
         self.effects: list[Effect] = []
 
     def validate(self, expression: str) -> None:

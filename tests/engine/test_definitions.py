@@ -129,3 +129,18 @@ def test_parsed_definition_knows_each_user_task_form_and_role():
     definition = parse((ROOT / "bpmn" / "enrolment.bpmn").read_bytes(), "enrolment", version=1)
     task = definition.user_tasks["enrol_patient"]
     assert (task.label, task.form_key, task.role) == ("Enrol patient", "enrolment", "clinician")
+
+
+def test_unsafe_correlation_expression_is_reported():
+    xml = (ROOT / "tests" / "data" / "correlated.bpmn").read_text().replace("EXPRESSION", "__import__('os').system('id')").encode()
+    problems = problems_of(xml)
+    assert any(p.element_id == "case" and "unsafe message expression" in p.message for p in problems)
+
+
+def test_timers_are_not_evaluated_at_validation_unless_constant():
+    timer = (
+        '<bpmn:boundaryEvent id="late" attachedToRef="task"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P3D" if min(delays) else "P1D"</bpmn:timeDuration>'
+        "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+    )
+    assert problems_of(bpmn.single_task_process(bpmn.user_task("task"), extra=timer)) == []

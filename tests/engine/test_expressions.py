@@ -53,3 +53,24 @@ def test_unknown_name_is_a_clear_error():
 def test_huge_string_is_refused():
     with pytest.raises(UnsafeExpression):
         expressions.evaluate("'x' * 100000000", {})
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "min([[0]*99999]*99999)",
+        "[[0]*99999]*99999 == [[0]*99999]*99999",
+        "len(str([[0]*99999]*99999))",
+        "round(1, -1000000000000)",
+        "int(1e308*10)",
+        "'x' * 5",
+        "[0] * 3",
+    ],
+)
+def test_expressions_that_would_exhaust_the_server_are_refused(expression):
+    with pytest.raises(UnsafeExpression):
+        expressions.evaluate(expression, {})
+
+
+def test_numbers_still_multiply_and_round():
+    assert expressions.evaluate("round(2.5 * count, 1)", {"count": 3}) == 7.5

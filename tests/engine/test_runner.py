@@ -142,3 +142,15 @@ def test_completing_before_the_timer_cancels_it(engine, reminder):
     started = engine.start(reminder, {})
     done = engine.complete(reminder, started.state, started.open_tasks[0].task_id, {})
     assert done.completed and done.next_timer_at is None
+
+
+def test_correlation_expressions_cannot_run_code(engine, tmp_path):
+    marker = tmp_path / "pwned"
+    template = (DATA / "correlated.bpmn").read_text()
+    xml = template.replace("EXPRESSION", f"__import__('os').system('touch {marker}')").encode()
+    definition = parse(xml, "correlated", version=1)
+    advance = engine.start(definition, {})
+    assert advance.failure is not None
+    assert not marker.exists()
+    safe = parse(template.replace("EXPRESSION", "case").encode(), "correlated", version=1)
+    assert engine.start(safe, {}).failure is None
