@@ -11,10 +11,10 @@ PORT ?= 5000
 .PHONY: run test test-postgresql install lint browser messages clean
 
 run: install $(VENDOR)
-	$(FLASK) db upgrade
-	$(FLASK) demo --if-empty
+	CONSILIUM_DEMO_MODE=true $(FLASK) db upgrade
+	CONSILIUM_DEMO_MODE=true $(FLASK) demo --if-empty
 	@echo "Consilium on http://$(HOST):$(PORT)"
-	CONSILIUM_SCHEDULER_ENABLED=true $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+	CONSILIUM_DEMO_MODE=true CONSILIUM_SCHEDULER_ENABLED=true $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
 test: install $(VENDOR) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

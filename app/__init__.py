@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (main_bp, accounts_bp, organisations_bp, patients_bp, tasks_bp):
         app.register_blueprint(blueprint)
+    app.before_request(_refuse_development_key)
     app.before_request(security.enforce_declared_access)
     app.after_request(_security_headers)
 
@@ -56,6 +57,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
         start_scheduler(app)
     return app
+
+
+def _refuse_development_key() -> None:
+    from flask import current_app
+
+    from app.config import uses_development_key
+
+    if uses_development_key(current_app.config):
+        raise RuntimeError("Set SECRET_KEY (or CONSILIUM_SECRET_KEY): the development key is only for demo mode.")
 
 
 def _security_headers(response: Any) -> Any:

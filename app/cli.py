@@ -59,6 +59,8 @@ def demo(if_empty: bool) -> None:
     from app.tasks.form_definitions import load_form_definitions
     from app.workflows.services import deploy_shipped_definitions
 
+    if not current_app.config["DEMO_MODE"]:
+        raise click.ClickException("Demo data goes only into a training environment: set CONSILIUM_DEMO_MODE=true.")
     deploy_shipped_definitions(current_app.config["BPMN_DIR"], current_app.config["FORMS_DIR"])
     if not (if_empty and demo_is_seeded()):
         seed_demo(load_form_definitions(current_app.config["FORMS_DIR"]), today_for(None), reset=not if_empty)

@@ -23,7 +23,8 @@ class Config:
     BPMN_DIR = str(ROOT / "bpmn")
     FORMS_DIR = str(ROOT / "forms")
     # Training environment: fake data, a banner on every page, password-only demo accounts.
-    DEMO_MODE = True
+    # Off unless asked for (`make run` turns it on).
+    DEMO_MODE = False
     # Start the APScheduler timer job inside the app process (off in tests and CLI commands).
     SCHEDULER_ENABLED = False
     # How often the scheduler looks for due timers, in seconds.
@@ -39,7 +40,13 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {}
+    # Bound parameters can hold identifying data: never put them in error messages or logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"hide_parameters": True}
+
+
+def uses_development_key(app_config: dict[str, object]) -> bool:
+    """Serving requests with the published development key is allowed in demo mode only."""
+    return not app_config["DEMO_MODE"] and app_config["SECRET_KEY"] == Config.SECRET_KEY
 
 
 def load_config(app_config: dict[str, object], instance_path: str, overrides: dict[str, object] | None) -> None:
@@ -56,8 +63,6 @@ def load_config(app_config: dict[str, object], instance_path: str, overrides: di
         app_config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(instance_path) / 'consilium.sqlite'}"
     if not app_config["STORAGE_DIR"]:
         app_config["STORAGE_DIR"] = str(Path(instance_path) / "storage")
-    if not app_config["DEMO_MODE"] and app_config["SECRET_KEY"] == Config.SECRET_KEY:
-        raise RuntimeError("Set SECRET_KEY (or CONSILIUM_SECRET_KEY): the development key is only for demo mode.")
     uri = str(app_config["SQLALCHEMY_DATABASE_URI"])
     if uri.startswith("postgresql://"):
         app_config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")

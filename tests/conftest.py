@@ -59,6 +59,7 @@ def build_app(database_url: str) -> Flask:
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SCHEDULER_ENABLED": False,
+            "DEMO_MODE": True,
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "consilium.test",
         }

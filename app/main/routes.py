@@ -43,7 +43,7 @@ def preferences() -> tuple[str, int] | Response:
     if request.method == "POST":
         raw_ids = request.form.getlist("thematic_area")
         timezone = request.form.get("timezone", "")
-        chosen = {int(value) for value in raw_ids if value.isdigit()}
+        chosen = {int(value) for value in raw_ids if value.isascii() and value.isdigit()}
         try:
             if len(chosen) != len(raw_ids):
                 raise InvalidInput(_("Your preferences were not saved."), {"thematic_area": [_("Choose thematic areas of your own ERNs.")]})

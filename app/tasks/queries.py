@@ -26,7 +26,10 @@ def open_tasks_for(user: User, limit: int = 100) -> list[OpenTask]:
 
 
 _OPEN_TASK = select(OpenTask).options(joinedload(OpenTask.instance, innerjoin=True)).where(OpenTask.engine_task_id == bindparam("task_id"))
-_LOCKED_OPEN_TASK = _OPEN_TASK.with_for_update()
+# Locks the instance row only, as the scheduler does: every change to an instance's open tasks
+# happens under its instance lock, so one lock order everywhere and no deadlock. Fresh values:
+# the instance may have been read earlier in the request.
+_LOCKED_OPEN_TASK = _OPEN_TASK.with_for_update(of=ProcessInstance).execution_options(populate_existing=True)
 
 
 def open_task(engine_task_id: str, *, lock: bool = False) -> OpenTask | None:

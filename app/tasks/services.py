@@ -24,6 +24,8 @@ from app.tasks import queries
 from app.tasks.answers import clean_answers
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
+from engine import TaskNotFound
+from engine import TaskNotReady
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,9 @@ def complete_task(
             completion.advance(actor, task, form, answers)
             audit.record(actor, "task.completed", "process_instance", instance.id, origin, task=task.name, form=form.id)
             subject = (instance.id, instance.subject_type, instance.subject_id, instance.failure)
-    except StaleDataError:
+    except (StaleDataError, TaskNotReady, TaskNotFound):
+        # Another completion got there first (PostgreSQL lets the second one read the task row
+        # while it waits for the instance lock; the engine then finds the task done).
         raise _gone(engine_task_id, fallback=_("This case changed while you were working on it. Reload and try again.")) from None
     next_task = queries.next_task_for(actor, subject[0])
     return Completed(next_task.engine_task_id if next_task else None, subject[1], subject[2], subject[3])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,8 @@ from app.workflows.effects import apply_effects
 from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessDefinition
 from app.workflows.models import ProcessInstance
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ def fire_due_timers(now: datetime, limit: int = 100) -> int:
     """
     fired = 0
     for _ in range(limit):
+        claimed: int | None = None
         try:
             with transaction():
                 instance = db.session.scalar(
@@ -127,6 +131,7 @@ def fire_due_timers(now: datetime, limit: int = 100) -> int:
                 )
                 if instance is None:
                     break
+                claimed = instance.id
                 advance = store.ENGINE.fire_timers(store.definition_of(instance), instance.state, now)
                 apply_effects(instance, advance.effects, None)
                 store.save(instance, advance, actor=None)
@@ -134,5 +139,18 @@ def fire_due_timers(now: datetime, limit: int = 100) -> int:
                     instance.next_timer_at = None  # a timer that cannot fire must not spin the scheduler
         except StaleDataError:
             continue  # another process advanced it meanwhile; it will be looked at again
+        except Exception as error:  # noqa: BLE001 - one broken instance must not stop every other timer
+            if claimed is None:
+                raise
+            _mark_failed(claimed, f"timer: {type(error).__name__}: {error}")
+            continue
         fired += 1
     return fired
+
+
+def _mark_failed(instance_id: int, failure: str) -> None:
+    log.exception("process instance %s failed while firing timers", instance_id)
+    with transaction():
+        instance = db.session.get(ProcessInstance, instance_id)
+        if instance is not None:
+            instance.status, instance.failure, instance.next_timer_at = InstanceStatus.FAILED, failure[:2000], None

@@ -59,3 +59,16 @@ def test_open_tasks_follow_a_change_of_the_instance_subject(world):
         store.save(instance, advance, actor=None)
     [task] = db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)).all()
     assert (task.subject_type, task.subject_id) == ("patient", 4242)
+
+
+def test_a_broken_instance_does_not_stop_the_other_timers(world):
+    broken = start_reminder(world)
+    healthy = start_reminder(world)
+    with transaction():
+        broken.state = "{not json"
+        broken.next_timer_at = healthy.next_timer_at - timedelta(hours=1)  # first in line
+    assert fire_due_timers(healthy.next_timer_at + timedelta(minutes=1)) == 1
+    db.session.refresh(broken)
+    db.session.refresh(healthy)
+    assert broken.status == "failed" and broken.next_timer_at is None and "timer:" in broken.failure
+    assert healthy.next_timer_at is None
