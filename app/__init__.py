@@ -8,6 +8,17 @@ from typing import Any
 from flask import Flask
 
 
+class ConsiliumFlask(Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        """Log unhandled errors without the values they may carry (see app/logsafe.py)."""
+        from flask import request
+
+        from app.logsafe import safe_traceback
+
+        error = exc_info[1]
+        self.logger.error("Exception on %s [%s]\n%s", request.path, request.method, safe_traceback(error))
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → CLI → error handlers. No work at import time."""
     from app import cli
@@ -24,7 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.i18n import select_locale
     from app.i18n import select_timezone
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = ConsiliumFlask(__name__, instance_relative_config=True)
     load_config(app.config, app.instance_path, overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 

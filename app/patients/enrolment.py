@@ -17,6 +17,7 @@ from app.patients.models import CpmsCounter
 from app.patients.models import Patient
 from app.workflows.models import ProcessInstance
 
+_RECORD_LABEL_LENGTH = 200
 _GENDER_LETTER = {"female": "F", "male": "M", "other": "O", "unknown": "U"}
 
 
@@ -42,8 +43,10 @@ def record_enrolment(actor: User, instance: ProcessInstance, answers: dict[str, 
         enrolled_by_id=actor.id,
     )
     if not patient.record_label:
-        dob = patient.date_of_birth.strftime("%d/%m/%Y")
-        patient.record_label = f"{patient.last_name}, {patient.first_name} DOB: {dob} ({_GENDER_LETTER[patient.gender]})"
+        dob = f"{patient.date_of_birth.day:02d}/{patient.date_of_birth.month:02d}/{patient.date_of_birth.year:04d}"
+        suffix = f" DOB: {dob} ({_GENDER_LETTER[patient.gender]})"
+        name = f"{patient.last_name}, {patient.first_name}"[: _RECORD_LABEL_LENGTH - len(suffix)]
+        patient.record_label = name + suffix
     patient.refresh_search_text()
     db.session.add(patient)
     db.session.flush()

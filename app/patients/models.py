@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Date
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
+from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -51,7 +52,7 @@ class Patient(db.Model):  # type: ignore[name-defined,misc]
     consent_research: Mapped[bool] = mapped_column(default=False)
     consent_research_date: Mapped[date | None] = mapped_column(Date)
     frozen: Mapped[bool] = mapped_column(default=False)
-    search_text: Mapped[str] = mapped_column(String(400), default="", index=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 

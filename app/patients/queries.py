@@ -57,7 +57,7 @@ def patients_for_centre(
 ) -> Page:
     """A page of the patients the viewer may see, searched by first name, last name or CPMS ID."""
     query = _visible_patients(viewer, centre_id)
-    for term in fold(search).split():
+    for term in fold("".join(c for c in search if c.isprintable())).split():
         query = query.where(Patient.search_text.contains(term, autoescape=True))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     column = SORTABLE.get(sort, SORTABLE["last_name"])

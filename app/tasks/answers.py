@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -15,6 +17,8 @@ from app.tasks.form_definitions import FormDefinition
 _FULL_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})/(\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
+_EARLIEST_YEAR = 1800
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
 
 class AnswerError(ValueError):
@@ -27,10 +31,16 @@ def parse_date(text: str) -> date:
     if not match:
         raise AnswerError(_("Enter the date as dd/mm/yyyy, for example 05/02/1976."))
     day, month, year = (int(part) for part in match.groups())
+    _check_year(year)
     try:
         return date(year, month, day)
     except ValueError:
         raise AnswerError(_("%(text)s is not a real date.", text=text.strip())) from None
+
+
+def _check_year(year: int) -> None:
+    if year < _EARLIEST_YEAR:
+        raise AnswerError(_("Enter a year from %(year)d on.", year=_EARLIEST_YEAR))
 
 
 def parse_partial_date(text: str) -> str:
@@ -41,10 +51,12 @@ def parse_partial_date(text: str) -> str:
     match = _MONTH_YEAR.match(text)
     if match:
         month, year = int(match.group(1)), int(match.group(2))
+        _check_year(year)
         if not 1 <= month <= 12:
             raise AnswerError(_("%(text)s is not a real month.", text=text))
         return f"{year:04d}-{month:02d}"
     if _YEAR.match(text):
+        _check_year(int(text))
         return text
     raise AnswerError(_("Enter the date as dd/mm/yyyy, mm/yyyy or yyyy."))
 
@@ -72,13 +84,15 @@ def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
     """Convert one non-empty raw answer to its value, or raise AnswerError with a message for the user."""
     kind = definition.type
     if kind == "multiple_choice":
-        values = [str(item) for item in (raw if isinstance(raw, (list, tuple)) else [raw]) if str(item).strip()]
+        values = [str(item) for item in (raw if isinstance(raw, (list, tuple)) else [raw]) if str(item).strip()][:100]
         allowed = {value for value, _label in definition.choices}
         unknown = [v for v in values if v not in allowed]
         if unknown:
             raise AnswerError(_("Choose from the options given."))
         return values
     text = str(raw).strip()
+    if any(unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS for character in text):
+        raise AnswerError(_("Remove the control characters from this answer."))
     if len(text) > definition.max_length:
         raise AnswerError(_("Use at most %(n)d characters.", n=definition.max_length))
     value: Any = text
@@ -94,6 +108,8 @@ def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
             value = float(text.replace(",", "."))
         except ValueError:
             raise AnswerError(_("Enter a number.")) from None
+        if "_" in text or not math.isfinite(value):
+            raise AnswerError(_("Enter a number."))
         if definition.minimum is not None and value < definition.minimum:
             raise AnswerError(_("Enter a number of at least %(n)s.", n=definition.minimum))
         if definition.maximum is not None and value > definition.maximum:

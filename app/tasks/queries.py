@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm import joinedload
 
 from app import security
@@ -25,7 +26,12 @@ def open_tasks_for(user: User, limit: int = 100) -> list[OpenTask]:
     return list(db.session.scalars(query.limit(limit)))
 
 
-_OPEN_TASK = select(OpenTask).options(joinedload(OpenTask.instance, innerjoin=True)).where(OpenTask.engine_task_id == bindparam("task_id"))
+_OPEN_TASK = (
+    select(OpenTask)
+    .join(OpenTask.instance)
+    .options(contains_eager(OpenTask.instance))
+    .where(OpenTask.engine_task_id == bindparam("task_id"))
+)
 # Locks the instance row only, as the scheduler does: every change to an instance's open tasks
 # happens under its instance lock, so one lock order everywhere and no deadlock. Fresh values:
 # the instance may have been read earlier in the request.
@@ -33,7 +39,7 @@ _LOCKED_OPEN_TASK = _OPEN_TASK.with_for_update(of=ProcessInstance).execution_opt
 
 
 def open_task(engine_task_id: str, *, lock: bool = False) -> OpenTask | None:
-    """The open task with its process instance (one query; with ``lock``, both rows are locked)."""
+    """The open task with its process instance (one query; with ``lock``, the instance row is locked)."""
     return db.session.scalar(_LOCKED_OPEN_TASK if lock else _OPEN_TASK, {"task_id": engine_task_id})
 
 

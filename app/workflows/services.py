@@ -16,6 +16,8 @@ from app.accounts.models import User
 from app.database import db
 from app.database import transaction
 from app.errors import InvalidInput
+from app.logsafe import describe
+from app.logsafe import safe_traceback
 from app.security import PROCESS_ROLES
 from app.tasks.form_definitions import load_form_definitions
 from app.workflows import store
@@ -142,15 +144,15 @@ def fire_due_timers(now: datetime, limit: int = 100) -> int:
         except Exception as error:  # noqa: BLE001 - one broken instance must not stop every other timer
             if claimed is None:
                 raise
-            _mark_failed(claimed, f"timer: {type(error).__name__}: {error}")
+            _mark_failed(claimed, error)
             continue
         fired += 1
     return fired
 
 
-def _mark_failed(instance_id: int, failure: str) -> None:
-    log.exception("process instance %s failed while firing timers", instance_id)
+def _mark_failed(instance_id: int, error: Exception) -> None:
+    log.error("process instance %s failed while firing timers\n%s", instance_id, safe_traceback(error))
     with transaction():
         instance = db.session.get(ProcessInstance, instance_id)
         if instance is not None:
-            instance.status, instance.failure, instance.next_timer_at = InstanceStatus.FAILED, failure[:2000], None
+            instance.status, instance.failure, instance.next_timer_at = InstanceStatus.FAILED, f"timer: {describe(error)}", None

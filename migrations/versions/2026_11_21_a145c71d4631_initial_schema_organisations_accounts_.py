@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-21 22:41:59.717439
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a145c71d4631'

@@ -3,6 +3,8 @@ from sqlalchemy import text
 
 from app import create_app
 from app.database import db
+from app.logsafe import describe
+from app.logsafe import safe_traceback
 from app.patients.models import Patient
 
 
@@ -22,7 +24,23 @@ def test_database_errors_never_carry_the_bound_values(world):
     with pytest.raises(Exception) as refused:
         db.session.flush()
     db.session.rollback()
-    assert "Zyxwvut" not in str(refused.value) and "Qponmlk" not in str(refused.value)
+    assert "Zyxwvut" not in describe(refused.value) and "Qponmlk" not in describe(refused.value)
+    assert "Zyxwvut" not in safe_traceback(refused.value)
+
+
+def test_unhandled_errors_are_logged_without_values(app, caplog):
+    from sqlalchemy.exc import IntegrityError
+
+    error = IntegrityError("INSERT INTO patients ...", {"first_name": "Zyxwvut"}, Exception("Failing row contains (Zyxwvut)"))
+    with app.test_request_context("/patients/"):
+        try:
+            raise error
+        except IntegrityError:
+            import sys
+
+            app.log_exception(sys.exc_info())
+    assert "IntegrityError" in caplog.text or "Exception" in caplog.text
+    assert "Zyxwvut" not in caplog.text
 
 
 def test_the_development_key_is_refused_outside_demo_mode(tmp_path):

@@ -90,6 +90,8 @@ def test_completing_a_task_twice_names_who_completed_it(world):
         ({"first_name": "  "}, "first_name", "First name is required"),
         ({"consent_registry": "yes", "registry_name": ""}, "registry_name", "Registry name is required"),
         ({"gender": "robot"}, "gender", "Choose one of the options"),
+        ({"first_name": "a\x00b"}, "first_name", "control characters"),
+        ({"date_of_birth": "01/01/0001"}, "date_of_birth", "from 1800 on"),
     ],
 )
 def test_bad_enrolment_answers_are_refused_with_a_message_on_the_field(world, changes, field, message):
@@ -139,3 +141,15 @@ def test_reading_identifying_data_is_audited(world):
     services.view_patient(world.colleague, patient.id, ORIGIN)
     entry = factories.db.session.scalars(select(AuditEntry).where(AuditEntry.action == "patient.viewed")).one()
     assert (entry.actor_id, entry.target_id, entry.remote_addr) == (world.colleague.id, str(patient.id), "127.0.0.1")
+
+
+def test_longest_names_and_names_that_grow_when_folded_are_stored(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern, first_name="ß" * 100, last_name="ﷺ" * 100)
+    assert len(patient.record_label) <= 200 and patient.record_label.endswith("DOB: 05/02/1976 (M)")
+    page = services.list_patients(world.clinician, world.leuven.id, ORIGIN, search="ss")
+    assert [p.id for p in page.items] == [patient.id]
+
+
+def test_control_characters_in_a_search_are_ignored(world):
+    factories.enrol(world.clinician, world.leuven, world.ern)
+    assert services.list_patients(world.clinician, world.leuven.id, ORIGIN, search="\x00add\x00el").total == 1

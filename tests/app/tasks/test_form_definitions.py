@@ -157,3 +157,19 @@ def test_number_and_multiple_choice_fields_are_checked():
     assert set(errors) == {"hours", "tags", "onset"}
     _, errors = clean_answers(form, {"hours": "many"}, TODAY)
     assert errors["hours"] == ["Enter a number."]
+
+
+@pytest.mark.parametrize("text", ["0000", "01/0000", "12/1799"])
+def test_partial_dates_before_1800_are_refused_with_a_message(text):
+    with pytest.raises(AnswerError, match="1800"):
+        parse_partial_date(text)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "1_0", "-infinity"])
+def test_numbers_must_be_plain_finite_numbers(text):
+    form = parse_form_definition(
+        definition(sections=[{"id": "m", "title": "M", "fields": [{"name": "hours", "label": "Hours", "type": "number"}]}]),
+        "forms/sample.json",
+    )
+    _, errors = clean_answers(form, {"hours": text}, TODAY)
+    assert errors == {"hours": ["Enter a number."]}
