@@ -86,14 +86,30 @@ def clinical_ern_centres(user: User) -> set[tuple[int, int]]:
     return {(m.ern_id, m.centre_id) for m in user.memberships if m.role in CLINICAL_ROLES and m.centre_id is not None}
 
 
-def can_see_identifying_data(user: User, centre_id: int) -> bool:
-    """Identifying patient data is visible to authorised users of the patient's own centre only (SPEC §3)."""
-    return centre_id in user.clinical_centre_ids()
+def _centres(user: User, *, guest: bool) -> set[int]:
+    return {
+        m.centre_id
+        for m in user.memberships
+        if m.role in CLINICAL_ROLES and m.centre_id is not None and m.centre is not None and m.centre.is_guest == guest
+    }
 
 
-def identifying_data_filter(user: User, centre_column: Any) -> ColumnElement[bool]:
-    ids = user.clinical_centre_ids()
-    return centre_column.in_(ids) if ids else false()
+def can_see_identifying_data(user: User, patient: Any) -> bool:
+    """Identifying data is for authorised users of the patient's own centre (SPEC §3). A guest
+    virtual centre gathers professionals of unrelated hospitals: there, only the enrolling guest."""
+    if patient.centre_id in _centres(user, guest=False):
+        return True
+    return bool(patient.centre_id in _centres(user, guest=True) and patient.enrolled_by_id == user.id)
+
+
+def identifying_data_filter(user: User, patient_model: Any) -> ColumnElement[bool]:
+    """SQL condition selecting exactly the patients ``can_see_identifying_data`` allows."""
+    conditions: list[ColumnElement[bool]] = []
+    if regular := _centres(user, guest=False):
+        conditions.append(patient_model.centre_id.in_(regular))
+    if guest := _centres(user, guest=True):
+        conditions.append(and_(patient_model.centre_id.in_(guest), patient_model.enrolled_by_id == user.id))
+    return or_(*conditions) if conditions else false()
 
 
 def can_enrol(user: User, centre_id: int, ern_id: int) -> bool:

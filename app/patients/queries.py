@@ -39,7 +39,7 @@ class Page:
 
 
 def _visible_patients(viewer: User, centre_id: int | None) -> Select[tuple[Patient]]:
-    query = select(Patient).where(security.identifying_data_filter(viewer, Patient.centre_id), Patient.cpms_id.is_not(None))
+    query = select(Patient).where(security.identifying_data_filter(viewer, Patient), Patient.cpms_id.is_not(None))
     if centre_id is not None:
         query = query.where(Patient.centre_id == centre_id)
     return query

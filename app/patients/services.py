@@ -30,7 +30,15 @@ def start_enrolment(actor: User, centre_id: int, ern_id: int, origin: RequestInf
         if not security.can_enrol(actor, centre_id, ern_id):
             raise NotAllowed("You can enrol patients only at your own centre, in an ERN you belong to there.")
         instance, advance = store.start(
-            "enrolment", subject_type="enrolment", subject_id=None, ern_id=ern_id, centre_id=centre_id, data={}, actor=actor
+            "enrolment",
+            subject_type="enrolment",
+            subject_id=None,
+            ern_id=ern_id,
+            centre_id=centre_id,
+            data={},
+            actor=actor,
+            # In a guest virtual centre colleagues are strangers: the form is for its starter only.
+            assignee=actor if centre.is_guest else None,
         )
         audit.record(actor, "enrolment.started", "process_instance", instance.id, origin, centre=centre.code, ern=ern.code)
     return advance.open_tasks[0].task_id

@@ -185,6 +185,7 @@ def start(
     centre_id: int | None,
     data: dict[str, object],
     actor: User | None,
+    assignee: User | None = None,
 ) -> tuple[ProcessInstance, engine.Advance]:
     """Start an instance of the current definition, apply its first effects and store it."""
     from app.workflows.effects import apply_effects
@@ -194,4 +195,9 @@ def start(
     advance = ENGINE.start(definition_of(instance), {**data, "instance_id": instance.id})
     apply_effects(instance, advance.effects, actor)
     save(instance, advance, actor=actor)
+    if assignee is not None:
+        db.session.execute(
+            _OPEN_TASKS.update().where(_OPEN_TASKS.c.instance_id == instance.id).values(assignee_id=assignee.id),
+            execution_options={"synchronize_session": False},
+        )
     return instance, advance

@@ -153,3 +153,21 @@ def test_longest_names_and_names_that_grow_when_folded_are_stored(world):
 def test_control_characters_in_a_search_are_ignored(world):
     factories.enrol(world.clinician, world.leuven, world.ern)
     assert services.list_patients(world.clinician, world.leuven.id, ORIGIN, search="\x00add\x00el").total == 1
+
+
+def test_guests_see_only_the_patients_they_enrolled_themselves(world):
+    from app.accounts.models import Role
+
+    guest_centre = factories.make_centre("GUEST-EuroBloodNet", [world.ern], "EuroBloodNet guest virtual centre")
+    guest_centre.is_guest = True
+    first = factories.make_user("guest1@elsewhere.test", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Gina", "One")
+    second = factories.make_user("guest2@elsewhere.test", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Gus", "Two")
+    patient = factories.enrol(first, guest_centre, world.ern, last_name="Guestpatient")
+    assert [p.id for p in services.list_patients(first, guest_centre.id, ORIGIN).items] == [patient.id]
+    assert services.list_patients(second, guest_centre.id, ORIGIN).total == 0
+    with pytest.raises(NotFound):
+        services.view_patient(second, patient.id, ORIGIN)
+    task_id = factories.start_enrolment(first, guest_centre, world.ern)
+    with pytest.raises(NotAllowed):
+        task_services.task_for(second, task_id)
+    assert task_services.task_for(first, task_id).assignee_id == first.id
