@@ -6,6 +6,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,7 +30,8 @@ def index() -> str:
     sort = request.args.get("sort", "last_name")
     sort = sort if sort in SORTABLE else "last_name"
     descending = request.args.get("dir") == "desc"
-    search = request.args.get("q", "")[:200]
+    # The search term is kept in the session, never in the URL: names must not reach access logs.
+    search = session.get(_SEARCH_KEY, {}).get(request.args.get("centre", ""), "")
     page = request.args.get("page", 1, type=int) or 1
     result = services.list_patients(
         current_user,
@@ -42,6 +44,19 @@ def index() -> str:
         per_page=int(current_app.config["PAGE_SIZE"]),
     )
     return render_template("patients/index.html", result=result, centre=centre, sort=sort, descending=descending, search=search)
+
+
+_SEARCH_KEY = "patient_search"
+
+
+@bp.route("/search", methods=["POST"])
+@requires(LOGIN)
+def search() -> Response:
+    centre = request.form.get("centre", "")[:40]
+    searches = dict(session.get(_SEARCH_KEY, {}))
+    searches[centre] = request.form.get("q", "").strip()[:200]
+    session[_SEARCH_KEY] = searches
+    return redirect(url_for("patients.index", centre=centre or None))
 
 
 @bp.route("/<int:patient_id>")

@@ -120,7 +120,7 @@ def test_a_member_expert_enrols_a_patient_and_finds_them_by_an_unaccented_search
     search = page.get_by_role("searchbox", name="First name, last name or CPMS ID")
     search.fill("zoe angstrom")
     search.press("Enter")
-    expect(page).to_have_url(re.compile(r"[?&]q=zoe\+angstrom"))
+    expect(page).not_to_have_url(re.compile(r"zoe|angstrom", re.IGNORECASE))  # names never travel in URLs
     expect(page.get_by_role("status")).to_have_text("1 patient")
     rows = page.get_by_role("table").locator("tbody tr")
     expect(rows).to_have_count(1)

@@ -23,8 +23,13 @@ def test_clinician_enrols_a_patient_through_the_form_and_finds_them_in_the_list(
     patient = db.session.scalar(select(Patient).where(Patient.last_name == "Dupré"))
     assert response.headers["Location"].endswith(f"/patients/{patient.id}")
 
-    listing = client.get("/patients/?centre=BE10&q=helene")
+    searched = client.post("/patients/search", data={"centre": "BE10", "q": "helene"})
+    assert searched.headers["Location"].endswith("/patients/?centre=BE10")  # the term stays out of the URL
+    listing = client.get("/patients/?centre=BE10")
     assert "ERN-BE10-EuroBloodNet-001" in listing.text and "Dupré" in listing.text
+    assert 'value="helene"' in listing.text
+    cleared = client.post("/patients/search", data={"centre": "BE10", "q": ""})
+    assert cleared.status_code == 302 and 'value="helene"' not in client.get("/patients/?centre=BE10").text
 
 
 def test_an_error_is_shown_next_to_its_field_and_keeps_what_was_typed(world, login):
