@@ -128,6 +128,16 @@ def can_complete(user: User, task: Any) -> bool:
     return False
 
 
+def can_follow(user: User, instance: Any) -> bool:
+    """Whether the user may know how a case moves on: its centre's health professionals, the person
+    who started it, and the ERN's coordinators."""
+    return (
+        (instance.ern_id, instance.centre_id) in clinical_ern_centres(user)
+        or instance.started_by_id == user.id
+        or user.has_role(Role.COORDINATOR, ern_id=instance.ern_id)
+    )
+
+
 def open_task_filter(user: User, task_model: Any) -> ColumnElement[bool]:
     """SQL condition selecting exactly the open tasks ``can_complete`` allows."""
     conditions: list[ColumnElement[bool]] = [task_model.assignee_id == user.id]

@@ -8,6 +8,7 @@ specs back in when an instance is loaded.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 from uuid import UUID
 
@@ -55,24 +56,34 @@ def _make_serializer() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
-_SERIALIZER = _make_serializer()
 _VERSION_KEY = BpmnWorkflowSerializer.VERSION_KEY
+# One serializer per thread: dumps() flips a mode flag on the serializer's registry.
+_LOCAL = threading.local()
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    serializer: BpmnWorkflowSerializer | None = getattr(_LOCAL, "serializer", None)
+    if serializer is None:
+        serializer = _LOCAL.serializer = _make_serializer()
+    return serializer
 
 
 def dumps(workflow: BpmnWorkflow) -> str:
     """Serialize an instance's state (no definition inside)."""
-    registry = _SERIALIZER.registry
+    serializer = _serializer()
+    registry = serializer.registry
     registry._encoder_mode = True
     try:
-        dct = _SERIALIZER.to_dict(workflow)
-        dct[_VERSION_KEY] = _SERIALIZER.VERSION
-        return json.dumps(dct, cls=_SERIALIZER._encoder_cls, separators=(",", ":"))
+        dct = serializer.to_dict(workflow)
+        dct[_VERSION_KEY] = serializer.VERSION
+        return json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
     finally:
         registry._encoder_mode = False
 
 
 def loads(state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
     """Restore an instance's state onto its definition's cached specs."""
+    serializer = _serializer()
     dct = json.loads(state)
-    _SERIALIZER.migrate(dct)
-    return _SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    serializer.migrate(dct)
+    return serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)

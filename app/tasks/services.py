@@ -46,7 +46,7 @@ def complete_task(
         with transaction():
             task = queries.open_task(engine_task_id, lock=True)
             if task is None:
-                raise _gone(engine_task_id)
+                raise _gone(actor, engine_task_id)
             if not security.can_complete(actor, task):
                 raise NotAllowed(_("This task is not yours to complete."))
             form = forms[task.form_key]
@@ -60,7 +60,7 @@ def complete_task(
     except (StaleDataError, TaskNotReady, TaskNotFound):
         # Another completion got there first (PostgreSQL lets the second one read the task row
         # while it waits for the instance lock; the engine then finds the task done).
-        raise _gone(engine_task_id, fallback=_("This case changed while you were working on it. Reload and try again.")) from None
+        raise _gone(actor, engine_task_id, fallback=_("This case changed while you were working on it. Reload and try again.")) from None
     next_task = queries.next_task_for(actor, subject[0])
     return Completed(next_task.engine_task_id if next_task else None, subject[1], subject[2], subject[3])
 
@@ -69,14 +69,16 @@ def task_for(actor: User, engine_task_id: str) -> OpenTask:
     """An open task the actor may complete (NotFound, Conflict if already done, NotAllowed)."""
     task = queries.open_task(engine_task_id)
     if task is None:
-        raise _gone(engine_task_id)
+        raise _gone(actor, engine_task_id)
     if not security.can_complete(actor, task):
         raise NotAllowed(_("This task is not yours to complete."))
     return task
 
 
-def _gone(engine_task_id: str, fallback: str | None = None) -> Exception:
+def _gone(actor: User, engine_task_id: str, fallback: str | None = None) -> Exception:
     completion = queries.completion_of(engine_task_id)
+    if completion is not None and not security.can_follow(actor, completion.instance):
+        completion = None
     if completion is not None:
         who = completion.actor.full_name if completion.actor else _("the system")
         return Conflict(_("This task was already completed by %(who)s at %(when)s.", who=who, when=format_datetime(completion.at, "short")))

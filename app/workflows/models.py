@@ -97,3 +97,4 @@ class InstanceEvent(db.Model):  # type: ignore[name-defined,misc]
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     changed_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     actor: Mapped[User | None] = relationship()
+    instance: Mapped[ProcessInstance] = relationship()

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
+from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
@@ -171,3 +172,13 @@ def test_guests_see_only_the_patients_they_enrolled_themselves(world):
     with pytest.raises(NotAllowed):
         task_services.task_for(second, task_id)
     assert task_services.task_for(first, task_id).assignee_id == first.id
+
+
+def test_who_completed_a_task_is_told_only_to_those_who_follow_the_case(world):
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    task_services.complete_task(world.clinician, task_id, factories.enrolment_answers(), factories.forms(), date(2026, 11, 21), ORIGIN)
+    with pytest.raises(NotFound):
+        task_services.task_for(world.brno_clinician, task_id)
+    with pytest.raises(Conflict) as told:
+        task_services.task_for(world.colleague, task_id)
+    assert "Hanna Peeters" in told.value.message
