@@ -25,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app import models  # noqa: F401  (registers every table)
     from app import security
     from app import templating
+    from app.accounts.sessions import enforce_time_outs
     from app.config import load_config
     from app.errors import register_error_handlers
     from app.extensions import babel
@@ -56,6 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (main_bp, accounts_bp, organisations_bp, patients_bp, tasks_bp):
         app.register_blueprint(blueprint)
     app.before_request(_refuse_development_key)
+    app.before_request(enforce_time_outs)
     app.before_request(security.enforce_declared_access)
     app.after_request(_security_headers)
 

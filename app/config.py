@@ -35,6 +35,10 @@ class Config:
     DEFAULT_TIMEZONE = "Europe/Brussels"
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
+    # Sign-in sessions end after this much inactivity, and in any case after this many hours.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    PERMANENT_SESSION_LIFETIME = 30 * 60
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

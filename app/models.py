@@ -1,6 +1,7 @@
 """Every model, imported once so the metadata (and Alembic) sees the whole schema."""
 
 from app.accounts.models import Membership
+from app.accounts.models import RecoveryCode
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.organisations.models import Centre
@@ -25,6 +26,7 @@ __all__ = [
     "Patient",
     "ProcessDefinition",
     "ProcessInstance",
+    "RecoveryCode",
     "TaskSubmission",
     "ThematicArea",
     "User",

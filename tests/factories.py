@@ -60,8 +60,18 @@ def make_centre(code: str, erns: list[Ern], name: str | None = None) -> Centre:
     return centre
 
 
-def make_user(email: str, memberships: list[tuple[Ern, Centre | None, Role]], first: str = "Test", last: str = "User") -> User:
-    user = User(email=email, first_name=first, last_name=last, specialisation="Haematologist", password_hash=_PASSWORD_HASH)
+def make_user(
+    email: str, memberships: list[tuple[Ern, Centre | None, Role]], first: str = "Test", last: str = "User", *, training: bool = True
+) -> User:
+    """A user; by default a training account (password only in demo mode), as most tests need."""
+    user = User(
+        email=email,
+        first_name=first,
+        last_name=last,
+        specialisation="Haematologist",
+        password_hash=_PASSWORD_HASH,
+        training_account=training,
+    )
     user.memberships = [Membership(ern=ern, centre=centre, role=role) for ern, centre, role in memberships]
     db.session.add(user)
     db.session.flush()

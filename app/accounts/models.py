@@ -60,6 +60,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(default=True)
     is_admin: Mapped[bool] = mapped_column(default=False)
     timezone: Mapped[str] = mapped_column(String(64), default="")
+    # The TOTP secret once the user confirmed it with a code; the last time step used (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column()
+    # Demo accounts of the training environment: password-only login while demo mode is on.
+    training_account: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
     thematic_areas: Mapped[list[ThematicArea]] = relationship(secondary=user_thematic_areas)
@@ -96,3 +101,14 @@ class Membership(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship(back_populates="memberships")
     ern: Mapped[Ern] = relationship()
     centre: Mapped[Centre | None] = relationship()
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use code that replaces the second factor once (stored hashed)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -3,20 +3,25 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login import login_user
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
+from app.accounts import second_factor
 from app.accounts import services
+from app.accounts import sessions
+from app.accounts.forms import CodeForm
 from app.accounts.forms import LoginForm
 from app.accounts.models import User
+from app.errors import InvalidInput
 from app.extensions import db
 from app.extensions import login_manager
 from app.requests import origin
@@ -25,6 +30,7 @@ from app.security import public
 from app.security import requires
 
 bp = Blueprint("accounts", __name__)
+_PENDING_TOTP_KEY = "totp_setup"
 
 
 @login_manager.user_loader
@@ -39,20 +45,76 @@ def login() -> str | Response:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data or "", form.password.data or "", origin())
-        if user is None:
+        checked = services.check_password(
+            form.email.data or "", form.password.data or "", origin(), training_mode=bool(current_app.config["DEMO_MODE"])
+        )
+        if checked is None:
             flash(_("Wrong e-mail or password."), "danger")
         else:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            user, step = checked
+            next_url = _safe_next(request.args.get("next"))
+            if step == services.LoginStep.SIGNED_IN:
+                sessions.finish_login(user)
+                return redirect(next_url)
+            sessions.start_pending_login(user, next_url)
+            return redirect(url_for("accounts.verify" if step == services.LoginStep.VERIFY else "accounts.set_up"))
     return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+def verify() -> str | Response | tuple[str, int]:
+    pending = sessions.pending_login()
+    if pending is None:
+        return _start_again()
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            user = services.verify_second_factor(int(pending["user_id"]), form.code.data or "", origin())
+        except InvalidInput as error:
+            form.code.errors = error.field_errors.get("code", [error.message])
+        else:
+            sessions.finish_login(user)
+            return redirect(pending["next"])
+    return render_template("accounts/verify.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/login/set-up", methods=["GET", "POST"])
+@public
+def set_up() -> str | Response | tuple[str, int]:
+    pending = sessions.pending_login()
+    if pending is None:
+        return _start_again()
+    user = db.session.get(User, int(pending["user_id"]))
+    if user is None or user.totp_secret:
+        return _start_again()
+    secret = session.get(_PENDING_TOTP_KEY) or second_factor.new_secret()
+    session[_PENDING_TOTP_KEY] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.confirm_second_factor(user.id, secret, form.code.data or "", origin())
+        except InvalidInput as error:
+            form.code.errors = error.field_errors.get("code", [error.message])
+        else:
+            sessions.finish_login(user)
+            return render_template("accounts/recovery_codes.html", codes=codes, next_url=pending["next"])
+    return render_template("accounts/set_up.html", form=form, qr=second_factor.qr_data_uri(secret, user.email), secret=secret), (
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/logout", methods=["POST"])
 @requires(LOGIN)
 def logout() -> Response:
     logout_user()
+    session.clear()
     flash(_("You are signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+def _start_again() -> Response:
+    flash(_("Please sign in again."), "info")
     return redirect(url_for("accounts.login"))
 
 

@@ -2,30 +2,108 @@
 
 from __future__ import annotations
 
+import enum
 import zoneinfo
 
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
+from app.accounts import second_factor
+from app.accounts.models import RecoveryCode
 from app.accounts.models import User
 from app.accounts.passwords import verify_password
 from app.audit import services as audit
 from app.audit.services import RequestInfo
 from app.database import db
 from app.database import transaction
+from app.database import utcnow
+from app.errors import Conflict
 from app.errors import InvalidInput
+from app.errors import NotAllowed
 from app.organisations.models import ThematicArea
 
 
-def authenticate(email: str, password: str, origin: RequestInfo) -> User | None:
-    """The active user with that e-mail and password, or None; every attempt is audited."""
+class LoginStep(enum.StrEnum):
+    """What a correct password leads to."""
+
+    SIGNED_IN = "signed_in"  # training account in demo mode: no second factor
+    VERIFY = "verify"  # enter a code from the authenticator app (or a recovery code)
+    SET_UP = "set_up"  # first login: enrol an authenticator app
+
+
+def check_password(email: str, password: str, origin: RequestInfo, *, training_mode: bool) -> tuple[User, LoginStep] | None:
+    """The active user with that e-mail and password and their next login step, or None; audited."""
     with transaction():
         user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
         valid = verify_password(user.password_hash if user else None, password)
         ok = valid and user is not None and user.active
-        audit.record(user if ok else None, "login.succeeded" if ok else "login.failed", "user", user.id if user else "", origin)
-    return user if ok else None
+        audit.record(user if ok else None, "login.password_accepted" if ok else "login.failed", "user", user.id if user else "", origin)
+    if not ok or user is None:
+        return None
+    if training_mode and user.training_account:
+        return user, LoginStep.SIGNED_IN
+    return user, (LoginStep.VERIFY if user.totp_secret else LoginStep.SET_UP)
+
+
+def confirm_second_factor(user_id: int, secret: str, code: str, origin: RequestInfo) -> list[str]:
+    """Enrol the authenticator app the user just scanned; returns ten recovery codes, shown once."""
+    with transaction():
+        user = _active_user(user_id)
+        if user.totp_secret:
+            raise Conflict(_("A second factor is already set up for this account."))
+        step = second_factor.matching_step(secret, code)
+        if step is None:
+            audit.record(user, "second_factor.setup_failed", "user", user.id, origin)
+            raise InvalidInput(
+                _("That code is not right."), {"code": [_("That code is not right: enter the 6-digit code your app shows now.")]}
+            )
+        user.totp_secret, user.totp_last_step = secret, step
+        codes = second_factor.new_recovery_codes()
+        db.session.add_all(RecoveryCode(user_id=user.id, code_hash=second_factor.hash_recovery_code(c)) for c in codes)
+        audit.record(user, "second_factor.enrolled", "user", user.id, origin)
+    return codes
+
+
+def verify_second_factor(user_id: int, code: str, origin: RequestInfo) -> User:
+    """Check a code from the authenticator app (each usable once) or an unused recovery code."""
+    with transaction():
+        user = _active_user(user_id)
+        if not user.totp_secret:
+            raise NotAllowed(_("Set up your second factor first."))
+        step = second_factor.matching_step(user.totp_secret, code)
+        if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
+            user.totp_last_step = step
+            audit.record(user, "login.succeeded", "user", user.id, origin, factor="totp")
+            return user
+        recovery = db.session.scalar(
+            select(RecoveryCode).where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.code_hash == second_factor.hash_recovery_code(code),
+                RecoveryCode.used_at.is_(None),
+            )
+        )
+        if recovery is not None:
+            recovery.used_at = utcnow()
+            audit.record(user, "login.succeeded", "user", user.id, origin, factor="recovery_code")
+            return user
+        audit.record(user, "second_factor.failed", "user", user.id, origin, replayed=step is not None)
+    # Outside the transaction: the failure is recorded, then the user hears why.
+    if step is not None:
+        raise InvalidInput(
+            _("That code was already used."), {"code": [_("That code was already used: wait for the next code in your app.")]}
+        )
+    raise InvalidInput(
+        _("That code is not right."),
+        {"code": [_("That code is not right: enter the 6-digit code your app shows now, or a recovery code.")]},
+    )
+
+
+def _active_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotAllowed(_("This account cannot sign in."))
+    return user
 
 
 def time_zones() -> list[str]:

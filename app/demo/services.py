@@ -77,7 +77,14 @@ def _seed_users(erns: dict[str, Ern], centres: dict[str, Centre]) -> dict[str, U
     areas = {area.name: area for ern in erns.values() for area in ern.thematic_areas}
     users = {}
     for email, first, last, specialisation, memberships, area_names in data.USERS:
-        user = User(email=email, first_name=first, last_name=last, specialisation=specialisation, password_hash=password_hash)
+        user = User(
+            email=email,
+            first_name=first,
+            last_name=last,
+            specialisation=specialisation,
+            password_hash=password_hash,
+            training_account=True,
+        )
         user.memberships = [
             Membership(ern=erns[ern], centre=centres[centre] if centre else None, role=Role(role)) for ern, centre, role in memberships
         ]

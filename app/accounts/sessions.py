@@ -1,0 +1,64 @@
+"""Signed-in sessions: rotation at login, idle and absolute time-outs, the half-finished login."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_login import login_user
+from flask_login import logout_user
+
+from app.accounts.models import User
+
+_PENDING = "pending_login"
+_SIGNED_IN_AT = "signed_in_at"
+_LAST_SEEN = "last_seen"
+PENDING_SECONDS = 300  # time to enter the second factor after the password
+
+
+def start_pending_login(user: User, next_url: str) -> None:
+    """The password was right; the second factor is still to come."""
+    session.clear()
+    session[_PENDING] = {"user_id": user.id, "since": time.time(), "next": next_url}
+
+
+def pending_login() -> dict[str, Any] | None:
+    pending = session.get(_PENDING)
+    if not pending or time.time() - float(pending.get("since", 0)) > PENDING_SECONDS:
+        session.pop(_PENDING, None)
+        return None
+    return dict(pending)
+
+
+def finish_login(user: User) -> None:
+    """Sign the user in with a fresh session (no fixation: nothing from before survives)."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session[_SIGNED_IN_AT] = session[_LAST_SEEN] = time.time()
+
+
+def enforce_time_outs() -> Any:
+    """before_request: end sessions idle too long or older than the absolute limit."""
+    if not current_user.is_authenticated:
+        return None
+    now = time.time()
+    idle = float(current_app.config["SESSION_IDLE_MINUTES"]) * 60
+    absolute = float(current_app.config["SESSION_ABSOLUTE_HOURS"]) * 3600
+    signed_in_at = float(session.get(_SIGNED_IN_AT, 0))
+    last_seen = float(session.get(_LAST_SEEN, 0))
+    if now - last_seen > idle or now - signed_in_at > absolute:
+        logout_user()
+        session.clear()
+        flash(_("Your session ended; please sign in again."), "info")
+        return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
+    session[_LAST_SEEN] = now
+    return None

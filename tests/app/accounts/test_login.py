@@ -1,0 +1,134 @@
+import time
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import RecoveryCode
+from app.accounts.models import Role
+from app.audit.models import AuditEntry
+from app.database import db
+from tests import factories
+
+
+@pytest.fixture
+def member(world):
+    """A real (non-training) account: it needs a second factor."""
+    return factories.make_user("real@leuven.test", [(world.ern, world.leuven, Role.MEMBER_EXPERT)], "Rita", "Real", training=False)
+
+
+def sign_in(client, user, password=factories.PASSWORD):
+    return client.post("/login", data={"email": user.email, "password": password})
+
+
+def secret_from_set_up_page(client):
+    page = client.get("/login/set-up")
+    assert page.status_code == 200 and 'src="data:image/svg+xml' in page.text
+    return page.text.split('<code class="user-select-all">')[1].split("<")[0]
+
+
+def code_for(secret, offset_steps=0):
+    totp = pyotp.TOTP(secret)
+    return totp.at(time.time() + offset_steps * totp.interval)
+
+
+def test_a_training_account_signs_in_with_a_password_in_demo_mode(world, client):
+    response = sign_in(client, world.clinician)
+    assert response.headers["Location"].endswith("/")
+    assert client.get("/").status_code == 200
+
+
+def test_a_training_account_needs_a_second_factor_outside_demo_mode(app, world, client):
+    app.config["DEMO_MODE"] = False
+    try:
+        assert sign_in(client, world.clinician).headers["Location"].endswith("/login/set-up")
+    finally:
+        app.config["DEMO_MODE"] = True
+
+
+def test_first_sign_in_enrols_an_authenticator_and_shows_ten_recovery_codes_once(member, client):
+    assert sign_in(client, member).headers["Location"].endswith("/login/set-up")
+    assert client.get("/").status_code == 302  # not signed in yet
+    secret = secret_from_set_up_page(client)
+    wrong = client.post("/login/set-up", data={"code": "000000" if code_for(secret) != "000000" else "111111"})
+    assert wrong.status_code == 422 and "Enter the 6-digit code" in wrong.text
+    done = client.post("/login/set-up", data={"code": code_for(secret)})
+    assert done.status_code == 200
+    codes = done.text.split('aria-label="Recovery codes">')[1].split("</ul>")[0].count("<li>")
+    assert codes == 10
+    assert client.get("/").status_code == 200
+    db.session.refresh(member)
+    assert member.totp_secret == secret
+    assert len(db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == member.id)).all()) == 10
+    assert client.get("/login/set-up").status_code == 302  # shown once; no second enrolment
+
+
+def enrolled(client, member):
+    sign_in(client, member)
+    secret = secret_from_set_up_page(client)
+    page = client.post("/login/set-up", data={"code": code_for(secret)})
+    recovery = page.text.split('aria-label="Recovery codes">')[1].split("</ul>")[0].split("<li>")[1].split("</li>")[0]
+    client.post("/logout")
+    return secret, recovery
+
+
+def test_later_sign_ins_ask_for_a_fresh_code_and_refuse_a_replayed_one(member, client):
+    secret, _recovery = enrolled(client, member)
+    assert sign_in(client, member).headers["Location"].endswith("/login/code")
+    replay = client.post("/login/code", data={"code": code_for(secret)})  # the step used at enrolment
+    assert replay.status_code == 422 and "already used" in replay.text
+    assert client.post("/login/code", data={"code": code_for(secret, offset_steps=1)}).status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_a_recovery_code_works_once(member, client):
+    _secret, recovery = enrolled(client, member)
+    sign_in(client, member)
+    assert client.post("/login/code", data={"code": recovery.upper()}).status_code == 302
+    client.post("/logout")
+    sign_in(client, member)
+    assert client.post("/login/code", data={"code": recovery}).status_code == 422
+
+
+@pytest.mark.parametrize("code", ["", "abcdef", "12345", "1234567", "１２３４５６", "<script>alert(1)</script>", "9" * 50])
+def test_malformed_codes_get_a_message_and_sign_nobody_in(member, client, code):
+    enrolled(client, member)
+    sign_in(client, member)
+    response = client.post("/login/code", data={"code": code})
+    assert response.status_code == 422
+    assert "<script>alert(1)</script>" not in response.text
+    assert client.get("/").status_code == 302
+
+
+def test_the_code_page_needs_a_recent_password(member, client):
+    enrolled(client, member)
+    sign_in(client, member)
+    with client.session_transaction() as session:
+        session["pending_login"] = {**session["pending_login"], "since": time.time() - 3600}
+    assert client.get("/login/code").headers["Location"].endswith("/login")
+
+
+def test_signing_in_starts_a_new_session(world, client):
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    sign_in(client, world.clinician)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+@pytest.mark.parametrize(("key", "age"), [("last_seen", 31 * 60), ("signed_in_at", 13 * 3600)])
+def test_idle_and_absolute_time_outs_end_the_session(world, client, key, age):
+    sign_in(client, world.clinician)
+    with client.session_transaction() as session:
+        session[key] = time.time() - age
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/").status_code == 302
+
+
+def test_failed_codes_are_audited(member, client):
+    enrolled(client, member)
+    sign_in(client, member)
+    client.post("/login/code", data={"code": "abcdef"})
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).where(AuditEntry.actor_id == member.id))]
+    assert "second_factor.failed" in actions and "second_factor.enrolled" in actions
