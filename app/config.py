@@ -35,6 +35,12 @@ class Config:
     DEFAULT_TIMEZONE = "Europe/Brussels"
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
+    # Failed sign-ins (password or second factor) allowed per window: per account from one address,
+    # and per address over all accounts. Per account *and address*, so that nobody can lock a
+    # colleague out from elsewhere.
+    LOGIN_WINDOW_MINUTES = 15
+    LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
+    LOGIN_FAILURES_PER_ADDRESS = 30
     # Sign-in sessions end after this much inactivity, and in any case after this many hours.
     SESSION_IDLE_MINUTES = 30
     SESSION_ABSOLUTE_HOURS = 12

@@ -29,6 +29,10 @@ class Conflict(ConsiliumError):
     status = 409
 
 
+class TooManyAttempts(ConsiliumError):
+    status = 429
+
+
 class InvalidInput(ConsiliumError):
     status = 422
 
@@ -45,6 +49,7 @@ _TITLES = {
     409: "Conflict",
     413: "Too large",
     422: "Invalid input",
+    429: "Too many attempts",
     500: "Something went wrong",
 }
 

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from app.accounts import second_factor
 from app.accounts import services
 from app.accounts import sessions
+from app.accounts import throttling
 from app.accounts.forms import CodeForm
 from app.accounts.forms import LoginForm
 from app.accounts.models import User
@@ -46,7 +47,11 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         checked = services.check_password(
-            form.email.data or "", form.password.data or "", origin(), training_mode=bool(current_app.config["DEMO_MODE"])
+            form.email.data or "",
+            form.password.data or "",
+            origin(),
+            training_mode=bool(current_app.config["DEMO_MODE"]),
+            limits=_limits(),
         )
         if checked is None:
             flash(_("Wrong e-mail or password."), "danger")
@@ -70,7 +75,7 @@ def verify() -> str | Response | tuple[str, int]:
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            user = services.verify_second_factor(int(pending["user_id"]), form.code.data or "", origin())
+            user = services.verify_second_factor(int(pending["user_id"]), form.code.data or "", origin(), _limits())
         except InvalidInput as error:
             form.code.errors = error.field_errors.get("code", [error.message])
         else:
@@ -93,7 +98,7 @@ def set_up() -> str | Response | tuple[str, int]:
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = services.confirm_second_factor(user.id, secret, form.code.data or "", origin())
+            codes = services.confirm_second_factor(user.id, secret, form.code.data or "", origin(), _limits())
         except InvalidInput as error:
             form.code.errors = error.field_errors.get("code", [error.message])
         else:
@@ -111,6 +116,15 @@ def logout() -> Response:
     session.clear()
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+def _limits() -> throttling.Limits:
+    config = current_app.config
+    return throttling.Limits(
+        int(config["LOGIN_WINDOW_MINUTES"]),
+        int(config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]),
+        int(config["LOGIN_FAILURES_PER_ADDRESS"]),
+    )
 
 
 def _start_again() -> Response:

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from app.accounts import second_factor
+from app.accounts import throttling
 from app.accounts.models import RecoveryCode
 from app.accounts.models import User
 from app.accounts.passwords import verify_password
@@ -32,10 +33,14 @@ class LoginStep(enum.StrEnum):
     SET_UP = "set_up"  # first login: enrol an authenticator app
 
 
-def check_password(email: str, password: str, origin: RequestInfo, *, training_mode: bool) -> tuple[User, LoginStep] | None:
-    """The active user with that e-mail and password and their next login step, or None; audited."""
+def check_password(
+    email: str, password: str, origin: RequestInfo, *, training_mode: bool, limits: throttling.Limits
+) -> tuple[User, LoginStep] | None:
+    """The active user with that e-mail and password and their next login step, or None; audited
+    and throttled (TooManyAttempts)."""
     with transaction():
         user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        throttling.check(origin.remote_addr, user.id if user else None, limits)
         valid = verify_password(user.password_hash if user else None, password)
         ok = valid and user is not None and user.active
         audit.record(user if ok else None, "login.password_accepted" if ok else "login.failed", "user", user.id if user else "", origin)
@@ -46,10 +51,11 @@ def check_password(email: str, password: str, origin: RequestInfo, *, training_m
     return user, (LoginStep.VERIFY if user.totp_secret else LoginStep.SET_UP)
 
 
-def confirm_second_factor(user_id: int, secret: str, code: str, origin: RequestInfo) -> list[str]:
+def confirm_second_factor(user_id: int, secret: str, code: str, origin: RequestInfo, limits: throttling.Limits) -> list[str]:
     """Enrol the authenticator app the user just scanned; returns ten recovery codes, shown once."""
     with transaction():
         user = _active_user(user_id)
+        throttling.check(origin.remote_addr, user.id, limits)
         if user.totp_secret:
             raise Conflict(_("A second factor is already set up for this account."))
         step = second_factor.matching_step(secret, code)
@@ -65,10 +71,11 @@ def confirm_second_factor(user_id: int, secret: str, code: str, origin: RequestI
     return codes
 
 
-def verify_second_factor(user_id: int, code: str, origin: RequestInfo) -> User:
+def verify_second_factor(user_id: int, code: str, origin: RequestInfo, limits: throttling.Limits) -> User:
     """Check a code from the authenticator app (each usable once) or an unused recovery code."""
     with transaction():
         user = _active_user(user_id)
+        throttling.check(origin.remote_addr, user.id, limits)
         if not user.totp_secret:
             raise NotAllowed(_("Set up your second factor first."))
         step = second_factor.matching_step(user.totp_secret, code)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -20,6 +21,11 @@ from app.database import utcnow
 
 class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "audit_entries"
+    # Sign-in throttling counts recent failures by address and by account.
+    __table_args__ = (
+        Index("ix_audit_entries_action_address", "action", "remote_addr", "at"),
+        Index("ix_audit_entries_action_target", "action", "target_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

@@ -132,3 +132,38 @@ def test_failed_codes_are_audited(member, client):
     client.post("/login/code", data={"code": "abcdef"})
     actions = [e.action for e in db.session.scalars(select(AuditEntry).where(AuditEntry.actor_id == member.id))]
     assert "second_factor.failed" in actions and "second_factor.enrolled" in actions
+
+
+def from_address(client, address):
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_five_wrong_passwords_block_that_account_from_that_address_only(world, client):
+    attacker = from_address(client, "203.0.113.7")
+    for _ in range(5):
+        assert sign_in(attacker, world.clinician, password="wrong").status_code == 200
+    blocked = sign_in(attacker, world.clinician)  # even the right password
+    assert blocked.status_code == 429 and "Too many failed sign-ins for this account" in blocked.text
+    colleague = from_address(client.application.test_client(), "198.51.100.20")
+    assert sign_in(colleague, world.clinician).status_code == 302  # the real user elsewhere still gets in
+
+
+def test_one_address_trying_many_accounts_is_stopped(app, world, client):
+    app.config["LOGIN_FAILURES_PER_ADDRESS"] = 8
+    try:
+        attacker = from_address(client, "203.0.113.9")
+        for index in range(8):
+            client.post("/login", data={"email": f"nobody{index}@nowhere.test", "password": "x"})
+        assert sign_in(attacker, world.colleague).status_code == 429
+    finally:
+        app.config["LOGIN_FAILURES_PER_ADDRESS"] = 30
+
+
+def test_wrong_second_factor_codes_count_towards_the_limit(member, client):
+    enrolled(client, member)
+    from_address(client, "203.0.113.11")
+    sign_in(client, member)
+    for _ in range(5):
+        client.post("/login/code", data={"code": "abcdef"})
+    assert client.post("/login/code", data={"code": "abcdef"}).status_code == 429
