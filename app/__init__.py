@@ -49,12 +49,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     from app.accounts.routes import bp as accounts_bp
+    from app.audit.routes import bp as audit_bp
     from app.main.routes import bp as main_bp
     from app.organisations.routes import bp as organisations_bp
     from app.patients.routes import bp as patients_bp
     from app.tasks.routes import bp as tasks_bp
 
-    for blueprint in (main_bp, accounts_bp, organisations_bp, patients_bp, tasks_bp):
+    for blueprint in (main_bp, accounts_bp, organisations_bp, patients_bp, tasks_bp, audit_bp):
         app.register_blueprint(blueprint)
     app.before_request(_refuse_development_key)
     app.before_request(enforce_time_outs)
@@ -88,6 +89,6 @@ def _security_headers(response: Any) -> Any:
         "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response

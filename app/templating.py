@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import get_locale
 
+from app.audit.queries import can_read_audit
 from app.i18n import display_date
 from app.i18n import display_datetime
 from app.organisations.queries import clinical_centres_of
@@ -17,3 +18,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["nav_erns_for"] = erns_of
     app.jinja_env.globals["nav_centres_for"] = clinical_centres_of
+    app.jinja_env.globals["can_read_audit"] = can_read_audit

@@ -8,6 +8,7 @@ from typing import Any
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.database import db
+from app.database import transaction
 
 
 @dataclass(frozen=True)
@@ -34,3 +35,9 @@ def record(actor: User | None, action: str, target_type: str, target_id: object,
             details=details,
         )
     )
+
+
+def record_export(actor: User, action: str, origin: RequestInfo) -> None:
+    """The export of the audit log is itself audited."""
+    with transaction():
+        record(actor, "audit.exported", "audit", "", origin, filtered_by=action)

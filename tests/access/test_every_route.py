@@ -24,6 +24,8 @@ ROUTES = {
     "patients.enrol": ("POST", "/patients/enrol"),
     "patients.discard_enrolment": ("POST", "/patients/enrolments/{task}/discard"),
     "tasks.index": ("GET", "/tasks/"),
+    "audit.index": ("GET", "/audit/"),
+    "audit.export": ("GET", "/audit/export.csv"),
     "tasks.show": ("GET", "/tasks/{task}"),
 }
 
@@ -90,6 +92,8 @@ EXPECTED = {
     "patients.enrol": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
     "patients.discard_enrolment": {"clinician": 302, "brno_clinician": 403, "researcher": 403},
     "tasks.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "audit.index": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "audit.export": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "tasks.show": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     "accounts.logout": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
     "accounts.login": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
