@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(bpmn)
     app.cli.add_command(demo)
     app.cli.add_command(run_scheduler)
+    app.cli.add_command(mail)
 
 
 bpmn = AppGroup("bpmn", help="Process definitions (BPMN).")
@@ -86,3 +87,14 @@ def run_scheduler(once: bool, at: datetime | None) -> None:
         click.echo(f"fired {fire_due_timers(now)} instance(s)")
         return
     run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+mail = AppGroup("mail", help="Outgoing mail.")
+
+
+@mail.command("send", help="Send the queued mail now.")
+def mail_send() -> None:
+    from app.mail.services import send_pending_mail
+    from app.workflows.jobs import smtp_settings
+
+    click.echo(f"sent {send_pending_mail(smtp_settings(current_app.config))} mail(s)")

@@ -29,6 +29,13 @@ class Config:
     SCHEDULER_ENABLED = False
     # How often the scheduler looks for due timers, in seconds.
     SCHEDULER_INTERVAL_SECONDS = 30
+    # Outgoing mail (SMTP, no authentication: a local relay) and the address links in mails point to.
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 8025
+    MAIL_SENDER = "Consilium <no-reply@consilium.invalid>"
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    # Links to set or reset a password are valid this long, once.
+    PASSWORD_LINK_HOURS = 48
     # Patients per page in lists.
     PAGE_SIZE = 50
     # Time zone shown to users who have not chosen one.

@@ -1,9 +1,12 @@
 """Every model, imported once so the metadata (and Alembic) sees the whole schema."""
 
+from app.accounts.models import AccountRequest
 from app.accounts.models import Membership
+from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
 from app.accounts.models import User
 from app.audit.models import AuditEntry
+from app.mail.models import OutgoingMail
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
@@ -16,6 +19,8 @@ from app.workflows.models import ProcessDefinition
 from app.workflows.models import ProcessInstance
 
 __all__ = [
+    "AccountRequest",
+    "PasswordToken",
     "AuditEntry",
     "Centre",
     "CpmsCounter",
@@ -23,6 +28,7 @@ __all__ = [
     "InstanceEvent",
     "Membership",
     "OpenTask",
+    "OutgoingMail",
     "Patient",
     "ProcessDefinition",
     "ProcessInstance",

@@ -2,9 +2,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import PasswordField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired
+from wtforms.validators import Email
+from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
 
@@ -21,3 +25,39 @@ class CodeForm(FlaskForm):
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
     )
     submit = SubmitField(_l("Continue"))
+
+
+class AccountRequestForm(FlaskForm):
+    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "given-name"})
+    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "family-name"})
+    email = EmailField(
+        _l("Professional e-mail"), validators=[DataRequired(), Email(), Length(max=254)], render_kw={"autocomplete": "email"}
+    )
+    ern = SelectField(_l("Network (ERN)"), coerce=int, validators=[DataRequired()])
+    centre = SelectField(
+        _l("Centre"),
+        coerce=int,
+        validators=[DataRequired()],
+        description=_l("Your hospital, or the network's guest centre if yours is not a member."),
+    )
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    specialisation = StringField(_l("Professional role / specialisation"), validators=[DataRequired(), Length(max=100)])
+    reason = TextAreaField(_l("Why do you need access?"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Send request"))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=12, max=500)], render_kw={"autocomplete": "new-password"}
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set password"))
+
+
+class ResetForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)], render_kw={"autocomplete": "username"})
+    submit = SubmitField(_l("E-mail me a link"))

@@ -112,3 +112,38 @@ class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AccountRequest(db.Model):  # type: ignore[name-defined,misc]
+    """Someone asks for access; an ERN coordinator approves or rejects (bpmn/account_request.bpmn)."""
+
+    __tablename__ = "account_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    ern_id: Mapped[int] = mapped_column(ForeignKey("erns.id"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    role: Mapped[str] = mapped_column(String(40))
+    specialisation: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    ern: Mapped[Ern] = relationship()
+    centre: Mapped[Centre] = relationship()
+
+
+class PasswordToken(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use, expiring link to set or reset a password (stored hashed)."""
+
+    __tablename__ = "password_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    user: Mapped[User] = relationship()

@@ -20,3 +20,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Stored until the owner sets a password: not an argon2 hash, so no password ever matches it.
+UNUSABLE_PASSWORD = "!"  # noqa: S105 - a marker, not a secret

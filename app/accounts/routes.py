@@ -19,12 +19,16 @@ from app.accounts import second_factor
 from app.accounts import services
 from app.accounts import sessions
 from app.accounts import throttling
+from app.accounts.forms import AccountRequestForm
 from app.accounts.forms import CodeForm
 from app.accounts.forms import LoginForm
+from app.accounts.forms import PasswordForm
+from app.accounts.forms import ResetForm
 from app.accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db
 from app.extensions import login_manager
+from app.organisations import queries as organisation_queries
 from app.requests import origin
 from app.security import LOGIN
 from app.security import public
@@ -136,3 +140,59 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("main.dashboard")
+
+
+@bp.route("/account/request", methods=["GET", "POST"])
+@public
+def request_account() -> str | Response | tuple[str, int]:
+    form = AccountRequestForm()
+    erns = organisation_queries.all_erns()
+    form.ern.choices = [(ern.id, f"{ern.code} — {ern.name}") for ern in erns]
+    form.centre.choices = [(centre.id, f"{centre.display_name} ({ern.code})") for ern in erns for centre in ern.centres]
+    form.role.choices = [(role.value, _(role.value.replace("_", " ").capitalize())) for role in services.REQUESTABLE_ROLES]
+    if form.validate_on_submit():
+        application = services.AccountApplication(
+            email=(form.email.data or "").strip().lower(),
+            first_name=(form.first_name.data or "").strip(),
+            last_name=(form.last_name.data or "").strip(),
+            ern_id=int(form.ern.data or 0),
+            centre_id=int(form.centre.data or 0),
+            role=form.role.data or "",
+            specialisation=(form.specialisation.data or "").strip(),
+            reason=(form.reason.data or "").strip(),
+        )
+        try:
+            services.request_account(application, origin())
+        except InvalidInput as error:
+            for name, messages in error.field_errors.items():
+                form[name].errors = list(messages)
+        else:
+            flash(_("Your request was sent. A coordinator of the network will answer by e-mail."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/request.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/account/password/<token>", methods=["GET", "POST"])
+@public
+def set_password(token: str) -> str | Response | tuple[str, int]:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(token[:100], form.password.data or "", origin())
+        except InvalidInput as error:
+            form.password.errors = error.field_errors.get("password", [error.message])
+        else:
+            flash(_("Your password is set. Sign in to set up your second factor."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/set_password.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/account/reset", methods=["GET", "POST"])
+@public
+def reset_password() -> str | Response:
+    form = ResetForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data or "", origin(), _limits())
+        flash(_("If an account uses that address, a link to set a new password is on its way."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)

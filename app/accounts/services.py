@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import enum
 import zoneinfo
+from dataclasses import asdict
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
+from app.accounts import requests
 from app.accounts import second_factor
 from app.accounts import throttling
+from app.accounts.models import AccountRequest
+from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
+from app.accounts.models import Role
 from app.accounts.models import User
+from app.accounts.passwords import hash_password
 from app.accounts.passwords import verify_password
 from app.audit import services as audit
 from app.audit.services import RequestInfo
@@ -22,7 +29,11 @@ from app.database import utcnow
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
+from app.mail import services as mail
+from app.organisations.models import Centre
+from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
+from app.workflows import store
 
 
 class LoginStep(enum.StrEnum):
@@ -133,3 +144,82 @@ def set_preferences(actor: User, thematic_area_ids: list[int], timezone: str, or
         actor.thematic_areas = areas
         actor.timezone = timezone
         audit.record(actor, "preferences.updated", "user", actor.id, origin, thematic_areas=sorted(a.id for a in areas), timezone=timezone)
+
+
+REQUESTABLE_ROLES = (Role.MEMBER_EXPERT, Role.GUEST_EXPERT, Role.RESEARCHER)
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class AccountApplication:
+    email: str
+    first_name: str
+    last_name: str
+    ern_id: int
+    centre_id: int
+    role: str
+    specialisation: str
+    reason: str
+
+
+def request_account(application: AccountApplication, origin: RequestInfo) -> int:
+    """Ask for access to an ERN at a centre (or its guest centre); a coordinator of the ERN decides."""
+    with transaction():
+        ern = db.session.get(Ern, application.ern_id)
+        centre = db.session.get(Centre, application.centre_id)
+        errors: dict[str, list[str]] = {}
+        if ern is None:
+            errors["ern"] = [_("Choose a network.")]
+        if centre is None or ern is None or ern not in centre.erns:
+            errors["centre"] = [_("Choose a centre of that network, or its guest centre.")]
+        if application.role not in {role.value for role in REQUESTABLE_ROLES}:
+            errors["role"] = [_("Choose a role from the list.")]
+        elif centre is not None and (application.role == Role.GUEST_EXPERT) != centre.is_guest:
+            errors["role"] = [_("Guest experts join the guest centre; members join their own centre.")]
+        if errors:
+            raise InvalidInput(_("Your request was not sent."), errors)
+        request = AccountRequest(**asdict(application))
+        db.session.add(request)
+        db.session.flush()
+        store.start(
+            "account_request",
+            subject_type="account_request",
+            subject_id=request.id,
+            ern_id=application.ern_id,
+            centre_id=None,
+            data={"account_request_id": request.id},
+            actor=None,
+        )
+        audit.record(None, "account.requested", "account_request", request.id, origin, ern=ern.code if ern else "")
+    return request.id
+
+
+def set_password(token: str, password: str, origin: RequestInfo) -> User:
+    """Set a password through a single-use, unexpired link."""
+    with transaction():
+        link = db.session.scalar(select(PasswordToken).where(PasswordToken.token_hash == requests.token_hash(token)).with_for_update())
+        if link is None or link.used_at is not None or link.expires_at < utcnow():
+            raise NotAllowed(_("This link is no longer valid. Ask for a new one from the sign-in page."))
+        if len(password) < MIN_PASSWORD_LENGTH or len(password) > 500:
+            raise InvalidInput(_("Choose another password."), {"password": [_("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]})
+        link.used_at = utcnow()
+        link.user.password_hash = hash_password(password)
+        audit.record(link.user, "password.set", "user", link.user.id, origin)
+        return link.user
+
+
+def request_password_reset(email: str, origin: RequestInfo, limits: throttling.Limits) -> None:
+    """E-mail a password link if the account exists (the answer is the same either way)."""
+    with transaction():
+        throttling.check(origin.remote_addr, None, limits)
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower(), User.active))
+        # Counted as a failure so that one address cannot mail-bomb users with reset links.
+        audit.record(None, "login.failed", "user", "", origin, reason="password_reset_requested")
+        if user is not None:
+            link = requests.new_password_link(user)
+            mail.queue(
+                user.email,
+                "Reset your Consilium password",
+                f"Someone asked to reset the password of your Consilium account.\n\nSet a new password (the link works once):\n{link}\n\n"
+                "If it was not you, ignore this mail; your password has not changed.\n",
+            )

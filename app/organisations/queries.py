@@ -14,6 +14,10 @@ from app.organisations.models import Ern
 from app.patients.models import Patient
 
 
+def all_erns() -> list[Ern]:
+    return list(db.session.scalars(select(Ern).order_by(Ern.code)))
+
+
 def ern_by_code(code: str) -> Ern | None:
     return db.session.scalar(select(Ern).where(Ern.code == code))
 

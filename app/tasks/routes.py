@@ -17,6 +17,7 @@ from app.security import LOGIN
 from app.security import requires
 from app.tasks import queries
 from app.tasks import services
+from app.tasks import subjects
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.forms import form_class
 
@@ -54,4 +55,5 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
                 return redirect(url_for("patients.show", patient_id=completed.subject_id))
             return redirect(url_for("main.dashboard"))
     status = 422 if form.errors else 200
-    return render_template("tasks/show.html", task=task, form=form, definition=definition), status
+    subject = subjects.load(task.subject_type, task.subject_id)
+    return render_template("tasks/show.html", task=task, form=form, definition=definition, subject=subject), status

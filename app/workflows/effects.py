@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import engine
+from app.accounts import requests
 from app.accounts.models import User
 from app.patients import enrolment
 from app.workflows.models import ProcessInstance
@@ -19,6 +20,9 @@ EffectHandler = Callable[[ProcessInstance, dict[str, Any], User | None], None]
 
 EFFECT_HANDLERS: dict[str, EffectHandler] = {
     "assign_cpms_id": enrolment.assign_cpms_id,
+    "create_account": requests.create_account,
+    "notify_rejection": requests.notify_rejection,
+    "remind_coordinators": requests.remind_coordinators,
 }
 
 

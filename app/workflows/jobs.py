@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -14,12 +15,20 @@ log = logging.getLogger(__name__)
 
 
 def _tick(app: Flask) -> None:
+    from app.mail.services import send_pending_mail
     from app.workflows.services import fire_due_timers
 
     with app.app_context():
         fired = fire_due_timers(utcnow())
         if fired:
             log.info("fired timers of %d instance(s)", fired)
+        send_pending_mail(smtp_settings(app.config))
+
+
+def smtp_settings(config: Any) -> Any:
+    from app.mail.services import SmtpSettings
+
+    return SmtpSettings(str(config["MAIL_SERVER"]), int(config["MAIL_PORT"]), str(config["MAIL_SENDER"]))
 
 
 def _add_job(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) -> None:

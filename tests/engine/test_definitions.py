@@ -10,8 +10,8 @@ from tests import bpmn_builder as bpmn
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN = {
-    "known_forms": {"enrolment", "acknowledge"},
-    "known_handlers": {"assign_cpms_id"},
+    "known_forms": {"enrolment", "acknowledge", "account_review"},
+    "known_handlers": {"assign_cpms_id", "create_account", "notify_rejection", "remind_coordinators"},
     "known_roles": {"clinician", "coordinator", "system"},
 }
 
