@@ -88,11 +88,11 @@ def make_world() -> World:
         other_ern=other,
         leuven=leuven,
         brno=brno,
-        clinician=make_user("hp@leuven.test", [(ern, leuven, Role.MEMBER_EXPERT)], "Hanna", "Peeters"),
-        colleague=make_user("colleague@leuven.test", [(ern, leuven, Role.MEMBER_EXPERT)], "Elise", "Janssens"),
-        brno_clinician=make_user("hp@brno.test", [(ern, brno, Role.MEMBER_EXPERT)], "Jan", "Novak"),
-        coordinator=make_user("coordinator@ern.test", [(ern, None, Role.COORDINATOR)], "Carla", "Coordinator"),
-        researcher=make_user("researcher@ern.test", [(ern, None, Role.RESEARCHER)], "Rui", "Researcher"),
+        clinician=make_user("hp@leuven.example", [(ern, leuven, Role.MEMBER_EXPERT)], "Hanna", "Peeters"),
+        colleague=make_user("colleague@leuven.example", [(ern, leuven, Role.MEMBER_EXPERT)], "Elise", "Janssens"),
+        brno_clinician=make_user("hp@brno.example", [(ern, brno, Role.MEMBER_EXPERT)], "Jan", "Novak"),
+        coordinator=make_user("coordinator@ern.example", [(ern, None, Role.COORDINATOR)], "Carla", "Coordinator"),
+        researcher=make_user("researcher@ern.example", [(ern, None, Role.RESEARCHER)], "Rui", "Researcher"),
     )
     db.session.commit()
     return world

@@ -22,17 +22,17 @@ def test_reading_a_patient_record_writes_exactly_one_entry(world, login):
 def test_a_coordinator_browses_and_exports_what_members_of_their_ern_did(world, login):
     factories.enrol(world.clinician, world.leuven, world.ern)
     outsider_ern = factories.make_ern("ERKNet", ("Kidney",))
-    outsider = factories.make_user("nephro@elsewhere.test", [(outsider_ern, None, Role.COORDINATOR)])
+    outsider = factories.make_user("nephro@elsewhere.example", [(outsider_ern, None, Role.COORDINATOR)])
     client = login(world.coordinator)
     page = client.get("/audit/?action=enrolment.started")
-    assert page.status_code == 200 and "hp@leuven.test" in page.text
+    assert page.status_code == 200 and "hp@leuven.example" in page.text
     export = client.get("/audit/export.csv")
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
     assert rows[0][:3] == ["at (UTC)", "actor", "action"]
-    assert any(row[2] == "enrolment.started" and row[1] == "hp@leuven.test" for row in rows[1:])
+    assert any(row[2] == "enrolment.started" and row[1] == "hp@leuven.example" for row in rows[1:])
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "audit.exported")) is not None
     client.post("/logout")
-    assert "hp@leuven.test" not in login(outsider).get("/audit/").text
+    assert "hp@leuven.example" not in login(outsider).get("/audit/").text
 
 
 def test_the_audit_log_holds_no_identifying_values(world, login):

@@ -79,7 +79,7 @@ def test_twenty_simultaneous_enrolments_get_gap_free_unique_cpms_ids(committed):
         db.session.add(Centre(code="FR08", name="Hôpital Saint-Louis", country="FR", erns=[db.session.get(Ern, ids["ern"])]))
         db.session.commit()
         centre = db.session.scalar(select(Centre).where(Centre.code == "FR08"))
-        clinician = factories.make_user("hp@fr08.test", [(db.session.get(Ern, ids["ern"]), centre, factories.Role.MEMBER_EXPERT)])
+        clinician = factories.make_user("hp@fr08.example", [(db.session.get(Ern, ids["ern"]), centre, factories.Role.MEMBER_EXPERT)])
         db.session.commit()
         user_id, centre_id = clinician.id, centre.id
 

@@ -14,7 +14,7 @@ from tests import factories
 @pytest.fixture
 def member(world):
     """A real (non-training) account: it needs a second factor."""
-    return factories.make_user("real@leuven.test", [(world.ern, world.leuven, Role.MEMBER_EXPERT)], "Rita", "Real", training=False)
+    return factories.make_user("real@leuven.example", [(world.ern, world.leuven, Role.MEMBER_EXPERT)], "Rita", "Real", training=False)
 
 
 def sign_in(client, user, password=factories.PASSWORD):
@@ -154,7 +154,7 @@ def test_one_address_trying_many_accounts_is_stopped(app, world, client):
     try:
         attacker = from_address(client, "203.0.113.9")
         for index in range(8):
-            client.post("/login", data={"email": f"nobody{index}@nowhere.test", "password": "x"})
+            client.post("/login", data={"email": f"nobody{index}@nowhere.example", "password": "x"})
         assert sign_in(attacker, world.colleague).status_code == 429
     finally:
         app.config["LOGIN_FAILURES_PER_ADDRESS"] = 30

@@ -161,8 +161,8 @@ def test_guests_see_only_the_patients_they_enrolled_themselves(world):
 
     guest_centre = factories.make_centre("GUEST-EuroBloodNet", [world.ern], "EuroBloodNet guest virtual centre")
     guest_centre.is_guest = True
-    first = factories.make_user("guest1@elsewhere.test", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Gina", "One")
-    second = factories.make_user("guest2@elsewhere.test", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Gus", "Two")
+    first = factories.make_user("guest1@elsewhere.example", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Gina", "One")
+    second = factories.make_user("guest2@elsewhere.example", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Gus", "Two")
     patient = factories.enrol(first, guest_centre, world.ern, last_name="Guestpatient")
     assert [p.id for p in services.list_patients(first, guest_centre.id, ORIGIN).items] == [patient.id]
     assert services.list_patients(second, guest_centre.id, ORIGIN).total == 0
