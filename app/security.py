@@ -23,6 +23,8 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import and_
 from sqlalchemy import false
 from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
 
 from app.accounts.models import CLINICAL_ROLES
 from app.accounts.models import Role
@@ -136,6 +138,26 @@ def can_follow(user: User, instance: Any) -> bool:
         or instance.started_by_id == user.id
         or user.has_role(Role.COORDINATOR, ern_id=instance.ern_id)
     )
+
+
+def can_manage_account(actor: User, user: User) -> bool:
+    """Administrators manage every account; coordinators those of their ERNs' members."""
+    if actor.is_admin:
+        return True
+    coordinated = {m.ern_id for m in actor.memberships if m.role == Role.COORDINATOR}
+    return any(m.ern_id in coordinated for m in user.memberships)
+
+
+def managed_accounts_filter(actor: User, user_model: Any) -> ColumnElement[bool]:
+    """SQL condition selecting exactly the accounts ``can_manage_account`` allows."""
+    from app.accounts.models import Membership
+
+    if actor.is_admin:
+        return true()
+    coordinated = [m.ern_id for m in actor.memberships if m.role == Role.COORDINATOR]
+    if not coordinated:
+        return false()
+    return user_model.id.in_(select(Membership.user_id).where(Membership.ern_id.in_(coordinated)))
 
 
 def open_task_filter(user: User, task_model: Any) -> ColumnElement[bool]:

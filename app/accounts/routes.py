@@ -3,6 +3,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -15,6 +16,7 @@ from flask_login import current_user
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
+from app.accounts import queries as account_queries
 from app.accounts import second_factor
 from app.accounts import services
 from app.accounts import sessions
@@ -196,3 +198,20 @@ def reset_password() -> str | Response:
         flash(_("If an account uses that address, a link to set a new password is on its way."), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
+
+
+@bp.route("/members")
+@requires(LOGIN)
+def members() -> str:
+    accounts = account_queries.managed_accounts(current_user)
+    if not accounts and not current_user.is_admin and not any(m.role == "coordinator" for m in current_user.memberships):
+        abort(403)
+    return render_template("accounts/members.html", accounts=accounts)
+
+
+@bp.route("/members/<int:user_id>/reset-second-factor", methods=["POST"])
+@requires(LOGIN)
+def reset_second_factor(user_id: int) -> Response:
+    services.reset_second_factor(current_user, user_id, origin())
+    flash(_("The second factor was reset; the member sets up a new one at their next sign-in."), "success")
+    return redirect(url_for("accounts.members"))

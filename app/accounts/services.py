@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
+from app import security
 from app.accounts import requests
 from app.accounts import second_factor
 from app.accounts import throttling
@@ -29,6 +30,7 @@ from app.database import utcnow
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
+from app.errors import NotFound
 from app.mail import services as mail
 from app.organisations.models import Centre
 from app.organisations.models import Ern
@@ -223,3 +225,16 @@ def request_password_reset(email: str, origin: RequestInfo, limits: throttling.L
                 f"Someone asked to reset the password of your Consilium account.\n\nSet a new password (the link works once):\n{link}\n\n"
                 "If it was not you, ignore this mail; your password has not changed.\n",
             )
+
+
+def reset_second_factor(actor: User, user_id: int, origin: RequestInfo) -> None:
+    """A coordinator (of one of the user's ERNs) or an administrator clears a lost second factor;
+    the user enrols a new one at their next sign-in."""
+    with transaction():
+        user = db.session.get(User, user_id)
+        if user is None or not security.can_manage_account(actor, user):
+            raise NotFound(_("No such account."))
+        user.totp_secret, user.totp_last_step = None, None
+        for code in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
+            db.session.delete(code)
+        audit.record(actor, "second_factor.reset", "user", user.id, origin)

@@ -28,6 +28,8 @@ ROUTES = {
     "patients.discard_enrolment": ("POST", "/patients/enrolments/{task}/discard"),
     "tasks.index": ("GET", "/tasks/"),
     "audit.index": ("GET", "/audit/"),
+    "accounts.members": ("GET", "/members"),
+    "accounts.reset_second_factor": ("POST", "/members/{user}/reset-second-factor"),
     "audit.export": ("GET", "/audit/export.csv"),
     "tasks.show": ("GET", "/tasks/{task}"),
 }
@@ -57,7 +59,7 @@ def test_an_undeclared_route_is_denied(app):
 def targets(world):
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
-    return {"patient": patient.id, "task": task_id}
+    return {"patient": patient.id, "task": task_id, "user": world.colleague.id}
 
 
 def _call(client, endpoint, targets):
@@ -96,6 +98,8 @@ EXPECTED = {
     "patients.discard_enrolment": {"clinician": 302, "brno_clinician": 403, "researcher": 403},
     "tasks.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "audit.index": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "accounts.members": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "accounts.reset_second_factor": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "audit.export": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "tasks.show": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     "accounts.logout": {"clinician": 302, "brno_clinician": 302, "researcher": 302},

@@ -167,3 +167,27 @@ def test_wrong_second_factor_codes_count_towards_the_limit(member, client):
     for _ in range(5):
         client.post("/login/code", data={"code": "abcdef"})
     assert client.post("/login/code", data={"code": "abcdef"}).status_code == 429
+
+
+def test_a_coordinator_resets_a_lost_second_factor_and_the_member_enrols_again(world, member, client, login):
+    enrolled(client, member)
+    coordinator = login(world.coordinator)
+    assert "Rita Real" in coordinator.get("/members").text
+    assert coordinator.post(f"/members/{member.id}/reset-second-factor").status_code == 302
+    coordinator.post("/logout")
+    db.session.refresh(member)
+    assert member.totp_secret is None
+    assert db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == member.id)).all() == []
+    assert sign_in(client, member).headers["Location"].endswith("/login/set-up")
+
+
+def test_nobody_else_can_reset_a_second_factor(world, member, client, login):
+    enrolled(client, member)
+    outsider_ern = factories.make_ern("ERKNet", ("Kidney",))
+    outsider = factories.make_user("nephro@elsewhere.example", [(outsider_ern, None, Role.COORDINATOR)])
+    for user in (world.colleague, outsider):
+        other = login(user)
+        assert other.post(f"/members/{member.id}/reset-second-factor").status_code == 404
+        other.post("/logout")
+    db.session.refresh(member)
+    assert member.totp_secret is not None

@@ -1,0 +1,21 @@
+"""Reads of accounts, filtered in SQL by who may manage them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import security
+from app.accounts.models import Membership
+from app.accounts.models import User
+from app.database import db
+
+
+def managed_accounts(actor: User) -> list[User]:
+    query = (
+        select(User)
+        .where(security.managed_accounts_filter(actor, User))
+        .options(selectinload(User.memberships).joinedload(Membership.centre), selectinload(User.memberships).joinedload(Membership.ern))
+        .order_by(User.last_name, User.first_name)
+    )
+    return list(db.session.scalars(query))
