@@ -131,8 +131,11 @@ def time_zones() -> list[str]:
     return ["UTC", *sorted(zone for zone in zoneinfo.available_timezones() if zone.startswith("Europe/"))]
 
 
-def set_preferences(actor: User, thematic_area_ids: list[int], timezone: str, origin: RequestInfo) -> None:
-    """Choose the thematic areas the actor wishes to be invited for (of their own ERNs) and their time zone."""
+def set_preferences(
+    actor: User, thematic_area_ids: list[int], timezone: str, origin: RequestInfo, specialisation: str | None = None
+) -> None:
+    """Choose the thematic areas the actor wishes to be invited for (of their own ERNs), their time
+    zone and their professional role / specialisation."""
     with transaction():
         member_erns = {m.ern_id for m in actor.memberships}
         areas = list(db.session.scalars(select(ThematicArea).where(ThematicArea.id.in_(thematic_area_ids)))) if thematic_area_ids else []
@@ -141,10 +144,14 @@ def set_preferences(actor: User, thematic_area_ids: list[int], timezone: str, or
             errors["thematic_area"] = [_("Choose thematic areas of your own ERNs.")]
         if timezone not in time_zones():
             errors["timezone"] = [_("Choose a time zone from the list.")]
+        if specialisation is not None and not (0 < len(specialisation.strip()) <= 100 and specialisation.isprintable()):
+            errors["specialisation"] = [_("Give your professional role in at most 100 characters.")]
         if errors:
             raise InvalidInput(_("Your preferences were not saved."), errors)
         actor.thematic_areas = areas
         actor.timezone = timezone
+        if specialisation is not None:
+            actor.specialisation = specialisation.strip()
         audit.record(actor, "preferences.updated", "user", actor.id, origin, thematic_areas=sorted(a.id for a in areas), timezone=timezone)
 
 

@@ -47,7 +47,7 @@ def preferences() -> tuple[str, int] | Response:
         try:
             if len(chosen) != len(raw_ids):
                 raise InvalidInput(_("Your preferences were not saved."), {"thematic_area": [_("Choose thematic areas of your own ERNs.")]})
-            account_services.set_preferences(current_user, sorted(chosen), timezone, origin())
+            account_services.set_preferences(current_user, sorted(chosen), timezone, origin(), request.form.get("specialisation", ""))
         except InvalidInput as error:
             errors = error.field_errors
             flash(error.message, "danger")
