@@ -1,0 +1,83 @@
+"""The access matrix on the demo data: every demo account against every page, with objects of its
+own and of another centre and ERN. No page outside a patient's centre shows their identity."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.database import db
+from app.demo.data import DEMO_PASSWORD
+from app.demo.services import seed_demo
+from app.organisations.models import Centre
+from app.organisations.models import Ern
+from app.patients.models import Patient
+from tests import factories
+
+LEUVEN = {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu"}  # BE10 health professionals
+BRNO = {"hp2@demo.consilium.eu"}
+VASCERN = {"coordinator@demo.consilium.eu", "hp4@demo.consilium.eu", "hp5@demo.consilium.eu"}
+COORDINATORS = {"coordinator@demo.consilium.eu"}
+ACCOUNTS = [
+    "coordinator@demo.consilium.eu",
+    "researcher@demo.consilium.eu",
+    "guest@demo.consilium.eu",
+    "hp1@demo.consilium.eu",
+    "hp2@demo.consilium.eu",
+    "hp3@demo.consilium.eu",
+    "hp4@demo.consilium.eu",
+    "hp5@demo.consilium.eu",
+]
+
+
+@pytest.fixture
+def demo(database):
+    seed_demo(factories.forms(), date(2026, 11, 21))
+    by_cpms = {p.cpms_id: p for p in db.session.scalars(select(Patient))}
+    leuven = db.session.scalar(select(Centre).where(Centre.code == "BE10"))
+    ebn = db.session.scalar(select(Ern).where(Ern.code == "EuroBloodNet"))
+    hp1 = db.session.scalar(select(factories.User).where(factories.User.email == "hp1@demo.consilium.eu"))
+    task_id = factories.start_enrolment(hp1, leuven, ebn)
+    return {
+        "leuven_patient": by_cpms["ERN-BE10-EuroBloodNet-001"],
+        "brno_patient": by_cpms["ERN-CZ08-EuroBloodNet-001"],
+        "leuven": leuven,
+        "ebn": ebn,
+        "task": task_id,
+    }
+
+
+def expected(email, objects):
+    def allowed(group, yes=200, no=404):
+        return yes if email in group else no
+
+    leuven_patient, brno_patient = objects["leuven_patient"].id, objects["brno_patient"].id
+    return {
+        ("GET", "/"): 200,
+        ("GET", "/preferences"): 200,
+        ("GET", "/tasks/"): 200,
+        ("GET", "/patients/"): 200,
+        ("GET", "/erns/EuroBloodNet"): 200,
+        ("GET", "/erns/VASCERN"): allowed(VASCERN),
+        ("GET", "/centres/BE10"): allowed(LEUVEN),
+        ("GET", "/centres/CZ08"): allowed(BRNO),
+        ("GET", f"/patients/{leuven_patient}"): allowed(LEUVEN),
+        ("GET", f"/patients/{brno_patient}"): allowed(BRNO),
+        ("GET", f"/tasks/{objects['task']}"): allowed(LEUVEN, no=403),
+        ("GET", "/audit/"): allowed(COORDINATORS, no=403),
+        ("GET", "/members"): allowed(COORDINATORS, no=403),
+        ("POST", "/patients/enrol"): allowed(LEUVEN, yes=302, no=403),
+    }
+
+
+@pytest.mark.parametrize("email", ACCOUNTS)
+def test_every_demo_account_gets_what_its_roles_allow_and_no_other_centres_identities(app, client, demo, email):
+    assert client.post("/login", data={"email": email, "password": DEMO_PASSWORD}).status_code == 302
+    leuven_patient = demo["leuven_patient"]
+    identity = (leuven_patient.first_name, leuven_patient.last_name, leuven_patient.date_of_birth.strftime("%d/%b/%Y"))
+    for (method, url), status in expected(email, demo).items():
+        data = {"centre_id": demo["leuven"].id, "ern_id": demo["ebn"].id} if method == "POST" else None
+        response = client.open(url, method=method, data=data)
+        assert response.status_code == status, (email, method, url)
+        if email not in LEUVEN:
+            assert not any(part in response.text for part in identity), (email, url)
