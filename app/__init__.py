@@ -25,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app import models  # noqa: F401  (registers every table)
     from app import security
     from app import templating
+    from app.accounts import identity_provider
     from app.accounts.sessions import enforce_time_outs
     from app.config import load_config
     from app.errors import register_error_handlers
@@ -45,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
+    identity_provider.configure(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
 

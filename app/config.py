@@ -29,6 +29,12 @@ class Config:
     SCHEDULER_ENABLED = False
     # How often the scheduler looks for due timers, in seconds.
     SCHEDULER_INTERVAL_SECONDS = 30
+    # Sign-in through an OpenID Connect identity provider (EU Login speaks OIDC). Off while the
+    # issuer is empty. Accounts are linked by verified e-mail; the second factor is still asked.
+    OIDC_ISSUER = ""
+    OIDC_CLIENT_ID = ""
+    OIDC_CLIENT_SECRET = ""
+    OIDC_NAME = "EU Login"
     # Outgoing mail (SMTP, no authentication: a local relay) and the address links in mails point to.
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 8025

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from authlib.integrations.base_client import OAuthError
 from flask import Blueprint
 from flask import abort
 from flask import current_app
@@ -30,6 +31,7 @@ from app.accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db
 from app.extensions import login_manager
+from app.extensions import oauth
 from app.organisations import queries as organisation_queries
 from app.requests import origin
 from app.security import LOGIN
@@ -70,6 +72,36 @@ def login() -> str | Response:
             sessions.start_pending_login(user, next_url)
             return redirect(url_for("accounts.verify" if step == services.LoginStep.VERIFY else "accounts.set_up"))
     return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/login/identity-provider")
+@public
+def identity_provider() -> Response:
+    if not current_app.config["OIDC_ISSUER"]:
+        abort(404)
+    session["oidc_next"] = _safe_next(request.args.get("next"))
+    return oauth.idp.authorize_redirect(url_for("accounts.identity_provider_callback", _external=True))  # type: ignore[no-any-return]
+
+
+@bp.route("/login/identity-provider/callback")
+@public
+def identity_provider_callback() -> Response:
+    if not current_app.config["OIDC_ISSUER"]:
+        abort(404)
+    try:
+        token = oauth.idp.authorize_access_token()
+    except OAuthError:
+        flash(_("The identity provider did not sign you in. Try again."), "danger")
+        return redirect(url_for("accounts.login"))
+    next_url = session.pop("oidc_next", url_for("main.dashboard"))
+    user, step = services.check_identity_provider(
+        dict(token.get("userinfo") or {}), origin(), training_mode=bool(current_app.config["DEMO_MODE"])
+    )
+    if step == services.LoginStep.SIGNED_IN:
+        sessions.finish_login(user)
+        return redirect(next_url)
+    sessions.start_pending_login(user, next_url)
+    return redirect(url_for("accounts.verify" if step == services.LoginStep.VERIFY else "accounts.set_up"))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])

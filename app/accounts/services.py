@@ -6,6 +6,7 @@ import enum
 import zoneinfo
 from dataclasses import asdict
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func
@@ -59,6 +60,23 @@ def check_password(
         audit.record(user if ok else None, "login.password_accepted" if ok else "login.failed", "user", user.id if user else "", origin)
     if not ok or user is None:
         return None
+    if training_mode and user.training_account:
+        return user, LoginStep.SIGNED_IN
+    return user, (LoginStep.VERIFY if user.totp_secret else LoginStep.SET_UP)
+
+
+def check_identity_provider(claims: dict[str, Any], origin: RequestInfo, *, training_mode: bool) -> tuple[User, LoginStep]:
+    """An identity provider vouched for someone: link them to the account with that verified e-mail."""
+    email = str(claims.get("email") or "").strip().lower()
+    with transaction():
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
+        verified = claims.get("email_verified") is True
+        ok = user is not None and user.active and verified
+        audit.record(user if ok else None, "login.identity_provider" if ok else "login.failed", "user", user.id if user else "", origin)
+    if not ok or user is None:
+        raise NotAllowed(
+            _("No active Consilium account uses the verified e-mail address your identity provider gave. Request an account first.")
+        )
     if training_mode and user.training_account:
         return user, LoginStep.SIGNED_IN
     return user, (LoginStep.VERIFY if user.totp_secret else LoginStep.SET_UP)
