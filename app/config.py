@@ -40,6 +40,8 @@ class Config:
     MAIL_PORT = 8025
     MAIL_SENDER = "Consilium <no-reply@consilium.invalid>"
     PUBLIC_URL = "http://127.0.0.1:5000"
+    # Guest accounts expire after this many days unless a coordinator extends them.
+    GUEST_ACCOUNT_DAYS = 90
     # Links to set or reset a password are valid this long, once.
     PASSWORD_LINK_HOURS = 48
     # Patients per page in lists.

@@ -65,13 +65,19 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     totp_last_step: Mapped[int | None] = mapped_column()
     # Demo accounts of the training environment: password-only login while demo mode is on.
     training_account: Mapped[bool] = mapped_column(default=False)
+    # Guest accounts expire (SPEC §2: 90 days by default, extendable by a coordinator).
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
     thematic_areas: Mapped[list[ThematicArea]] = relationship(secondary=user_thematic_areas)
 
     @property
-    def is_active(self) -> bool:  # Flask-Login asks this
-        return self.active
+    def is_active(self) -> bool:  # Flask-Login asks this, on every request
+        return self.active and not self.expired
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
 
     @property
     def full_name(self) -> str:

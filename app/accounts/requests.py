@@ -50,6 +50,8 @@ def create_account(instance: ProcessInstance, params: dict[str, Any], actor: Use
         )
         db.session.add(user)
     user.memberships.append(Membership(ern_id=request.ern_id, centre_id=request.centre_id, role=Role(request.role)))
+    if request.role == Role.GUEST_EXPERT and not any(m.role != Role.GUEST_EXPERT for m in user.memberships[:-1]):
+        user.expires_at = utcnow() + timedelta(days=int(current_app.config["GUEST_ACCOUNT_DAYS"]))
     db.session.flush()
     request.status, request.decided_at, request.user_id = "approved", utcnow(), user.id
     link = new_password_link(user)

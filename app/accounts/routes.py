@@ -247,3 +247,11 @@ def reset_second_factor(user_id: int) -> Response:
     services.reset_second_factor(current_user, user_id, origin())
     flash(_("The second factor was reset; the member sets up a new one at their next sign-in."), "success")
     return redirect(url_for("accounts.members"))
+
+
+@bp.route("/members/<int:user_id>/extend", methods=["POST"])
+@requires(LOGIN)
+def extend_account(user_id: int) -> Response:
+    services.extend_guest_account(current_user, user_id, int(current_app.config["GUEST_ACCOUNT_DAYS"]), origin())
+    flash(_("The guest account was extended."), "success")
+    return redirect(url_for("accounts.members"))

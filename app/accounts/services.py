@@ -6,6 +6,7 @@ import enum
 import zoneinfo
 from dataclasses import asdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -56,7 +57,7 @@ def check_password(
         user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
         throttling.check(origin.remote_addr, user.id if user else None, limits)
         valid = verify_password(user.password_hash if user else None, password)
-        ok = valid and user is not None and user.active
+        ok = valid and user is not None and user.is_active
         audit.record(user if ok else None, "login.password_accepted" if ok else "login.failed", "user", user.id if user else "", origin)
     if not ok or user is None:
         return None
@@ -71,7 +72,7 @@ def check_identity_provider(claims: dict[str, Any], origin: RequestInfo, *, trai
     with transaction():
         user = db.session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
         verified = claims.get("email_verified") is True
-        ok = user is not None and user.active and verified
+        ok = user is not None and user.is_active and verified
         audit.record(user if ok else None, "login.identity_provider" if ok else "login.failed", "user", user.id if user else "", origin)
     if not ok or user is None:
         raise NotAllowed(
@@ -139,7 +140,7 @@ def verify_second_factor(user_id: int, code: str, origin: RequestInfo, limits: t
 
 def _active_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
-    if user is None or not user.active:
+    if user is None or not user.is_active:
         raise NotAllowed(_("This account cannot sign in."))
     return user
 
@@ -263,3 +264,15 @@ def reset_second_factor(actor: User, user_id: int, origin: RequestInfo) -> None:
         for code in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
             db.session.delete(code)
         audit.record(actor, "second_factor.reset", "user", user.id, origin)
+
+
+def extend_guest_account(actor: User, user_id: int, days: int, origin: RequestInfo) -> None:
+    """A coordinator gives a guest account more time (from today, or from its expiry if later)."""
+    with transaction():
+        user = db.session.get(User, user_id)
+        if user is None or not security.can_manage_account(actor, user):
+            raise NotFound(_("No such account."))
+        if user.expires_at is None:
+            raise Conflict(_("This account does not expire."))
+        user.expires_at = max(user.expires_at, utcnow()) + timedelta(days=days)
+        audit.record(actor, "account.extended", "user", user.id, origin, days=days)

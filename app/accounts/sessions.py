@@ -55,7 +55,8 @@ def enforce_time_outs() -> Any:
     absolute = float(current_app.config["SESSION_ABSOLUTE_HOURS"]) * 3600
     signed_in_at = float(session.get(_SIGNED_IN_AT, 0))
     last_seen = float(session.get(_LAST_SEEN, 0))
-    if now - last_seen > idle or now - signed_in_at > absolute:
+    # A disabled or expired account loses its open sessions too, not only future sign-ins.
+    if now - last_seen > idle or now - signed_in_at > absolute or not current_user.is_active:
         logout_user()
         session.clear()
         flash(_("Your session ended; please sign in again."), "info")

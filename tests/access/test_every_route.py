@@ -32,6 +32,7 @@ ROUTES = {
     "audit.index": ("GET", "/audit/"),
     "accounts.members": ("GET", "/members"),
     "accounts.reset_second_factor": ("POST", "/members/{user}/reset-second-factor"),
+    "accounts.extend_account": ("POST", "/members/{user}/extend"),
     "audit.export": ("GET", "/audit/export.csv"),
     "tasks.show": ("GET", "/tasks/{task}"),
 }
@@ -103,6 +104,7 @@ EXPECTED = {
     "audit.index": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "accounts.members": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "accounts.reset_second_factor": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "accounts.extend_account": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "audit.export": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "tasks.show": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     "accounts.logout": {"clinician": 302, "brno_clinician": 302, "researcher": 302},

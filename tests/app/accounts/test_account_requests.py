@@ -171,3 +171,43 @@ def test_mail_waits_in_the_outbox_while_the_server_is_down(world, client):
     mail = db.session.scalar(select(OutgoingMail))
     assert mail.sent_at is None and mail.attempts == 1 and mail.last_error
     time.sleep(0)  # nothing else: the next scheduler tick retries
+
+
+def test_an_approved_guest_expires_after_90_days_and_a_coordinator_can_extend(world, client, login, inbox):
+    guest_centre = factories_guest_centre(world)
+    client.post("/account/request", data=application(world, email="gil@elsewhere.example", centre=guest_centre.id, role="guest_expert"))
+    coordinator = login(world.coordinator)
+    coordinator.post(f"/tasks/{review_task_for(coordinator)}", data={"decision": "approve"})
+    guest = db.session.scalar(select(User).where(User.email == "gil@elsewhere.example"))
+    assert timedelta(days=89) < guest.expires_at - utcnow() <= timedelta(days=90)
+    guest.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.flush()
+    assert not guest.is_active
+    assert coordinator.post(f"/members/{guest.id}/extend").status_code == 302
+    db.session.refresh(guest)
+    assert guest.is_active and guest.expires_at - utcnow() > timedelta(days=89)
+
+
+def test_an_expired_account_cannot_sign_in(world, client):
+    world.clinician.expires_at = utcnow() - timedelta(days=1)
+    db.session.flush()
+    response = client.post("/login", data={"email": world.clinician.email, "password": "correct horse battery staple"})
+    assert response.status_code == 200 and "Wrong e-mail or password." in response.text
+
+
+def factories_guest_centre(world):
+    from tests import factories
+
+    centre = factories.make_centre("GUEST-EuroBloodNet", [world.ern], "EuroBloodNet guest virtual centre")
+    centre.is_guest = True
+    db.session.flush()
+    return centre
+
+
+def test_an_account_that_expires_loses_its_open_session(world, login):
+    client = login(world.clinician)
+    assert client.get("/").status_code == 200
+    world.clinician.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.flush()
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
