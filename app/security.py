@@ -148,6 +148,10 @@ def can_manage_account(actor: User, user: User) -> bool:
     return any(m.ern_id in coordinated for m in user.memberships)
 
 
+def manages_accounts(actor: User) -> bool:
+    return actor.is_admin or any(m.role == Role.COORDINATOR for m in actor.memberships)
+
+
 def managed_accounts_filter(actor: User, user_model: Any) -> ColumnElement[bool]:
     """SQL condition selecting exactly the accounts ``can_manage_account`` allows."""
     from app.accounts.models import Membership

@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
+from app import security
 from app.accounts import queries as account_queries
 from app.accounts import second_factor
 from app.accounts import services
@@ -235,10 +236,9 @@ def reset_password() -> str | Response:
 @bp.route("/members")
 @requires(LOGIN)
 def members() -> str:
-    accounts = account_queries.managed_accounts(current_user)
-    if not accounts and not current_user.is_admin and not any(m.role == "coordinator" for m in current_user.memberships):
+    if not security.manages_accounts(current_user):
         abort(403)
-    return render_template("accounts/members.html", accounts=accounts)
+    return render_template("accounts/members.html", accounts=account_queries.managed_accounts(current_user))
 
 
 @bp.route("/members/<int:user_id>/reset-second-factor", methods=["POST"])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import joinedload
 
+from app import security
 from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import User
@@ -32,7 +33,7 @@ def _visible(viewer: User) -> ColumnElement[bool]:
 
 
 def can_read_audit(viewer: User) -> bool:
-    return viewer.is_admin or any(m.role == Role.COORDINATOR for m in viewer.memberships)
+    return security.manages_accounts(viewer)
 
 
 def _query(viewer: User, action: str) -> Select[tuple[AuditEntry]]:
