@@ -1,19 +1,32 @@
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
+from wtforms import Field
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
+from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
 
+def no_control_characters(form: FlaskForm, field: Field) -> None:
+    """Refuse NUL and other control characters (line breaks allowed in long texts)."""
+    value = field.data if isinstance(field.data, str) else ""
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
+        raise ValidationError(_l("Remove the control characters from this answer."))
+
+
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"})
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(), Length(max=254), no_control_characters], render_kw={"autocomplete": "username"}
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)], render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Sign in"))
 
@@ -28,8 +41,12 @@ class CodeForm(FlaskForm):
 
 
 class AccountRequestForm(FlaskForm):
-    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "given-name"})
-    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "family-name"})
+    first_name = StringField(
+        _l("First name"), validators=[DataRequired(), Length(max=100), no_control_characters], render_kw={"autocomplete": "given-name"}
+    )
+    last_name = StringField(
+        _l("Last name"), validators=[DataRequired(), Length(max=100), no_control_characters], render_kw={"autocomplete": "family-name"}
+    )
     email = EmailField(
         _l("Professional e-mail"), validators=[DataRequired(), Email(), Length(max=254)], render_kw={"autocomplete": "email"}
     )
@@ -41,8 +58,10 @@ class AccountRequestForm(FlaskForm):
         description=_l("Your hospital, or the network's guest centre if yours is not a member."),
     )
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    specialisation = StringField(_l("Professional role / specialisation"), validators=[DataRequired(), Length(max=100)])
-    reason = TextAreaField(_l("Why do you need access?"), validators=[DataRequired(), Length(max=2000)])
+    specialisation = StringField(
+        _l("Professional role / specialisation"), validators=[DataRequired(), Length(max=100), no_control_characters]
+    )
+    reason = TextAreaField(_l("Why do you need access?"), validators=[DataRequired(), Length(max=2000), no_control_characters])
     submit = SubmitField(_l("Send request"))
 
 

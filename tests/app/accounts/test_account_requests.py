@@ -135,6 +135,8 @@ def test_coordinators_are_reminded_when_a_request_waits_over_a_day(world, client
         ({"role": "coordinator"}, "Not a valid choice"),
         ({"role": "guest_expert"}, "Guest experts join the guest centre"),
         ({"first_name": ""}, "This field is required"),
+        ({"first_name": "No\x00ra"}, "control characters"),
+        ({"reason": "bad\x00reason"}, "control characters"),
     ],
 )
 def test_bad_requests_get_a_message_and_start_nothing(world, client, changes, message):
@@ -211,3 +213,10 @@ def test_an_account_that_expires_loses_its_open_session(world, login):
     db.session.flush()
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_markup_in_a_request_is_shown_as_text_to_the_coordinator(world, client, login):
+    client.post("/account/request", data=application(world, reason="<script>alert('x')</script> please"))
+    coordinator = login(world.coordinator)
+    page = coordinator.get(f"/tasks/{review_task_for(coordinator)}")
+    assert "<script>alert" not in page.text and "&lt;script&gt;alert" in page.text

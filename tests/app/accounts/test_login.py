@@ -191,3 +191,8 @@ def test_nobody_else_can_reset_a_second_factor(world, member, client, login):
         other.post("/logout")
     db.session.refresh(member)
     assert member.totp_secret is not None
+
+
+def test_control_characters_in_the_sign_in_form_get_a_message(world, client):
+    response = client.post("/login", data={"email": "hp\x00@leuven.example", "password": "x"})
+    assert response.status_code == 200 and "control characters" in response.text
