@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(run_scheduler)
     app.cli.add_command(mail)
+    app.cli.add_command(accounts)
 
 
 bpmn = AppGroup("bpmn", help="Process definitions (BPMN).")
@@ -98,3 +99,21 @@ def mail_send() -> None:
     from app.workflows.jobs import smtp_settings
 
     click.echo(f"sent {send_pending_mail(smtp_settings(current_app.config))} mail(s)")
+
+
+accounts = AppGroup("accounts", help="Accounts.")
+
+
+@accounts.command("create-admin", help="Create a system administrator and print the link to set its password.")
+@click.argument("email")
+@click.option("--first-name", default="System")
+@click.option("--last-name", default="Administrator")
+def accounts_create_admin(email: str, first_name: str, last_name: str) -> None:
+    from app.accounts.services import create_administrator
+    from app.errors import ConsiliumError
+
+    try:
+        link = create_administrator(email, first_name, last_name)
+    except ConsiliumError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Administrator {email} created. Set the password (the link works once) at:\n{link}")

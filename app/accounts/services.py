@@ -22,9 +22,11 @@ from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
 from app.accounts.models import Role
 from app.accounts.models import User
+from app.accounts.passwords import UNUSABLE_PASSWORD
 from app.accounts.passwords import hash_password
 from app.accounts.passwords import verify_password
 from app.audit import services as audit
+from app.audit.services import SYSTEM as SYSTEM_ORIGIN
 from app.audit.services import RequestInfo
 from app.database import db
 from app.database import transaction
@@ -276,3 +278,23 @@ def extend_guest_account(actor: User, user_id: int, days: int, origin: RequestIn
             raise Conflict(_("This account does not expire."))
         user.expires_at = max(user.expires_at, utcnow()) + timedelta(days=days)
         audit.record(actor, "account.extended", "user", user.id, origin, days=days)
+
+
+def create_administrator(email: str, first_name: str, last_name: str) -> str:
+    """Create the first system administrator (command line only); returns the link to set a password."""
+    with transaction():
+        if db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower())) is not None:
+            raise Conflict(_("An account with that e-mail exists already."))
+        user = User(
+            email=email.strip().lower(),
+            first_name=first_name,
+            last_name=last_name,
+            specialisation="System administrator",
+            password_hash=UNUSABLE_PASSWORD,
+            is_admin=True,
+        )
+        db.session.add(user)
+        db.session.flush()
+        link = requests.new_password_link(user)
+        audit.record(None, "account.administrator_created", "user", user.id, SYSTEM_ORIGIN)
+    return link

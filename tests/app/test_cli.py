@@ -48,3 +48,15 @@ def test_demo_seeds_patients_through_the_enrolment_process(app, database):
     count = len(db.session.scalars(select(Patient)).all())
     assert app.test_cli_runner().invoke(args=["demo", "--if-empty"]).exit_code == 0
     assert len(db.session.scalars(select(Patient)).all()) == count
+
+
+def test_create_admin_prints_a_single_use_password_link(app, database):
+    from app.accounts.models import User
+
+    result = app.test_cli_runner().invoke(args=["accounts", "create-admin", "Admin@Hospital.example"])
+    assert result.exit_code == 0, result.output
+    assert "/account/password/" in result.output
+    admin = db.session.scalar(select(User).where(User.email == "admin@hospital.example"))
+    assert admin.is_admin and admin.totp_secret is None
+    again = app.test_cli_runner().invoke(args=["accounts", "create-admin", "admin@hospital.example"])
+    assert again.exit_code != 0 and "exists already" in again.output
