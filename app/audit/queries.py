@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import false
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import joinedload
@@ -18,7 +17,8 @@ from app.accounts.models import Role
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.database import db
-from app.patients.queries import Page
+from app.pagination import Page
+from app.pagination import paginate
 
 
 def _visible(viewer: User) -> ColumnElement[bool]:
@@ -45,13 +45,8 @@ def _query(viewer: User, action: str) -> Select[tuple[AuditEntry]]:
 
 def audit_entries(viewer: User, *, action: str = "", page: int = 1, per_page: int = 50) -> Page:
     """Newest first, one page."""
-    query = _query(viewer, action)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = query.options(joinedload(AuditEntry.actor)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    items = list(db.session.scalars(rows.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, page, pages, total, per_page)
+    rows = _query(viewer, action).options(joinedload(AuditEntry.actor)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    return paginate(rows, page=page, per_page=per_page)
 
 
 def all_audit_entries(viewer: User, *, action: str = "") -> Iterator[AuditEntry]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
@@ -12,6 +9,8 @@ from sqlalchemy import select
 from app import security
 from app.accounts.models import User
 from app.database import db
+from app.pagination import Page
+from app.pagination import paginate
 from app.patients.models import Patient
 from app.patients.models import fold
 
@@ -27,15 +26,6 @@ SORTABLE = {
     "consent_care": Patient.consent_care,
     "consent_research": Patient.consent_research,
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    page: int
-    pages: int
-    total: int
-    per_page: int
 
 
 def _visible_patients(viewer: User, centre_id: int | None) -> Select[tuple[Patient]]:
@@ -59,13 +49,9 @@ def patients_for_centre(
     query = _visible_patients(viewer, centre_id)
     for term in fold("".join(c for c in search if c.isprintable())).split():
         query = query.where(Patient.search_text.contains(term, autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     column = SORTABLE.get(sort, SORTABLE["last_name"])
     order = column.desc() if descending else column.asc()
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    items = list(db.session.scalars(query.order_by(order, Patient.id).limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, page, pages, total, per_page)
+    return paginate(query.order_by(order, Patient.id), page=page, per_page=per_page)
 
 
 def patient_count(viewer: User, centre_id: int) -> int:
