@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC
 from datetime import datetime
 
@@ -31,6 +32,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 _IN_TRANSACTION = "consilium_in_transaction"
+_WRITING: ContextVar[bool] = ContextVar("consilium_writing", default=False)
 
 
 class UtcDateTime(types.TypeDecorator[datetime]):
@@ -66,7 +68,12 @@ def transaction() -> Iterator[None]:
     session = db.session()
     if session.info.get(_IN_TRANSACTION):
         raise NestedTransaction("transaction() called inside another transaction()")
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        # End the page's read transaction: on SQLite a write must start as one (BEGIN IMMEDIATE);
+        # a read transaction that turns into a write fails outright if another writer came first.
+        session.commit()
     session.info[_IN_TRANSACTION] = True
+    token = _WRITING.set(True)
     try:
         yield
         session.commit()
@@ -74,6 +81,7 @@ def transaction() -> Iterator[None]:
         session.rollback()
         raise
     finally:
+        _WRITING.reset(token)
         session.info[_IN_TRANSACTION] = False
 
 
@@ -96,6 +104,8 @@ def _sqlite_connect(dbapi_connection: object, connection_record: object) -> None
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: object) -> None:
     if connection.dialect.name == "sqlite":  # type: ignore[attr-defined]
-        # IMMEDIATE takes the write lock at the start, so two writers queue instead of failing.
+        # Services' transactions take the write lock at the start (IMMEDIATE), so two writers queue
+        # instead of failing; reads (rendering a page) begin deferred and never block anyone.
         # Sent straight to the driver: this runs once per transaction, on the hot path.
-        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+        statement = "BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN"
+        connection.connection.dbapi_connection.execute(statement)  # type: ignore[attr-defined]
