@@ -66,12 +66,7 @@ def login() -> str | Response:
             flash(_("Wrong e-mail or password."), "danger")
         else:
             user, step = checked
-            next_url = _safe_next(request.args.get("next"))
-            if step == services.LoginStep.SIGNED_IN:
-                sessions.finish_login(user)
-                return redirect(next_url)
-            sessions.start_pending_login(user, next_url)
-            return redirect(url_for("accounts.verify" if step == services.LoginStep.VERIFY else "accounts.set_up"))
+            return _continue_sign_in(user, step, _safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 
 
@@ -98,11 +93,7 @@ def identity_provider_callback() -> Response:
     user, step = services.check_identity_provider(
         dict(token.get("userinfo") or {}), origin(), training_mode=bool(current_app.config["DEMO_MODE"])
     )
-    if step == services.LoginStep.SIGNED_IN:
-        sessions.finish_login(user)
-        return redirect(next_url)
-    sessions.start_pending_login(user, next_url)
-    return redirect(url_for("accounts.verify" if step == services.LoginStep.VERIFY else "accounts.set_up"))
+    return _continue_sign_in(user, step, next_url)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -164,6 +155,15 @@ def _limits() -> throttling.Limits:
         int(config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]),
         int(config["LOGIN_FAILURES_PER_ADDRESS"]),
     )
+
+
+def _continue_sign_in(user: User, step: services.LoginStep, next_url: str) -> Response:
+    """After the first factor: signed in (training accounts), or on to the second factor."""
+    if step == services.LoginStep.SIGNED_IN:
+        sessions.finish_login(user)
+        return redirect(next_url)
+    sessions.start_pending_login(user, next_url)
+    return redirect(url_for("accounts.verify" if step == services.LoginStep.VERIFY else "accounts.set_up"))
 
 
 def _start_again() -> Response:

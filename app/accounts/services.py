@@ -63,9 +63,7 @@ def check_password(
         audit.record(user if ok else None, "login.password_accepted" if ok else "login.failed", "user", user.id if user else "", origin)
     if not ok or user is None:
         return None
-    if training_mode and user.training_account:
-        return user, LoginStep.SIGNED_IN
-    return user, (LoginStep.VERIFY if user.totp_secret else LoginStep.SET_UP)
+    return user, _next_step(user, training_mode)
 
 
 def check_identity_provider(claims: dict[str, Any], origin: RequestInfo, *, training_mode: bool) -> tuple[User, LoginStep]:
@@ -80,9 +78,13 @@ def check_identity_provider(claims: dict[str, Any], origin: RequestInfo, *, trai
         raise NotAllowed(
             _("No active Consilium account uses the verified e-mail address your identity provider gave. Request an account first.")
         )
+    return user, _next_step(user, training_mode)
+
+
+def _next_step(user: User, training_mode: bool) -> LoginStep:
     if training_mode and user.training_account:
-        return user, LoginStep.SIGNED_IN
-    return user, (LoginStep.VERIFY if user.totp_secret else LoginStep.SET_UP)
+        return LoginStep.SIGNED_IN
+    return LoginStep.VERIFY if user.totp_secret else LoginStep.SET_UP
 
 
 def confirm_second_factor(user_id: int, secret: str, code: str, origin: RequestInfo, limits: throttling.Limits) -> list[str]:
