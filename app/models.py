@@ -7,12 +7,23 @@ from app.accounts.models import RecoveryCode
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.mail.models import OutgoingMail
+from app.notifications.models import Notification
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
+from app.panels.models import Contribution
+from app.panels.models import DataRequest
+from app.panels.models import ErnSettings
+from app.panels.models import ExpertGroup
+from app.panels.models import Outcome
+from app.panels.models import OutcomeAddendum
+from app.panels.models import Panel
+from app.panels.models import PanelMember
+from app.panels.models import TimelineEntry
 from app.patients.models import CpmsCounter
 from app.patients.models import Patient
 from app.tasks.models import OpenTask
+from app.tasks.models import TaskDraft
 from app.tasks.models import TaskSubmission
 from app.workflows.models import InstanceEvent
 from app.workflows.models import ProcessDefinition
@@ -20,6 +31,17 @@ from app.workflows.models import ProcessInstance
 
 __all__ = [
     "AccountRequest",
+    "Contribution",
+    "DataRequest",
+    "ErnSettings",
+    "ExpertGroup",
+    "Notification",
+    "Outcome",
+    "OutcomeAddendum",
+    "Panel",
+    "PanelMember",
+    "TaskDraft",
+    "TimelineEntry",
     "PasswordToken",
     "AuditEntry",
     "Centre",

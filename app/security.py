@@ -29,6 +29,7 @@ from sqlalchemy import true
 from app.accounts.models import CLINICAL_ROLES
 from app.accounts.models import Role
 from app.accounts.models import User
+from app.database import db
 
 ACCESS_ATTRIBUTE = "consilium_access"
 PUBLIC = "public"
@@ -120,14 +121,41 @@ def can_enrol(user: User, centre_id: int, ern_id: int) -> bool:
 
 
 def can_complete(user: User, task: Any) -> bool:
-    """Whether the user may complete an open task: its assignee, or someone holding its lane's role in scope."""
+    """Whether the user may complete an open task: its assignee, or someone holding its lane's role in scope.
+
+    In panel processes 'Panel lead' means the panel's lead at this moment (so a handed-over lead's
+    tasks follow at once), the lead may answer an invitation on an invitee's behalf, and the
+    'Clinician' lane (providing additional data) is the patient's centre and the lead.
+    """
+    lead = _panel_lead_id(task)
+    if task.role == "invitee" and lead == user.id:
+        return True
     if task.assignee_id is not None:
         return bool(task.assignee_id == user.id)
     if task.role == "clinician":
-        return (task.ern_id, task.centre_id) in clinical_ern_centres(user)
+        return (task.ern_id, task.centre_id) in clinical_ern_centres(user) or (lead is not None and lead == user.id)
+    if task.role == "panel_lead":
+        return lead is not None and lead == user.id
     if task.role == Role.COORDINATOR.value:
-        return user.has_role(Role.COORDINATOR, ern_id=task.ern_id)
+        return user.has_role(Role.COORDINATOR, ern_id=task.ern_id) or (
+            task.name == "suggest_experts" and user.has_role(Role.DISPATCHER, ern_id=task.ern_id)
+        )
     return False
+
+
+def _panel_lead_id(task: Any) -> int | None:
+    """Who acts as the lead for this task: the panel's lead; while a guest's panel has no lead yet,
+    its creator fills the consultation form."""
+    if task.subject_type != "panel" or task.subject_id is None:
+        return None
+    from app.panels.models import Panel
+
+    panel = db.session.get(Panel, task.subject_id)
+    if panel is None:
+        return None
+    if panel.lead_id is None and task.name == "fill_consultation":
+        return panel.created_by_id
+    return panel.lead_id
 
 
 def can_follow(user: User, instance: Any) -> bool:
@@ -165,12 +193,120 @@ def managed_accounts_filter(actor: User, user_model: Any) -> ColumnElement[bool]
 
 
 def open_task_filter(user: User, task_model: Any) -> ColumnElement[bool]:
-    """SQL condition selecting exactly the open tasks ``can_complete`` allows."""
+    """SQL condition selecting the open tasks that wait on the user: those ``can_complete`` allows,
+    except invitations the user could only answer on the invitee's behalf as lead."""
+    from app.panels.models import Panel
+
     conditions: list[ColumnElement[bool]] = [task_model.assignee_id == user.id]
     unassigned = task_model.assignee_id.is_(None)
     for ern_id, centre_id in clinical_ern_centres(user):
         conditions.append(and_(unassigned, task_model.role == "clinician", task_model.ern_id == ern_id, task_model.centre_id == centre_id))
+    led_panels = select(Panel.id).where(Panel.lead_id == user.id).scalar_subquery()
+    conditions.append(
+        and_(
+            unassigned,
+            task_model.role.in_(("panel_lead", "clinician")),
+            task_model.subject_type == "panel",
+            task_model.subject_id.in_(led_panels),
+        )
+    )
+    created_leadless = select(Panel.id).where(Panel.created_by_id == user.id, Panel.lead_id.is_(None)).scalar_subquery()
+    conditions.append(
+        and_(
+            unassigned,
+            task_model.name == "fill_consultation",
+            task_model.subject_type == "panel",
+            task_model.subject_id.in_(created_leadless),
+        )
+    )
     coordinator_erns = [m.ern_id for m in user.memberships if m.role == Role.COORDINATOR]
     if coordinator_erns:
         conditions.append(and_(unassigned, task_model.role == Role.COORDINATOR.value, task_model.ern_id.in_(coordinator_erns)))
+    dispatcher_erns = [m.ern_id for m in user.memberships if m.role == Role.DISPATCHER]
+    if dispatcher_erns:
+        conditions.append(
+            and_(
+                unassigned,
+                task_model.role == Role.COORDINATOR.value,
+                task_model.name == "suggest_experts",
+                task_model.ern_id.in_(dispatcher_erns),
+            )
+        )
     return or_(*conditions)
+
+
+# Panels -------------------------------------------------------------------------------------------
+
+
+def _panel_manager_scope(user: User) -> tuple[set[int], set[tuple[int, int]]]:
+    """ERNs a user manages panels for as a whole, and (ERN, centre) pairs managed per centre."""
+    whole = {m.ern_id for m in user.memberships if m.role == Role.PANEL_MANAGER and m.centre_id is None}
+    per_centre = {(m.ern_id, m.centre_id) for m in user.memberships if m.role == Role.PANEL_MANAGER and m.centre_id is not None}
+    return whole, per_centre
+
+
+def manages_panel_in_scope(user: User, panel: Any) -> bool:
+    whole, per_centre = _panel_manager_scope(user)
+    return panel.ern_id in whole or (panel.ern_id, panel.centre_id) in per_centre
+
+
+def is_panel_member(user: User, panel: Any) -> bool:
+    """The lead and the experts who accepted: they consult the case and contribute."""
+    from app.panels.models import InvitationStatus
+
+    return panel.lead_id == user.id or any(m.user_id == user.id and m.status == InvitationStatus.ACCEPTED for m in panel.members)
+
+
+def is_invited(user: User, panel: Any) -> bool:
+    from app.panels.models import InvitationStatus
+
+    return any(m.user_id == user.id and m.status == InvitationStatus.INVITED for m in panel.members)
+
+
+def can_see_panel(user: User, panel: Any) -> bool:
+    """Panel content (pseudonymised) is for its members and invitees, its centre, the ERN's
+    coordinators and the panel managers in scope (SPEC §3)."""
+    if is_panel_member(user, panel) or is_invited(user, panel) or panel.created_by_id == user.id:
+        return True
+    if panel.centre_id in _centres(user, guest=False):
+        return True
+    return user.has_role(Role.COORDINATOR, ern_id=panel.ern_id) or manages_panel_in_scope(user, panel)
+
+
+def panel_filter(user: User, panel_model: Any) -> ColumnElement[bool]:
+    """SQL condition selecting exactly the panels ``can_see_panel`` allows."""
+    from app.panels.models import InvitationStatus
+    from app.panels.models import PanelMember
+
+    involved = select(PanelMember.panel_id).where(
+        PanelMember.user_id == user.id, PanelMember.status.in_((InvitationStatus.ACCEPTED, InvitationStatus.INVITED))
+    )
+    conditions: list[ColumnElement[bool]] = [
+        panel_model.lead_id == user.id,
+        panel_model.created_by_id == user.id,
+        panel_model.id.in_(involved),
+    ]
+    if regular := _centres(user, guest=False):
+        conditions.append(panel_model.centre_id.in_(regular))
+    coordinator_erns = {m.ern_id for m in user.memberships if m.role == Role.COORDINATOR}
+    whole, per_centre = _panel_manager_scope(user)
+    if coordinator_erns | whole:
+        conditions.append(panel_model.ern_id.in_(coordinator_erns | whole))
+    for ern_id, centre_id in per_centre:
+        conditions.append(and_(panel_model.ern_id == ern_id, panel_model.centre_id == centre_id))
+    return or_(*conditions)
+
+
+def can_manage_panel(user: User, panel: Any) -> bool:
+    """Close, restart, archive, hand over the lead: the lead, the ERN's coordinators, panel managers in scope."""
+    return panel.lead_id == user.id or user.has_role(Role.COORDINATOR, ern_id=panel.ern_id) or manages_panel_in_scope(user, panel)
+
+
+def can_invite(user: User, panel: Any) -> bool:
+    """Select and invite experts: the lead and panel managers in scope (coordinators assist; guests never lead)."""
+    return panel.lead_id == user.id or manages_panel_in_scope(user, panel)
+
+
+def can_open_panel(user: User, patient: Any) -> bool:
+    """Health professionals (guests included) open panels for patients of their own centre they may see."""
+    return can_see_identifying_data(user, patient) and (patient.ern_id, patient.centre_id) in clinical_ern_centres(user)

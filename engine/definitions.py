@@ -94,8 +94,23 @@ def validate(
         if not isinstance(element.tag, str):
             continue
         problems.extend(_element_problems(element, known_forms, known_handlers, known_roles))
+    problems.extend(_shared_id_problems(root))
     if not problems:
         problems.extend(_parser_problems(xml, executable[0].get("id", "")))
+    return problems
+
+
+def _shared_id_problems(root: etree._Element) -> list[Problem]:
+    """SpiffWorkflow indexes every element by id and the last one wins: a handler or parameter named
+    like a task silently replaces that task. BPMN ids must be unique and unused by extension elements
+    (handlers and parameters may repeat among themselves)."""
+    bpmn_ids: list[str] = [e.get("id") for e in root.iter(f"{{{BPMN}}}*") if e.get("id")]
+    extension_ids = {e.get("id") for e in root.iter(f"{{{SPIFF}}}*") if e.get("id")}
+    problems, seen = [], set()
+    for element_id in bpmn_ids:
+        if element_id in seen or element_id in extension_ids:
+            problems.append(Problem(element_id, f"the id '{element_id}' is used by more than one element; rename one"))
+        seen.add(element_id)
     return problems
 
 

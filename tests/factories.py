@@ -143,3 +143,36 @@ def deploy_test_definition(app: Flask, process_id: str) -> ProcessDefinition:
         return existing
     xml = (DATA / f"{process_id}.bpmn").read_bytes()
     return deploy_definition(xml, process_id, app.config["FORMS_DIR"], ern_id=None, actor=None)
+
+
+def give_areas(user: User, ern: Ern, *names: str) -> None:
+    """Set a user's thematic-area preferences (all of the ERN's areas when no name is given)."""
+    user.thematic_areas = [area for area in ern.thematic_areas if not names or area.name in names]
+    db.session.commit()
+
+
+CONSULTATION = {"nickname": "blue heron", "urgent": "no", "repeat_panel": "no", "request_description": "Which treatment next?"}
+
+
+def open_panel(user: User, patient: Patient, area: str = "Amyloidosis", *, submit: bool = True, **changes: Any) -> int:
+    """A panel on the patient, opened by ``user``; with ``submit``, its consultation form is submitted."""
+    from app.panels import services as panel_services
+
+    area_id = next(a.id for a in patient.ern.thematic_areas if a.name == area)
+    panel_id, task_id = panel_services.open_panel(user, patient.id, area_id, ORIGIN)
+    if submit:
+        complete(user, task_id, {**CONSULTATION, **changes})
+    return panel_id
+
+
+def complete(user: User, task_id: str, answers: dict[str, Any]) -> task_services.Completed:
+    return task_services.complete_task(user, task_id, answers, forms(), date(2026, 11, 21), ORIGIN)
+
+
+def task_of(user: User, name: str) -> str:
+    """The engine task id of the user's open task called ``name`` (exactly one must wait)."""
+    from app.tasks import queries as task_queries
+
+    found = [t.engine_task_id for t in task_queries.open_tasks_for(user) if t.name == name]
+    assert len(found) == 1, f"{user.email} has {len(found)} open '{name}' tasks"
+    return found[0]

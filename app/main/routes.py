@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from app.accounts import services as account_services
 from app.errors import InvalidInput
 from app.organisations import queries as organisation_queries
+from app.panels import queries as panel_queries
 from app.requests import origin
 from app.security import LOGIN
 from app.security import requires
@@ -25,9 +26,17 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @requires(LOGIN)
 def dashboard() -> str:
+    tasks = task_queries.open_tasks_for(current_user)
+    panel_dashboard = panel_queries.dashboard(current_user)
+    titles = panel_queries.panel_titles(
+        {t.subject_id for t in tasks if t.subject_type == "panel" and t.subject_id} | {e.panel_id for e in panel_dashboard.activity}
+    )
     return render_template(
         "main/dashboard.html",
-        tasks=task_queries.open_tasks_for(current_user),
+        tasks=tasks,
+        invitations=panel_dashboard.invitations,
+        activity=panel_dashboard.activity,
+        panel_titles=titles,
         centres=organisation_queries.clinical_centres_of(current_user),
         erns=organisation_queries.erns_of(current_user),
     )

@@ -12,8 +12,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import security
 from app.errors import InvalidInput
 from app.organisations import queries as organisation_queries
+from app.panels import queries as panel_queries
 from app.patients import services
 from app.patients.queries import SORTABLE
 from app.requests import origin
@@ -63,7 +65,12 @@ def search() -> Response:
 @requires(LOGIN)
 def show(patient_id: int) -> str:
     patient = services.view_patient(current_user, patient_id, origin())
-    return render_template("patients/show.html", patient=patient)
+    return render_template(
+        "patients/show.html",
+        patient=patient,
+        panels=panel_queries.panels_of_patient(current_user, patient.id),
+        can_open_panel=security.can_open_panel(current_user, patient) and not patient.frozen and patient.consent_care,
+    )
 
 
 @bp.route("/enrol", methods=["POST"])

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete
+
 from app.accounts.models import User
+from app.database import db
 from app.tasks import submissions
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
+from app.tasks.models import TaskDraft
 from app.workflows import store
 from app.workflows.effects import apply_effects
 
@@ -19,3 +23,4 @@ def advance(actor: User, task: OpenTask, form: FormDefinition, answers: dict[str
     result = store.ENGINE.complete(store.definition_of(instance), instance.state, task.engine_task_id, task_data)
     apply_effects(instance, result.effects, actor)
     store.save(instance, result, actor=actor, completed_task_id=task.engine_task_id)
+    db.session.execute(delete(TaskDraft).where(TaskDraft.engine_task_id == task.engine_task_id))

@@ -56,3 +56,18 @@ class TaskSubmission(db.Model):  # type: ignore[name-defined,misc]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TaskDraft(db.Model):  # type: ignore[name-defined,misc]
+    """What someone typed into a task's form and saved without submitting (kept as typed, unchecked)."""
+
+    __tablename__ = "task_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engine_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    raw_answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revision: Mapped[int] = mapped_column(default=1)
+    saved_by: Mapped[User | None] = relationship()

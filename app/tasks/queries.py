@@ -11,6 +11,7 @@ from app import security
 from app.accounts.models import User
 from app.database import db
 from app.tasks.models import OpenTask
+from app.tasks.models import TaskDraft
 from app.workflows.models import InstanceEvent
 from app.workflows.models import ProcessInstance
 
@@ -41,6 +42,10 @@ _LOCKED_OPEN_TASK = _OPEN_TASK.with_for_update(of=ProcessInstance).execution_opt
 def open_task(engine_task_id: str, *, lock: bool = False) -> OpenTask | None:
     """The open task with its process instance (one query; with ``lock``, the instance row is locked)."""
     return db.session.scalar(_LOCKED_OPEN_TASK if lock else _OPEN_TASK, {"task_id": engine_task_id})
+
+
+def draft_of(engine_task_id: str) -> TaskDraft | None:
+    return db.session.scalar(select(TaskDraft).where(TaskDraft.engine_task_id == engine_task_id))
 
 
 def completion_of(engine_task_id: str) -> InstanceEvent | None:

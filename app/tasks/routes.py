@@ -5,11 +5,13 @@ from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.errors import Conflict
 from app.errors import InvalidInput
 from app.i18n import today_for
 from app.requests import origin
@@ -18,8 +20,12 @@ from app.security import requires
 from app.tasks import queries
 from app.tasks import services
 from app.tasks import subjects
+from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
+from app.tasks.forms import DefinedForm
 from app.tasks.forms import form_class
+from app.tasks.models import OpenTask
+from app.tasks.models import TaskDraft
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -36,9 +42,12 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
     task = services.task_for(current_user, str(task_id))
     forms = load_form_definitions(current_app.config["FORMS_DIR"])
     definition = forms[task.form_key]
-    form = form_class(definition)()
+    draft = queries.draft_of(task.engine_task_id)
+    form = form_class(definition)(data=draft.raw_answers if draft is not None and request.method == "GET" else None)
     form.today = today_for(current_user)
     label = _(task.label)  # read now: completing the task deletes its row
+    if request.method == "POST" and "save_draft" in request.form and form.csrf_token.validate(form):
+        return _save_draft(task, form, definition)
     if form.validate_on_submit():
         try:
             completed = services.complete_task(current_user, str(task_id), form.raw_answers(), forms, form.today, origin())
@@ -53,7 +62,26 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
                 return redirect(url_for("tasks.show", task_id=completed.next_task_id))
             if completed.subject_type == "patient" and completed.subject_id is not None:
                 return redirect(url_for("patients.show", patient_id=completed.subject_id))
+            if completed.subject_type == "panel" and completed.subject_id is not None:
+                return redirect(url_for("panels.show", panel_id=completed.subject_id))
             return redirect(url_for("main.dashboard"))
     status = 422 if form.errors else 200
+    return _render(task, form, definition, draft), status
+
+
+def _render(task: OpenTask, form: DefinedForm, definition: FormDefinition, draft: TaskDraft | None) -> str:
     subject = subjects.load(task.subject_type, task.subject_id)
-    return render_template("tasks/show.html", task=task, form=form, definition=definition, subject=subject), status
+    revision = request.form.get("draft_revision", type=int) if request.method == "POST" else (draft.revision if draft else 0)
+    return render_template("tasks/show.html", task=task, form=form, definition=definition, subject=subject, draft=draft, revision=revision)
+
+
+def _save_draft(task: OpenTask, form: DefinedForm, definition: FormDefinition) -> str | Response | tuple[str, int]:
+    try:
+        services.save_draft(
+            current_user, task.engine_task_id, form.raw_answers(), request.form.get("draft_revision", 0, type=int), origin()
+        )
+    except Conflict as error:
+        flash(error.message, "danger")
+        return _render(task, form, definition, queries.draft_of(task.engine_task_id)), 409
+    flash(_("Draft saved. Nothing was checked yet: submit when the form is complete."), "success")
+    return redirect(url_for("tasks.show", task_id=task.engine_task_id))

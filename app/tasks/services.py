@@ -14,7 +14,9 @@ from app import security
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
+from app.database import db
 from app.database import transaction
+from app.database import utcnow
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
@@ -24,6 +26,7 @@ from app.tasks import queries
 from app.tasks.answers import clean_answers
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
+from app.tasks.models import TaskDraft
 from engine import TaskNotFound
 from engine import TaskNotReady
 
@@ -63,6 +66,45 @@ def complete_task(
         raise _gone(actor, engine_task_id, fallback=_("This case changed while you were working on it. Reload and try again.")) from None
     next_task = queries.next_task_for(actor, subject[0])
     return Completed(next_task.engine_task_id if next_task else None, subject[1], subject[2], subject[3])
+
+
+def save_draft(actor: User, engine_task_id: str, raw_answers: dict[str, Any], base_revision: int, origin: RequestInfo) -> int:
+    """Keep what the actor typed without checking it; refuses to overwrite a newer draft someone else saved.
+
+    ``base_revision`` is the draft revision the actor's form started from (0: none). Returns the new revision.
+    """
+    with transaction():
+        task = queries.open_task(engine_task_id, lock=True)
+        if task is None:
+            raise _gone(actor, engine_task_id)
+        if not security.can_complete(actor, task):
+            raise NotAllowed(_("This task is not yours to complete."))
+        draft = queries.draft_of(engine_task_id)
+        if draft is not None and draft.revision != base_revision and draft.saved_by_id != actor.id:
+            who = draft.saved_by.full_name if draft.saved_by else _("someone")
+            raise Conflict(
+                _(
+                    "%(who)s saved this form at %(when)s after you opened it. Your answers are still on this page, "
+                    "not saved: compare them with the saved version (reload in another tab), then save again.",
+                    who=who,
+                    when=format_datetime(draft.saved_at, "short"),
+                )
+            )
+        if draft is None:
+            draft = TaskDraft(engine_task_id=engine_task_id, instance_id=task.instance_id, revision=0)
+            db.session.add(draft)
+        draft.raw_answers = {name: _storable(value) for name, value in raw_answers.items()}
+        draft.saved_by_id, draft.saved_at, draft.revision = actor.id, utcnow(), draft.revision + 1
+        audit.record(actor, "task.draft_saved", "process_instance", task.instance_id, origin, task=task.name)
+        db.session.flush()
+        return draft.revision
+
+
+def _storable(value: Any) -> Any:
+    # Drafts keep what was typed, minus the NUL character that PostgreSQL cannot store.
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return str(value if value is not None else "").replace("\x00", "")[:20000]
 
 
 def task_for(actor: User, engine_task_id: str) -> OpenTask:

@@ -10,9 +10,11 @@ from typing import Any
 
 from app.accounts.models import AccountRequest
 from app.database import db
+from app.panels.models import Panel
 
 LOADERS: dict[str, Callable[[int], Any]] = {
     "account_request": lambda subject_id: db.session.get(AccountRequest, subject_id),
+    "panel": lambda subject_id: db.session.get(Panel, subject_id),
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.accounts.models import User
 from app.database import db
+from app.panels import process as panel_process
 from app.patients import enrolment
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
@@ -21,6 +22,13 @@ SubmissionHandler = Callable[[User, ProcessInstance, dict[str, Any]], dict[str, 
 
 SUBMISSION_HANDLERS: dict[str, SubmissionHandler] = {
     "enrolment": enrolment.record_enrolment,
+    "consultation": panel_process.submit_consultation,
+    "invitation_reply": panel_process.submit_invitation_reply,
+    "contribution": panel_process.submit_contribution,
+    "additional_data": panel_process.submit_additional_data,
+    "outcome": panel_process.submit_outcome,
+    "panel_closing": panel_process.submit_panel_closing,
+    "expert_suggestion": panel_process.submit_expert_suggestion,
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import engine
 from app.accounts import requests
 from app.accounts.models import User
+from app.panels import process as panel_process
 from app.patients import enrolment
 from app.workflows.models import ProcessInstance
 
@@ -23,6 +24,15 @@ EFFECT_HANDLERS: dict[str, EffectHandler] = {
     "create_account": requests.create_account,
     "notify_rejection": requests.notify_rejection,
     "remind_coordinators": requests.remind_coordinators,
+    "set_panel_phase": panel_process.set_panel_phase,
+    "notify_panel": panel_process.notify_panel,
+    "sign_outcome": panel_process.sign_outcome,
+    "finish_panel": panel_process.finish_panel,
+    "notify_invitation": panel_process.notify_invitation,
+    "remind_invitee": panel_process.remind_invitee,
+    "expire_invitation": panel_process.expire_invitation,
+    "notify_data_request": panel_process.notify_data_request,
+    "notify_data_provided": panel_process.notify_data_provided,
 }
 
 

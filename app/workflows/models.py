@@ -63,12 +63,14 @@ class ProcessInstance(db.Model):  # type: ignore[name-defined,misc]
     failure: Mapped[str] = mapped_column(Text, default="")
     next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The one person every task of this case is for (an invitee, a guest's own enrolment), if any.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     version_id: Mapped[int] = mapped_column(default=1)
 
     definition: Mapped[ProcessDefinition] = relationship()
-    started_by: Mapped[User | None] = relationship()
+    started_by: Mapped[User | None] = relationship(foreign_keys=[started_by_id])
 
     # Optimistic locking: an UPDATE that finds another version raises StaleDataError, so two
     # processes can never both advance one instance.

@@ -168,6 +168,7 @@ def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: da
                     "centre_id": instance.centre_id,
                     "subject_type": instance.subject_type,
                     "subject_id": instance.subject_id,
+                    "assignee_id": instance.assignee_id,
                     "created_at": now,
                     "due_at": task.due_at,
                 }
@@ -192,12 +193,8 @@ def start(
 
     row = current_definition(process_id, ern_id)
     instance = create(row, subject_type=subject_type, subject_id=subject_id, ern_id=ern_id, centre_id=centre_id, actor=actor)
+    instance.assignee_id = assignee.id if assignee is not None else None
     advance = ENGINE.start(definition_of(instance), {**data, "instance_id": instance.id})
     apply_effects(instance, advance.effects, actor)
     save(instance, advance, actor=actor)
-    if assignee is not None:
-        db.session.execute(
-            _OPEN_TASKS.update().where(_OPEN_TASKS.c.instance_id == instance.id).values(assignee_id=assignee.id),
-            execution_options={"synchronize_session": False},
-        )
     return instance, advance

@@ -35,6 +35,25 @@ ROUTES = {
     "accounts.extend_account": ("POST", "/members/{user}/extend"),
     "audit.export": ("GET", "/audit/export.csv"),
     "tasks.show": ("GET", "/tasks/{task}"),
+    "panels.index": ("GET", "/panels/"),
+    "panels.show": ("GET", "/panels/{panel}"),
+    "panels.open_panel": ("POST", "/panels/open"),
+    "panels.invite": ("POST", "/panels/{panel}/invite"),
+    "panels.invite_group": ("POST", "/panels/{panel}/invite-group"),
+    "panels.assistance": ("POST", "/panels/{panel}/assistance"),
+    "panels.comment": ("POST", "/panels/{panel}/comment"),
+    "panels.contribute": ("POST", "/panels/{panel}/contribute"),
+    "panels.request_contributions": ("POST", "/panels/{panel}/request-contributions"),
+    "panels.request_data": ("POST", "/panels/{panel}/data-requests"),
+    "panels.hand_over": ("POST", "/panels/{panel}/lead"),
+    "panels.close": ("POST", "/panels/{panel}/close"),
+    "panels.archive": ("POST", "/panels/{panel}/archive"),
+    "panels.restart": ("POST", "/panels/{panel}/restart"),
+    "panels.release": ("POST", "/panels/{panel}/release"),
+    "panels.addendum": ("POST", "/panels/{panel}/addendum"),
+    "panels.report": ("GET", "/panels/{panel}/outcome.pdf"),
+    "notifications.index": ("GET", "/notifications/"),
+    "notifications.mark_read": ("POST", "/notifications/read"),
 }
 
 
@@ -62,7 +81,8 @@ def test_an_undeclared_route_is_denied(app):
 def targets(world):
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
-    return {"patient": patient.id, "task": task_id, "user": world.colleague.id}
+    panel_id = factories.open_panel(world.clinician, patient)
+    return {"patient": patient.id, "task": task_id, "user": world.colleague.id, "panel": panel_id}
 
 
 def _call(client, endpoint, targets):
@@ -117,6 +137,27 @@ EXPECTED = {
     "accounts.reset_password": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "accounts.set_up": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
     "static": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "panels.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "panels.show": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    # Malformed input is refused before anything is looked up: the same answer for everyone.
+    "panels.open_panel": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "panels.invite_group": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "panels.contribute": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "panels.hand_over": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    # The lead may act (and is told what is missing or why not now); others do not see the panel.
+    "panels.invite": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
+    "panels.assistance": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
+    "panels.comment": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
+    "panels.request_contributions": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
+    "panels.request_data": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
+    "panels.close": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
+    "panels.archive": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
+    "panels.restart": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
+    "panels.release": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
+    "panels.addendum": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
+    "panels.report": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "notifications.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "notifications.mark_read": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
 }
 
 

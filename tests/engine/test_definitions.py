@@ -10,9 +10,23 @@ from tests import bpmn_builder as bpmn
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN = {
-    "known_forms": {"enrolment", "acknowledge", "account_review"},
-    "known_handlers": {"assign_cpms_id", "create_account", "notify_rejection", "remind_coordinators"},
-    "known_roles": {"clinician", "coordinator", "system"},
+    "known_forms": {path.stem for path in (ROOT / "forms").glob("*.json")},
+    "known_handlers": {
+        "assign_cpms_id",
+        "create_account",
+        "notify_rejection",
+        "remind_coordinators",
+        "set_panel_phase",
+        "notify_panel",
+        "sign_outcome",
+        "finish_panel",
+        "notify_invitation",
+        "remind_invitee",
+        "expire_invitation",
+        "notify_data_request",
+        "notify_data_provided",
+    },
+    "known_roles": {"clinician", "coordinator", "system", "panel_lead", "panel_member", "invitee"},
 }
 
 
@@ -144,3 +158,13 @@ def test_timers_are_not_evaluated_at_validation_unless_constant():
         "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
     )
     assert problems_of(bpmn.single_task_process(bpmn.user_task("task"), extra=timer)) == []
+
+
+def test_a_handler_named_like_a_task_is_refused_before_it_replaces_the_task():
+    xml = (
+        (ROOT / "bpmn" / "enrolment.bpmn")
+        .read_bytes()
+        .replace(b'serviceTaskOperator id="assign_cpms_id"', b'serviceTaskOperator id="enrol_patient"')
+    )
+    problems = problems_of(xml, known_handlers={"enrol_patient"})
+    assert Problem("enrol_patient", "the id 'enrol_patient' is used by more than one element; rename one") in problems

@@ -1,0 +1,39 @@
+"""Telling people: an in-app notification and an e-mail in the outbox, in the caller's transaction.
+
+Texts never carry identifying patient data: panels are named by number and nickname only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import update
+
+from app.accounts.models import User
+from app.database import db
+from app.database import transaction
+from app.database import utcnow
+from app.mail import services as mail
+from app.notifications.models import Notification
+
+
+def notify(users: Iterable[User | None], text: str, link: str, *, subject: str | None = None) -> None:
+    """Each user (once, if active) gets ``text`` in the app and by e-mail with the link. Only flushes."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    seen: set[int] = set()
+    for user in users:
+        if user is None or user.id in seen or not user.is_active:
+            continue
+        seen.add(user.id)
+        db.session.add(Notification(user_id=user.id, text=text[:300], link=link))
+        mail.queue(user.email, subject or text[:200], f"Dear {user.full_name},\n\n{text}\n\n{base}{link}\n")
+    db.session.flush()
+
+
+def mark_all_read(user: User) -> None:
+    """The user has seen their notifications."""
+    with transaction():
+        db.session.execute(
+            update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow())
+        )

@@ -1,0 +1,43 @@
+"""Steps that end or branch a panel's life: closing (with its open processes), restarting. Only flush."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.database import db
+from app.database import utcnow
+from app.panels import timeline
+from app.panels.models import InvitationStatus
+from app.panels.models import Panel
+from app.panels.models import PanelMember
+from app.panels.models import Phase
+from app.workflows import store
+from app.workflows.models import InstanceStatus
+from app.workflows.models import ProcessInstance
+
+
+def close(panel: Panel, actor: User | None, *, keep_instance_id: int | None = None) -> None:
+    """Mark the panel closed and cancel its other running processes (open invitations, requests)."""
+    panel.phase, panel.closed_at = Phase.CLOSED, utcnow()
+    running = db.session.scalars(
+        select(ProcessInstance)
+        .where(
+            ProcessInstance.subject_type == "panel",
+            ProcessInstance.subject_id == panel.id,
+            ProcessInstance.status == InstanceStatus.RUNNING,
+        )
+        .order_by(ProcessInstance.id)
+        .with_for_update()
+    ).all()
+    for instance in running:
+        if instance.id == keep_instance_id:
+            continue
+        advance = store.ENGINE.cancel(store.definition_of(instance), instance.state)
+        store.save(instance, advance, actor=actor)
+    for member in db.session.scalars(select(PanelMember).where(PanelMember.panel_id == panel.id)):
+        if member.status == InvitationStatus.INVITED:
+            member.status, member.answered_at = InvitationStatus.WITHDRAWN, utcnow()
+    reason = panel.closing_reason.value.replace("_", " ") if panel.closing_reason else "no reason"
+    timeline.add(panel, "closed", f"Panel closed ({reason}).", actor)
+    timeline.tell(timeline.members_except(panel, actor), panel, "the panel was closed.")

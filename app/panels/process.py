@@ -1,0 +1,220 @@
+"""The panel processes' domain steps: what service tasks (effects) and submitted panel forms do.
+
+Effect handlers run in the transaction of the service that advanced the instance and only flush.
+Submission handlers turn a form's answers into rows and hand ids and routing flags to the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.accounts.models import Membership
+from app.accounts.models import Role
+from app.accounts.models import User
+from app.database import db
+from app.database import utcnow
+from app.panels import timeline
+from app.panels.models import ClosingReason
+from app.panels.models import Contribution
+from app.panels.models import DataRequest
+from app.panels.models import InvitationStatus
+from app.panels.models import Outcome
+from app.panels.models import Panel
+from app.panels.models import PanelMember
+from app.panels.models import Phase
+from app.workflows.models import ProcessInstance
+
+
+def panel_of(instance: ProcessInstance) -> Panel:
+    panel = db.session.get(Panel, instance.subject_id) if instance.subject_type == "panel" else None
+    if panel is None:
+        raise LookupError(f"process instance {instance.id} is not about a panel")
+    return panel
+
+
+def _get(model: Any, params: dict[str, Any], key: str) -> Any:
+    row = db.session.get(model, int(params[key]))
+    if row is None:
+        raise LookupError(f"no {model.__tablename__} row {params[key]}")
+    return row
+
+
+# Effects (service tasks) --------------------------------------------------------------------------
+
+
+def set_panel_phase(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    """The panel moved to a new phase; its status follows."""
+    panel = _get(Panel, params, "panel_id")
+    panel.phase = Phase(params["phase"])
+    timeline.add(panel, "phase", f"Status: {panel.status_label}", None)
+
+
+_PANEL_EVENTS = {
+    "outcome_review": "the draft outcome is ready for your review and comments.",
+    "review_window_over": "the review window of the outcome is over; it can be signed off.",
+    "experts_suggested": "the coordinator suggested experts to invite.",
+}
+
+
+def notify_panel(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    """Tell the people a panel event concerns (members for a review, the lead otherwise)."""
+    panel = _get(Panel, params, "panel_id")
+    event = str(params["event"])
+    if event not in _PANEL_EVENTS:
+        raise LookupError(f"notify_panel: unknown event {event!r}")
+    people = timeline.members_except(panel, panel.lead) if event == "outcome_review" else [panel.lead]
+    timeline.tell(people, panel, _PANEL_EVENTS[event])
+
+
+def sign_outcome(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    """The lead signed the outcome off: from now on it never changes (corrections are addenda)."""
+    panel = _get(Panel, params, "panel_id")
+    outcome = db.session.scalar(select(Outcome).where(Outcome.panel_id == panel.id))
+    if outcome is None:
+        raise LookupError(f"panel {panel.id} has no outcome to sign off")
+    outcome.signed_at, outcome.signed_by_id = utcnow(), panel.lead_id
+    timeline.add(panel, "outcome", "Outcome signed off.", actor)
+    timeline.tell(timeline.members_except(panel, actor), panel, "the outcome was signed off.")
+
+
+def finish_panel(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    """The panel is closed: read-only, its open invitations and requests end."""
+    from app.panels import lifecycle
+
+    panel = _get(Panel, params, "panel_id")
+    lifecycle.close(panel, actor, keep_instance_id=instance.id)
+
+
+def notify_invitation(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    member = _get(PanelMember, params, "membership_id")
+    urgency = "URGENT: " if member.panel.urgent else ""
+    timeline.tell([member.user], member.panel, f"{urgency}you are invited to join the panel. Please accept or decline.")
+
+
+def remind_invitee(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    member = _get(PanelMember, params, "membership_id")
+    if member.status != InvitationStatus.INVITED:
+        return
+    member.reminded_at = utcnow()
+    timeline.tell([member.user], member.panel, "reminder: your invitation waits for an answer.")
+    timeline.add(member.panel, "invitation", f"{member.user.full_name} was reminded of the invitation.", None)
+
+
+def expire_invitation(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    member = _get(PanelMember, params, "membership_id")
+    if member.status != InvitationStatus.INVITED:
+        return
+    member.status, member.answered_at = InvitationStatus.EXPIRED, utcnow()
+    timeline.add(member.panel, "invitation", f"The invitation of {member.user.full_name} expired.", None)
+    timeline.tell([member.panel.lead], member.panel, f"the invitation of {member.user.full_name} expired unanswered.")
+
+
+def notify_data_request(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    request = _get(DataRequest, params, "data_request_id")
+    panel = db.session.get(Panel, request.panel_id)
+    assert panel is not None
+    centre_people = db.session.scalars(
+        select(User)
+        .join(Membership)
+        .where(
+            Membership.centre_id == panel.centre_id,
+            Membership.ern_id == panel.ern_id,
+            Membership.role.in_((Role.MEMBER_EXPERT, Role.PANEL_MANAGER)),
+        )
+    ).all()
+    timeline.tell([panel.lead, *centre_people], panel, "a member asked for additional data.")
+
+
+def notify_data_provided(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    request = _get(DataRequest, params, "data_request_id")
+    panel = db.session.get(Panel, request.panel_id)
+    assert panel is not None
+    timeline.tell([request.requested_by], panel, "the additional data you asked for was provided.")
+
+
+# Submitted forms ----------------------------------------------------------------------------------
+
+
+def submit_consultation(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    """The consultation form becomes the panel's case description; nickname and urgency show in lists."""
+    panel = panel_of(instance)
+    panel.consultation = {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in answers.items()}
+    panel.nickname = str(answers["nickname"])
+    panel.urgent = answers.get("urgent") == "yes"
+    panel.consultation_submitted_at = utcnow()
+    timeline.add(panel, "consultation", "Consultation form submitted.", actor)
+    return {}
+
+
+def submit_invitation_reply(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    """The invitee (or the lead on their behalf) accepts or declines."""
+    panel = panel_of(instance)
+    member = db.session.scalar(select(PanelMember).where(PanelMember.instance_id == instance.id))
+    if member is None:
+        raise LookupError(f"no invitation for process instance {instance.id}")
+    accepted = answers["answer"] == "accept"
+    member.status = InvitationStatus.ACCEPTED if accepted else InvitationStatus.DECLINED
+    member.reason = "" if accepted else str(answers.get("reason") or "")
+    member.answered_at, member.answered_by_id = utcnow(), actor.id
+    on_behalf = "" if actor.id == member.user_id else f" (answered by {actor.full_name})"
+    verb = "accepted" if accepted else "declined"
+    timeline.add(panel, "invitation", f"{member.user.full_name} {verb} the invitation{on_behalf}.", actor)
+    if actor.id != panel.lead_id:
+        timeline.tell([panel.lead], panel, f"{member.user.full_name} {verb} the invitation.")
+    return {"answer": answers["answer"]}
+
+
+def submit_contribution(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    """A member's advice, with the time it took."""
+    panel = panel_of(instance)
+    record_contribution(panel, actor, answers)
+    return {}
+
+
+def record_contribution(panel: Panel, actor: User, answers: dict[str, Any]) -> Contribution:
+    minutes = int(answers.get("hours") or 0) * 60 + int(answers.get("minutes") or 0)
+    contribution = Contribution(panel_id=panel.id, author_id=actor.id, text=str(answers["text"]), minutes_spent=minutes)
+    db.session.add(contribution)
+    timeline.add(panel, "contribution", f"{actor.full_name} recorded a contribution.", actor)
+    timeline.tell(timeline.members_except(panel, actor), panel, f"{actor.full_name} recorded a contribution.")
+    return contribution
+
+
+def submit_additional_data(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    request = db.session.scalar(select(DataRequest).where(DataRequest.instance_id == instance.id))
+    if request is None:
+        raise LookupError(f"no data request for process instance {instance.id}")
+    request.answer, request.provided_by_id, request.completed_at = str(answers["answer"]), actor.id, utcnow()
+    timeline.add(panel_of(instance), "data_request", f"{actor.full_name} provided additional data.", actor)
+    return {}
+
+
+def submit_outcome(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    """The lead's draft outcome (replaced by each new draft until it is signed off)."""
+    panel = panel_of(instance)
+    outcome = db.session.scalar(select(Outcome).where(Outcome.panel_id == panel.id))
+    if outcome is not None and outcome.signed_at is not None:
+        raise LookupError(f"panel {panel.id}: the outcome is signed off and cannot change")
+    if outcome is None:
+        outcome = Outcome(panel_id=panel.id)
+        db.session.add(outcome)
+    for name in ("case_question", "recommendations", "diagnosis_codes", "follow_up"):
+        setattr(outcome, name, str(answers.get(name) or ""))
+    outcome.drafted_by_id, outcome.drafted_at = actor.id, utcnow()
+    timeline.add(panel, "outcome", "Outcome drafted and sent to the members for review.", actor)
+    return {}
+
+
+def submit_panel_closing(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    panel = panel_of(instance)
+    panel.closing_reason = ClosingReason(answers["reason"])
+    panel.closing_note = str(answers.get("note") or "")
+    return {}
+
+
+def submit_expert_suggestion(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    panel = panel_of(instance)
+    timeline.add(panel, "assistance", f"Suggested experts: {answers['suggestion']}", actor)
+    return {}

@@ -1,0 +1,268 @@
+"""Reads of panels, always filtered in SQL by what the reader may see. Never a patient's name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Select
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
+
+from app import security
+from app.accounts.models import Membership
+from app.accounts.models import Role
+from app.accounts.models import User
+from app.accounts.models import user_thematic_areas
+from app.database import db
+from app.database import utcnow
+from app.organisations.models import Centre
+from app.pagination import Page
+from app.pagination import paginate
+from app.panels.models import Contribution
+from app.panels.models import DataRequest
+from app.panels.models import ExpertGroup
+from app.panels.models import InvitationStatus
+from app.panels.models import Outcome
+from app.panels.models import Panel
+from app.panels.models import PanelMember
+from app.panels.models import Phase
+from app.panels.models import TimelineEntry
+from app.patients.models import fold
+from app.tasks.models import OpenTask
+
+EXPERT_ROLES = (Role.MEMBER_EXPERT, Role.GUEST_EXPERT)
+SORTABLE = {
+    "created": Panel.created_at,
+    "updated": Panel.updated_at,
+    "id": Panel.id,
+    "nickname": func.lower(Panel.nickname),
+    "status": Panel.phase,
+}
+
+
+def _experts(panel: Panel) -> Select[tuple[User]]:
+    """Active experts of the panel's ERN who set thematic areas and are not on the panel already."""
+    on_panel = select(PanelMember.user_id).where(
+        PanelMember.panel_id == panel.id, PanelMember.status.in_((InvitationStatus.INVITED, InvitationStatus.ACCEPTED))
+    )
+    in_ern = select(Membership.user_id).where(Membership.ern_id == panel.ern_id, Membership.role.in_(EXPERT_ROLES))
+    has_areas = exists().where(user_thematic_areas.c.user_id == User.id)
+    return select(User).where(User.active, User.id.in_(in_ern), has_areas, User.id.not_in(on_panel))
+
+
+def invitable_experts(panel: Panel, *, user_ids: list[int]) -> list[User]:
+    return list(db.session.scalars(_experts(panel).where(User.id.in_(user_ids))))
+
+
+def available_experts(panel: Panel, *, search: str = "", all_areas: bool = False, limit: int = 200) -> list[tuple[User, str]]:
+    """Experts the lead may invite, with their hospital: by default those whose preferences include the
+    panel's thematic area; searchable by name or hospital."""
+    query = _experts(panel)
+    if not all_areas:
+        query = query.where(
+            exists().where(user_thematic_areas.c.user_id == User.id, user_thematic_areas.c.thematic_area_id == panel.thematic_area_id)
+        )
+    hospital = (
+        select(func.min(Centre.code + " - " + Centre.name))
+        .join(Membership, Membership.centre_id == Centre.id)
+        .where(Membership.user_id == User.id, Membership.ern_id == panel.ern_id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    for term in fold("".join(c for c in search if c.isprintable())).split()[:5]:
+        pattern = f"%{term}%"
+        centre_match = (
+            select(Membership.user_id)
+            .join(Centre, Membership.centre_id == Centre.id)
+            .where(or_(func.lower(Centre.name).like(pattern), func.lower(Centre.code).like(pattern)))
+        )
+        query = query.where(or_(func.lower(User.first_name + " " + User.last_name).like(pattern), User.id.in_(centre_match)))
+    rows = db.session.execute(query.add_columns(hospital).order_by(User.last_name, User.first_name).limit(limit))
+    return [(user, str(centre or "")) for user, centre in rows]
+
+
+def expert_groups(ern_id: int) -> list[ExpertGroup]:
+    return list(db.session.scalars(select(ExpertGroup).where(ExpertGroup.ern_id == ern_id).order_by(ExpertGroup.name)))
+
+
+def may_lead(user: User, panel: Panel) -> bool:
+    """Member experts of the ERN may lead; guests never do."""
+    return user.has_role(Role.MEMBER_EXPERT, ern_id=panel.ern_id)
+
+
+def members_without_contribution(panel: Panel) -> list[User]:
+    contributed = select(Contribution.author_id).where(Contribution.panel_id == panel.id)
+    query = (
+        select(User)
+        .join(PanelMember, PanelMember.user_id == User.id)
+        .where(PanelMember.panel_id == panel.id, PanelMember.status == InvitationStatus.ACCEPTED, User.id.not_in(contributed))
+    )
+    return [u for u in db.session.scalars(query) if u.id != panel.lead_id]
+
+
+def contributions(panel_id: int) -> list[Contribution]:
+    query = select(Contribution).options(joinedload(Contribution.author)).where(Contribution.panel_id == panel_id)
+    return list(db.session.scalars(query.order_by(Contribution.created_at, Contribution.id)))
+
+
+@dataclass(frozen=True)
+class PanelPage:
+    panel: Panel
+    members: list[PanelMember]
+    contributions: list[Contribution]
+    data_requests: list[DataRequest]
+    outcome: Outcome | None
+    timeline: list[TimelineEntry]
+    actions: list[OpenTask]
+    may_invite: bool
+    may_manage: bool
+    is_member: bool
+    is_lead: bool
+    contributor_count: int
+
+
+def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPage:
+    """A fixed number of queries, whatever the number of panels."""
+    members = list(
+        db.session.scalars(
+            select(PanelMember)
+            .options(joinedload(PanelMember.user), joinedload(PanelMember.answered_by))
+            .where(PanelMember.panel_id == panel.id)
+            .order_by(PanelMember.invited_at, PanelMember.id)
+        )
+    )
+    requests = list(
+        db.session.scalars(
+            select(DataRequest)
+            .options(joinedload(DataRequest.requested_by), joinedload(DataRequest.provided_by))
+            .where(DataRequest.panel_id == panel.id)
+            .order_by(DataRequest.requested_at.desc(), DataRequest.id.desc())
+        )
+    )
+    outcome = db.session.scalar(select(Outcome).options(selectinload(Outcome.addenda)).where(Outcome.panel_id == panel.id))
+    entries = list(
+        db.session.scalars(
+            select(TimelineEntry)
+            .options(joinedload(TimelineEntry.actor))
+            .where(TimelineEntry.panel_id == panel.id)
+            .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
+            .limit(timeline_limit)
+        )
+    )
+    actions = list(
+        db.session.scalars(
+            select(OpenTask)
+            .where(OpenTask.subject_type == "panel", OpenTask.subject_id == panel.id, security.open_task_filter(viewer, OpenTask))
+            .order_by(OpenTask.created_at, OpenTask.id)
+        )
+    )
+    listed = contributions(panel.id)
+    return PanelPage(
+        panel=panel,
+        members=members,
+        contributions=listed,
+        data_requests=requests,
+        outcome=outcome,
+        timeline=entries,
+        actions=actions,
+        may_invite=not panel.closed and security.can_invite(viewer, panel),
+        may_manage=security.can_manage_panel(viewer, panel),
+        is_member=security.is_panel_member(viewer, panel),
+        is_lead=panel.lead_id == viewer.id,
+        contributor_count=len({c.author_id for c in listed}),
+    )
+
+
+def _listed(viewer: User) -> Select[tuple[Panel]]:
+    return (
+        select(Panel)
+        .options(joinedload(Panel.thematic_area), joinedload(Panel.centre), joinedload(Panel.lead))
+        .where(security.panel_filter(viewer, Panel))
+    )
+
+
+def panels(
+    viewer: User,
+    *,
+    ern_id: int | None = None,
+    centre_id: int | None = None,
+    phase: str = "",
+    thematic_area_id: int | None = None,
+    archived: bool = False,
+    search: str = "",
+    sort: str = "updated",
+    descending: bool = True,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
+    """A page of the panels the viewer may see, in an ERN or a centre, filtered by status and area."""
+    query = _listed(viewer).where(Panel.archived.is_(archived))
+    if ern_id is not None:
+        query = query.where(Panel.ern_id == ern_id)
+    if centre_id is not None:
+        query = query.where(Panel.centre_id == centre_id)
+    if phase in Phase.__members__.values():
+        query = query.where(Panel.phase == Phase(phase))
+    if thematic_area_id is not None:
+        query = query.where(Panel.thematic_area_id == thematic_area_id)
+    search = "".join(c for c in search if c.isprintable()).strip()
+    if search:
+        if search.lstrip("#").isdigit():
+            query = query.where(Panel.id == int(search.lstrip("#")))
+        else:
+            query = query.where(func.lower(Panel.nickname).contains(search.lower(), autoescape=True))
+    column = SORTABLE.get(sort, SORTABLE["updated"])
+    return paginate(query.order_by(column.desc() if descending else column.asc(), Panel.id.desc()), page=page, per_page=per_page)
+
+
+def panels_of_patient(viewer: User, patient_id: int) -> list[Panel]:
+    return list(db.session.scalars(_listed(viewer).where(Panel.patient_id == patient_id).order_by(Panel.created_at.desc())))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    invitations: list[PanelMember]
+    activity: list[TimelineEntry]
+    tasks: list[OpenTask]
+
+
+def dashboard(viewer: User, days: int = 14, limit: int = 20) -> Dashboard:
+    """Panel invites, recent activity on the viewer's panels and their open tasks (fixed query count)."""
+    invitations = list(
+        db.session.scalars(
+            select(PanelMember)
+            .options(joinedload(PanelMember.panel).joinedload(Panel.thematic_area))
+            .where(PanelMember.user_id == viewer.id, PanelMember.status == InvitationStatus.INVITED)
+            .order_by(PanelMember.invited_at.desc())
+            .limit(limit)
+        )
+    )
+    visible = select(Panel.id).where(security.panel_filter(viewer, Panel), Panel.updated_at >= utcnow() - timedelta(days=days))
+    activity = list(
+        db.session.scalars(
+            select(TimelineEntry)
+            .options(joinedload(TimelineEntry.actor))
+            .where(TimelineEntry.panel_id.in_(visible), TimelineEntry.at >= utcnow() - timedelta(days=days))
+            .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
+            .limit(limit)
+        )
+    )
+    tasks = list(
+        db.session.scalars(
+            select(OpenTask).where(security.open_task_filter(viewer, OpenTask)).order_by(OpenTask.created_at, OpenTask.id).limit(limit)
+        )
+    )
+    return Dashboard(invitations, activity, tasks)
+
+
+def panel_titles(panel_ids: set[int]) -> dict[int, str]:
+    if not panel_ids:
+        return {}
+    return {
+        pid: f"#{pid} {nick}".rstrip() for pid, nick in db.session.execute(select(Panel.id, Panel.nickname).where(Panel.id.in_(panel_ids)))
+    }
