@@ -1,0 +1,102 @@
+"""The panel pages over HTTP: every tab renders for each kind of viewer, actions answer clearly."""
+
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from app.database import db
+from app.panels import services
+from app.panels.models import Panel
+from app.tasks import queries as task_queries
+from app.tasks.services import save_draft
+from tests import factories
+from tests.factories import ORIGIN
+from tests.factories import complete
+from tests.factories import task_of
+
+
+@pytest.fixture
+def signed_panel(world):
+    """A panel with one accepted member, a data request, a contribution and a signed outcome."""
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    for user in (world.clinician, world.colleague, world.brno_clinician):
+        factories.give_areas(user, world.ern)
+    panel_id = factories.open_panel(world.clinician, patient)
+    services.invite_experts(world.clinician, panel_id, [world.brno_clinician.id], ORIGIN)
+    complete(world.brno_clinician, task_of(world.brno_clinician, "answer_invitation"), {"answer": "accept"})
+    complete(
+        world.brno_clinician, task_of(world.brno_clinician, "record_contribution"), {"text": "Consider B.", "hours": "0", "minutes": "45"}
+    )
+    services.request_additional_data(world.brno_clinician, panel_id, "Any MRI?", ORIGIN)
+    complete(world.clinician, task_of(world.clinician, "select_experts"), {})
+    outcome = {
+        "case_question": "Which treatment?",
+        "recommendations": "Treatment Ñandú B.",
+        "diagnosis_codes": "",
+        "follow_up": "In 3 months",
+    }
+    complete(world.clinician, task_of(world.clinician, "draft_outcome"), outcome)
+    complete(world.clinician, task_of(world.clinician, "sign_off_outcome"), {"decision": "sign_off"})
+    return db.session.get(Panel, panel_id)
+
+
+@pytest.mark.parametrize("who", ["clinician", "brno_clinician", "coordinator", "colleague"])
+@pytest.mark.parametrize("tab", ["consultation", "members", "meetings", "contributions"])
+def test_every_tab_renders_for_everyone_who_sees_the_panel(world, login, signed_panel, who, tab):
+    response = login(getattr(world, who)).get(f"/panels/{signed_panel.id}?tab={tab}")
+    assert response.status_code == 200
+    assert f"#{signed_panel.id} blue heron" in response.text
+    patient = signed_panel.patient
+    if who in ("brno_clinician", "coordinator"):
+        assert patient.last_name not in response.text and patient.first_name not in response.text
+
+
+def test_the_lead_sees_the_waiting_task_as_a_button_and_members_do_not(world, login, signed_panel):
+    page = login(world.clinician).get(f"/panels/{signed_panel.id}").text
+    assert "Close panel" in page and f"/tasks/{task_of(world.clinician, 'close_panel')}" in page
+
+
+def test_the_signed_outcome_downloads_as_a_pdf(world, login, signed_panel):
+    response = login(world.brno_clinician).get(f"/panels/{signed_panel.id}/outcome.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(response.data)).pages)
+    assert "Treatment Ñandú B." in text and signed_panel.patient.cpms_id in text
+    assert signed_panel.patient.last_name not in text
+
+
+def test_the_lead_invites_from_the_filtered_list_and_invite_all_invites_everyone_listed(world, login, signed_panel):
+    client = login(world.clinician)
+    page = client.get(f"/panels/{signed_panel.id}?tab=members").text
+    assert "Elise Janssens" in page  # the colleague: thematic area matches, not on the panel yet
+    response = client.post(f"/panels/{signed_panel.id}/invite", data={"user_id": [str(world.colleague.id)]})
+    assert response.status_code == 302
+    assert [t.name for t in task_queries.open_tasks_for(world.colleague) if t.name == "answer_invitation"] == ["answer_invitation"]
+
+
+def test_a_comment_that_is_empty_is_refused_with_a_message(world, login, signed_panel):
+    response = login(world.clinician).post(f"/panels/{signed_panel.id}/comment", data={"text": "  "})
+    assert response.status_code == 422 and "cannot be empty" in response.text
+
+
+def test_the_consultation_form_saves_a_partial_draft_and_submission_checks_it(world, login):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    panel_id = factories.open_panel(world.clinician, patient, submit=False)
+    task_id = task_of(world.clinician, "fill_consultation")
+    client = login(world.clinician)
+    response = client.post(f"/tasks/{task_id}", data={"nickname": "grey owl", "save_draft": "1", "draft_revision": "0"})
+    assert response.status_code == 302
+    page = client.get(f"/tasks/{task_id}").text
+    assert 'value="grey owl"' in page and "Draft saved by Hanna Peeters" in page
+    response = client.post(f"/tasks/{task_id}", data={"nickname": "grey owl", "draft_revision": "1"})
+    assert response.status_code == 422 and "grey owl" in response.text
+    assert db.session.get(Panel, panel_id).consultation == {}
+
+
+def test_a_second_persons_draft_is_not_overwritten_silently(world, login):
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    save_draft(world.colleague, task_id, {"first_name": "A"}, 0, ORIGIN)
+    response = login(world.clinician).post(f"/tasks/{task_id}", data={"first_name": "B", "save_draft": "1", "draft_revision": "0"})
+    assert response.status_code == 409
+    assert "Elise Janssens saved this form" in response.text and 'value="B"' in response.text
+    assert task_queries.draft_of(task_id).raw_answers == {"first_name": "A"}
