@@ -87,12 +87,13 @@ def open_panel(actor: User, patient_id: int, thematic_area_id: int, origin: Requ
         area = db.session.get(ThematicArea, thematic_area_id)
         if area is None or area.ern_id != patient.ern_id:
             raise InvalidInput(_("Choose a thematic area of the patient's ERN."))
-        panel, task_id = _create_panel(actor, patient, area.id, previous=None)
+        panel, task_id = create_panel(actor, patient, area.id, previous=None)
         audit.record(actor, "panel.opened", "panel", panel.id, origin, patient=patient.cpms_id)
     return panel.id, task_id
 
 
-def _create_panel(actor: User, patient: Patient, thematic_area_id: int, previous: Panel | None) -> tuple[Panel, str]:
+def create_panel(actor: User, patient: Patient, thematic_area_id: int, previous: Panel | None) -> tuple[Panel, str]:
+    """Step (flushes only): the panel row, its lead as first member, and its process, waiting for the consultation form."""
     guest = patient.centre.is_guest
     panel = Panel(
         patient_id=patient.id,
@@ -126,7 +127,7 @@ def invite_experts(actor: User, panel_id: int, user_ids: Iterable[int], origin: 
     """Invite experts to the panel, one invitation process each; returns how many were invited."""
     with transaction():
         panel = _visible_panel(actor, panel_id, lock=True)
-        invited = _invite(actor, panel, list(user_ids))
+        invited = invite(actor, panel, list(user_ids))
         audit.record(actor, "panel.invited", "panel", panel.id, origin, count=invited)
     return invited
 
@@ -139,12 +140,13 @@ def invite_group(actor: User, panel_id: int, group_id: int, origin: RequestInfo)
         if group is None or group.ern_id != panel.ern_id:
             raise NotFound(_("No such expert group in this ERN."))
         already = {m.user_id for m in panel.members if m.status in (InvitationStatus.INVITED, InvitationStatus.ACCEPTED)}
-        invited = _invite(actor, panel, [u.id for u in group.members if u.id not in already])
+        invited = invite(actor, panel, [u.id for u in group.members if u.id not in already])
         audit.record(actor, "panel.invited_group", "panel", panel.id, origin, group=group.id, count=invited)
     return invited
 
 
-def _invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
+def invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
+    """Step (flushes only): one invitation process per expert, after the policy and eligibility checks."""
     _open_for_changes(panel)
     if not security.can_invite(actor, panel):
         raise NotAllowed(_("Only the panel lead or a panel manager can invite experts."))
@@ -257,21 +259,27 @@ def request_additional_data(actor: User, panel_id: int, question: str, origin: R
             raise NotAllowed(_("Only the panel's members can ask for additional data."))
         if panel.phase not in ASSESSING:
             raise Conflict(_("Additional data can be requested while the panel assesses the case."))
-        request = DataRequest(panel_id=panel.id, requested_by_id=actor.id, question=_text(question, _("The request")))
-        db.session.add(request)
-        db.session.flush()
-        instance, _advance = store.start(
-            "data_request",
-            subject_type="panel",
-            subject_id=panel.id,
-            ern_id=panel.ern_id,
-            centre_id=panel.centre_id,
-            data={"panel_id": panel.id, "data_request_id": request.id},
-            actor=actor,
-        )
-        request.instance_id = instance.id
-        timeline.add(panel, "data_request", f"{actor.full_name} asked for additional data.", actor)
+        start_data_request(actor, panel, _text(question, _("The request")))
         audit.record(actor, "panel.data_requested", "panel", panel.id, origin)
+
+
+def start_data_request(actor: User, panel: Panel, question: str) -> DataRequest:
+    """Step (flushes only): the request row and its process, which puts a task before the centre and the lead."""
+    request = DataRequest(panel_id=panel.id, requested_by_id=actor.id, question=question)
+    db.session.add(request)
+    db.session.flush()
+    instance, _advance = store.start(
+        "data_request",
+        subject_type="panel",
+        subject_id=panel.id,
+        ern_id=panel.ern_id,
+        centre_id=panel.centre_id,
+        data={"panel_id": panel.id, "data_request_id": request.id},
+        actor=actor,
+    )
+    request.instance_id = instance.id
+    timeline.add(panel, "data_request", f"{actor.full_name} asked for additional data.", actor)
+    return request
 
 
 def hand_over_lead(actor: User, panel_id: int, new_lead_id: int, origin: RequestInfo) -> None:
@@ -336,7 +344,7 @@ def restart(actor: User, panel_id: int, origin: RequestInfo) -> tuple[int, str]:
         patient = old.patient
         if patient.frozen or not patient.consent_care:
             raise Conflict(_("The patient is frozen or has no consent for care: no new panel can be opened."))
-        panel, task_id = _create_panel(actor, patient, old.thematic_area_id, previous=old)
+        panel, task_id = create_panel(actor, patient, old.thematic_area_id, previous=old)
         timeline.add(old, "restarted", f"Restarted as panel #{panel.id}.", actor)
         audit.record(actor, "panel.restarted", "panel", old.id, origin, new_panel=panel.id)
     return panel.id, task_id
@@ -346,18 +354,23 @@ def release_for_research(actor: User, panel_id: int, origin: RequestInfo) -> Non
     """Release a closed, signed-off panel to the ERN's researchers (needs the patient's registry consent)."""
     with transaction():
         panel = _visible_panel(actor, panel_id, lock=True)
-        if panel.lead_id != actor.id:
-            raise NotAllowed(_("Only the panel lead can release the panel for research."))
-        outcome = db.session.scalar(select(Outcome).where(Outcome.panel_id == panel.id))
-        if not panel.closed or outcome is None or outcome.signed_at is None:
-            raise Conflict(_("Only a closed panel with a signed-off outcome can be released."))
-        if not panel.patient.consent_registry:
-            raise Conflict(_("The patient did not consent to ERN registries: this panel cannot be released for research."))
-        if panel.released_at is not None:
-            raise Conflict(_("This panel is already released."))
-        panel.released_at = utcnow()
-        timeline.add(panel, "released", "Released for research (pseudonymised).", actor)
+        release(actor, panel)
         audit.record(actor, "panel.released", "panel", panel.id, origin)
+
+
+def release(actor: User, panel: Panel) -> None:
+    """Step (flushes only): the release rules of SPEC §3, then the release itself."""
+    if panel.lead_id != actor.id:
+        raise NotAllowed(_("Only the panel lead can release the panel for research."))
+    outcome = db.session.scalar(select(Outcome).where(Outcome.panel_id == panel.id))
+    if not panel.closed or outcome is None or outcome.signed_at is None:
+        raise Conflict(_("Only a closed panel with a signed-off outcome can be released."))
+    if not panel.patient.consent_registry:
+        raise Conflict(_("The patient did not consent to ERN registries: this panel cannot be released for research."))
+    if panel.released_at is not None:
+        raise Conflict(_("This panel is already released."))
+    panel.released_at = utcnow()
+    timeline.add(panel, "released", "Released for research (pseudonymised).", actor)
 
 
 def add_addendum(actor: User, panel_id: int, text: str, origin: RequestInfo) -> None:

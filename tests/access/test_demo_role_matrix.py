@@ -11,6 +11,7 @@ from app.demo.data import DEMO_PASSWORD
 from app.demo.services import seed_demo
 from app.organisations.models import Centre
 from app.organisations.models import Ern
+from app.panels.models import Panel
 from app.patients.models import Patient
 from tests import factories
 
@@ -18,6 +19,16 @@ LEUVEN = {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu"}  # BE10 health profe
 BRNO = {"hp2@demo.consilium.eu"}
 VASCERN = {"coordinator@demo.consilium.eu", "hp4@demo.consilium.eu", "hp5@demo.consilium.eu"}
 COORDINATORS = {"coordinator@demo.consilium.eu"}
+# Demo panels (app/demo/panels.py) and who sees them: members and invitees, the patient's centre,
+# the ERN's coordinators and the panel managers in scope (hp3 manages EuroBloodNet panels).
+SILVER_BIRCH = (
+    {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu", "hp2@demo.consilium.eu", "guest@demo.consilium.eu"}
+    | COORDINATORS
+    | {"hp3@demo.consilium.eu"}
+)
+INVITE_SILVER_BIRCH = {"hp1@demo.consilium.eu", "hp3@demo.consilium.eu"}  # its lead and the ERN's panel manager
+QUIET_HARBOUR = {"hp3@demo.consilium.eu", "hp1@demo.consilium.eu"} | COORDINATORS  # FR08; hp2 declined
+OLD_BRIDGE = {"hp4@demo.consilium.eu"} | COORDINATORS  # VASCERN, IT10, archived
 ACCOUNTS = [
     "coordinator@demo.consilium.eu",
     "researcher@demo.consilium.eu",
@@ -38,7 +49,9 @@ def demo(database):
     ebn = db.session.scalar(select(Ern).where(Ern.code == "EuroBloodNet"))
     hp1 = db.session.scalar(select(factories.User).where(factories.User.email == "hp1@demo.consilium.eu"))
     task_id = factories.start_enrolment(hp1, leuven, ebn)
+    panels = {panel.nickname: panel.id for panel in db.session.scalars(select(Panel))}
     return {
+        "panels": panels,
         "leuven_patient": by_cpms["ERN-BE10-EuroBloodNet-001"],
         "brno_patient": by_cpms["ERN-CZ08-EuroBloodNet-001"],
         "leuven": leuven,
@@ -67,6 +80,14 @@ def expected(email, objects):
         ("GET", "/audit/"): allowed(COORDINATORS, no=403),
         ("GET", "/members"): allowed(COORDINATORS, no=403),
         ("POST", "/patients/enrol"): allowed(LEUVEN, yes=302, no=403),
+        ("GET", "/panels/"): 200,
+        ("GET", f"/panels/{objects['panels']['silver birch']}"): allowed(SILVER_BIRCH),
+        ("GET", f"/panels/{objects['panels']['silver birch']}?tab=members"): allowed(SILVER_BIRCH),
+        ("GET", f"/panels/{objects['panels']['quiet harbour']}?tab=contributions"): allowed(QUIET_HARBOUR),
+        ("GET", f"/panels/{objects['panels']['old bridge']}"): allowed(OLD_BRIDGE),
+        ("POST", f"/panels/{objects['panels']['silver birch']}/invite"): (
+            422 if email in INVITE_SILVER_BIRCH else allowed(SILVER_BIRCH, 403)
+        ),
     }
 
 
