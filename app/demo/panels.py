@@ -12,6 +12,7 @@ from app.database import db
 from app.panels import lifecycle
 from app.panels import services as panel_services
 from app.panels.models import ClosingReason
+from app.panels.models import ExpertGroup
 from app.panels.models import Panel
 from app.patients.models import Patient
 from app.tasks import completion
@@ -147,6 +148,9 @@ def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today:
     seed.sign_off(closed)
     seed.complete(seed.user("hp5"), closed, "close_panel", {"reason": "advice_given"})
     panel_services.release(seed.user("hp5"), closed)
+
+    ebn = selection.ern
+    db.session.add(ExpertGroup(ern_id=ebn.id, name="Lymphoma experts", members=[seed.user("hp2"), seed.user("hp5"), seed.user("guest")]))
 
     archived = seed.open("hp4", "ERN-IT10-VASCERN-001", "Medium Sized Arteries (MSA-WG)", "old bridge")
     archived.closing_reason = ClosingReason.DUPLICATE

@@ -90,6 +90,17 @@ def expert_groups(ern_id: int) -> list[ExpertGroup]:
     return list(db.session.scalars(select(ExpertGroup).where(ExpertGroup.ern_id == ern_id).order_by(ExpertGroup.name)))
 
 
+def coordinators_of(ern_id: int) -> list[User]:
+    query = select(User).join(Membership).where(Membership.ern_id == ern_id, Membership.role == Role.COORDINATOR, User.active)
+    return list(db.session.scalars(query))
+
+
+def possible_leads(panel: Panel) -> list[User]:
+    """Member experts of the panel's ERN (guests never lead), for a panel that has no lead yet."""
+    in_ern = select(Membership.user_id).where(Membership.ern_id == panel.ern_id, Membership.role == Role.MEMBER_EXPERT)
+    return list(db.session.scalars(select(User).where(User.active, User.id.in_(in_ern)).order_by(User.last_name, User.first_name)))
+
+
 def may_lead(user: User, panel: Panel) -> bool:
     """Member experts of the ERN may lead; guests never do."""
     return user.has_role(Role.MEMBER_EXPERT, ern_id=panel.ern_id)

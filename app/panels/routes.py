@@ -106,6 +106,7 @@ def show(panel_id: int) -> str:
         consultation_form=forms["consultation"],
         contribution_form=forms["contribution"],
         closing_reasons=list(ClosingReason),
+        possible_leads=queries.possible_leads(page.panel) if page.may_manage and page.panel.lead_id is None else [],
     )
 
 

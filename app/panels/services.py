@@ -110,6 +110,8 @@ def create_panel(actor: User, patient: Patient, thematic_area_id: int, previous:
     if not guest:
         db.session.add(PanelMember(panel_id=panel.id, user_id=actor.id, status=InvitationStatus.ACCEPTED, answered_at=utcnow()))
     timeline.add(panel, "created", f"Panel opened by {actor.full_name}.", actor)
+    if guest:
+        timeline.tell(queries.coordinators_of(panel.ern_id), panel, "a guest expert opened this panel; assign a member expert as its lead.")
     instance, advance = store.start(
         "panel",
         subject_type="panel",
@@ -290,6 +292,9 @@ def hand_over_lead(actor: User, panel_id: int, new_lead_id: int, origin: Request
         if not security.can_manage_panel(actor, panel):
             raise NotAllowed(_("Only the lead, a coordinator or a panel manager can hand over the lead."))
         member = next((m for m in panel.members if m.user_id == new_lead_id and m.status == InvitationStatus.ACCEPTED), None)
+        if member is None and panel.lead_id is None:
+            # A guest's panel has no lead yet (SPEC §5): the coordinator assigns a member expert of the ERN.
+            member = _assign_first_lead(panel, new_lead_id)
         if member is None or new_lead_id == panel.lead_id:
             raise InvalidInput(_("Choose another member who accepted the invitation."))
         if not queries.may_lead(member.user, panel):
@@ -300,6 +305,21 @@ def hand_over_lead(actor: User, panel_id: int, new_lead_id: int, origin: Request
         timeline.add(panel, "lead", f"{member.user.full_name} is now the panel lead.", actor)
         timeline.tell([member.user, previous], panel, f"{member.user.full_name} is now the panel lead.")
         audit.record(actor, "panel.lead_handed_over", "panel", panel.id, origin, new_lead=new_lead_id)
+
+
+def _assign_first_lead(panel: Panel, user_id: int) -> PanelMember | None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    if not queries.may_lead(user, panel):
+        raise InvalidInput(_("%(name)s cannot lead panels of this ERN (guest experts never lead).", name=user.full_name))
+    member = next((m for m in panel.members if m.user_id == user_id), None)
+    if member is None:
+        member = PanelMember(panel_id=panel.id, user=user)
+        db.session.add(member)
+        panel.members.append(member)
+    member.status, member.answered_at = InvitationStatus.ACCEPTED, utcnow()
+    return member
 
 
 def close_now(actor: User, panel_id: int, reason: str, note: str, origin: RequestInfo) -> None:

@@ -223,3 +223,52 @@ def test_notifications_never_name_the_patient(case, world):
     assert texts
     for text in texts:
         assert patient.first_name not in text and patient.last_name not in text
+
+
+def test_a_guests_panel_gets_its_lead_from_the_coordinator_and_guests_never_lead(world):
+    from app.accounts.models import Role
+    from app.organisations.models import Centre
+
+    guest_centre = Centre(code="GUEST-EuroBloodNet", name="Guest centre", country="EU", is_guest=True, erns=[world.ern])
+    db.session.add(guest_centre)
+    db.session.flush()
+    guest = factories.make_user("guest@guest.example", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Greta", "Guest")
+    patient = factories.enrol(guest, guest_centre, world.ern)
+    panel_id = factories.open_panel(guest, patient)
+    panel = db.session.get(Panel, panel_id)
+    assert panel.lead_id is None and panel.phase == Phase.SELECTION
+    assert db.session.scalar(select(Notification).where(Notification.user_id == world.coordinator.id, Notification.text.contains("assign")))
+    with pytest.raises(NotAllowed):
+        services.invite_experts(guest, panel_id, [world.clinician.id], ORIGIN)
+    with pytest.raises(Exception, match="cannot lead"):
+        services.hand_over_lead(world.coordinator, panel_id, guest.id, ORIGIN)
+    services.hand_over_lead(world.coordinator, panel_id, world.brno_clinician.id, ORIGIN)
+    assert panel.lead_id == world.brno_clinician.id
+    assert _names(world.brno_clinician) == ["select_experts"]
+    assert services.view_panel(guest, panel_id, ORIGIN).panel.id == panel_id
+
+
+def test_an_expert_group_is_invited_in_one_click(case, world):
+    from app.panels.models import ExpertGroup
+
+    group = ExpertGroup(ern_id=world.ern.id, name="Lymphoma experts", members=[world.colleague, world.brno_clinician])
+    db.session.add(group)
+    db.session.commit()
+    assert services.invite_group(world.clinician, case.id, group.id, ORIGIN) == 2
+    assert _names(world.colleague) == ["answer_invitation"] and _names(world.brno_clinician) == ["answer_invitation"]
+
+
+def test_coordinator_assistance_puts_a_task_in_the_coordinators_queue_and_tells_the_lead(case, world):
+    from app.accounts.models import Role
+
+    services.request_assistance(world.clinician, case.id, ORIGIN)
+    assert _names(world.coordinator) == ["suggest_experts"]
+    dispatcher = factories.make_user("dispatcher@ern.example", [(world.ern, None, Role.DISPATCHER)], "Dora", "Dispatcher")
+    assert _names(dispatcher) == ["suggest_experts"]
+    complete(dispatcher, task_of(dispatcher, "suggest_experts"), {"suggestion": "Jan Novak, Brno"})
+    assert _names(world.coordinator) == []
+    page = services.view_panel(world.clinician, case.id, ORIGIN)
+    assert any("Jan Novak, Brno" in entry.text for entry in page.timeline)
+    assert db.session.scalar(
+        select(Notification).where(Notification.user_id == world.clinician.id, Notification.text.contains("suggested"))
+    )
