@@ -128,3 +128,6 @@ def login(client: FlaskClient):
         return client
 
     return log_in
+
+
+from tests.smtp import inbox  # noqa: E402,F401 - a shared fixture: a real SMTP server on loopback

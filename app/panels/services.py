@@ -210,6 +210,7 @@ def request_assistance(actor: User, panel_id: int, origin: RequestInfo) -> None:
             actor=actor,
         )
         timeline.add(panel, "assistance", f"{actor.full_name} asked the coordinator to suggest experts.", actor)
+        timeline.tell(queries.coordinators_of(panel.ern_id), panel, "the lead asks you to suggest experts (task in your queue).")
         audit.record(actor, "panel.assistance_requested", "panel", panel.id, origin)
 
 

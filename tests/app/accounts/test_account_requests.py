@@ -1,15 +1,11 @@
 """Account requests end to end, with mail delivered to a real SMTP server on loopback."""
 
-import email
-import email.policy
 import re
-import socket
 import time
 from datetime import timedelta
 
 import pyotp
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.accounts.models import AccountRequest
@@ -21,34 +17,7 @@ from app.mail.services import SmtpSettings
 from app.mail.services import send_pending_mail
 from app.tasks.models import OpenTask
 from app.workflows.services import fire_due_timers
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler API
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, message.get_content()))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox():
-    handler = Inbox()
-    with socket.socket() as probe:  # a free loopback port for this test's SMTP server
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.settings = SmtpSettings("127.0.0.1", port, "Consilium <no-reply@consilium.example>")
-    yield handler
-    controller.stop()
-
-
-def deliver(inbox):
-    send_pending_mail(inbox.settings)
-    return inbox.messages
+from tests.smtp import deliver
 
 
 def application(world, **changes):

@@ -272,3 +272,14 @@ def test_coordinator_assistance_puts_a_task_in_the_coordinators_queue_and_tells_
     assert db.session.scalar(
         select(Notification).where(Notification.user_id == world.clinician.id, Notification.text.contains("suggested"))
     )
+
+
+def test_an_invitation_reaches_the_invitees_mailbox_through_a_real_smtp_server(case, world, inbox):
+    from tests.smtp import deliver
+
+    services.invite_experts(world.clinician, case.id, [world.brno_clinician.id], ORIGIN)
+    delivered = deliver(inbox)
+    to_invitee = [body for recipients, body in delivered if world.brno_clinician.email in recipients]
+    assert len(to_invitee) == 1
+    assert f"Panel #{case.id} blue heron" in to_invitee[0] and f"/panels/{case.id}" in to_invitee[0]
+    assert case.patient.last_name not in to_invitee[0]
