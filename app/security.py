@@ -158,6 +158,13 @@ def _panel_lead_id(task: Any) -> int | None:
     return panel.lead_id
 
 
+def prepares_only(user: User, task: Any) -> bool:
+    """An assistant acts for the clinicians of their centre: they prepare a form (save drafts), a
+    clinician submits it (SPEC §2)."""
+    roles = {m.role for m in user.memberships if m.ern_id == task.ern_id and m.centre_id == task.centre_id}
+    return task.role == "clinician" and Role.ASSISTANT in roles and not roles & (CLINICAL_ROLES - {Role.ASSISTANT})
+
+
 def can_follow(user: User, instance: Any) -> bool:
     """Whether the user may know how a case moves on: its centre's health professionals, the person
     who started it, and the ERN's coordinators."""
@@ -309,4 +316,5 @@ def can_invite(user: User, panel: Any) -> bool:
 
 def can_open_panel(user: User, patient: Any) -> bool:
     """Health professionals (guests included) open panels for patients of their own centre they may see."""
-    return can_see_identifying_data(user, patient) and (patient.ern_id, patient.centre_id) in clinical_ern_centres(user)
+    experts = {(m.ern_id, m.centre_id) for m in user.memberships if m.role in CLINICAL_ROLES - {Role.ASSISTANT}}
+    return can_see_identifying_data(user, patient) and (patient.ern_id, patient.centre_id) in experts

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import security
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.i18n import today_for
@@ -72,7 +73,16 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
 def _render(task: OpenTask, form: DefinedForm, definition: FormDefinition, draft: TaskDraft | None) -> str:
     subject = subjects.load(task.subject_type, task.subject_id)
     revision = request.form.get("draft_revision", type=int) if request.method == "POST" else (draft.revision if draft else 0)
-    return render_template("tasks/show.html", task=task, form=form, definition=definition, subject=subject, draft=draft, revision=revision)
+    return render_template(
+        "tasks/show.html",
+        task=task,
+        form=form,
+        definition=definition,
+        subject=subject,
+        draft=draft,
+        revision=revision,
+        prepares_only=security.prepares_only(current_user, task),
+    )
 
 
 def _save_draft(task: OpenTask, form: DefinedForm, definition: FormDefinition) -> str | Response | tuple[str, int]:

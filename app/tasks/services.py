@@ -52,6 +52,8 @@ def complete_task(
                 raise _gone(actor, engine_task_id)
             if not security.can_complete(actor, task):
                 raise NotAllowed(_("This task is not yours to complete."))
+            if security.prepares_only(actor, task):
+                raise NotAllowed(_("As an assistant you prepare this form: save it as a draft, and a clinician of the centre submits it."))
             form = forms[task.form_key]
             answers, errors = clean_answers(form, raw_answers, today)
             if errors:

@@ -182,3 +182,30 @@ def test_who_completed_a_task_is_told_only_to_those_who_follow_the_case(world):
     with pytest.raises(Conflict) as told:
         task_services.task_for(world.colleague, task_id)
     assert "Hanna Peeters" in told.value.message
+
+
+def test_an_assistant_prepares_the_enrolment_and_a_clinician_submits_it(world, login):
+    from app.accounts.models import Role
+    from app.errors import NotAllowed
+    from app.tasks.services import save_draft
+
+    assistant = factories.make_user("assistant@leuven.example", [(world.ern, world.leuven, Role.ASSISTANT)], "Ada", "Assistant")
+    task_id = factories.start_enrolment(assistant, world.leuven, world.ern)
+    save_draft(assistant, task_id, {"first_name": "Zoë"}, 0, factories.ORIGIN)
+    with pytest.raises(NotAllowed, match="assistant"):
+        factories.complete(assistant, task_id, factories.enrolment_answers())
+    page = login(assistant).get(f"/tasks/{task_id}").text
+    assert "a clinician of the centre submits it" in page and "Enrol patient</button>" not in page
+    completed = factories.complete(world.clinician, task_id, factories.enrolment_answers())
+    assert completed.subject_type == "patient"
+
+
+def test_an_assistant_cannot_open_a_panel(world):
+    from app.accounts.models import Role
+    from app.errors import NotAllowed
+    from app.panels import services as panel_services
+
+    assistant = factories.make_user("assistant@leuven.example", [(world.ern, world.leuven, Role.ASSISTANT)], "Ada", "Assistant")
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    with pytest.raises(NotAllowed):
+        panel_services.open_panel(assistant, patient.id, world.ern.thematic_areas[0].id, factories.ORIGIN)
