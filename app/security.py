@@ -272,11 +272,13 @@ def is_invited(user: User, panel: Any) -> bool:
 
 def can_see_panel(user: User, panel: Any) -> bool:
     """Panel content (pseudonymised) is for its members and invitees, its centre, the ERN's
-    coordinators and the panel managers in scope (SPEC §3)."""
+    coordinators and the panel managers in scope; once released, for the ERN's researchers (SPEC §3)."""
     if is_panel_member(user, panel) or is_invited(user, panel) or panel.created_by_id == user.id:
         return True
     if panel.centre_id in _centres(user, guest=False):
         return True
+    if panel.released_at is not None and user.has_role(Role.RESEARCHER, ern_id=panel.ern_id):
+        return True  # released for research: pseudonymised panel data for the ERN's researchers (SPEC §3)
     return user.has_role(Role.COORDINATOR, ern_id=panel.ern_id) or manages_panel_in_scope(user, panel)
 
 
@@ -301,6 +303,8 @@ def panel_filter(user: User, panel_model: Any) -> ColumnElement[bool]:
         conditions.append(panel_model.ern_id.in_(coordinator_erns | whole))
     for ern_id, centre_id in per_centre:
         conditions.append(and_(panel_model.ern_id == ern_id, panel_model.centre_id == centre_id))
+    if researcher_erns := {m.ern_id for m in user.memberships if m.role == Role.RESEARCHER}:
+        conditions.append(and_(panel_model.ern_id.in_(researcher_erns), panel_model.released_at.is_not(None)))
     return or_(*conditions)
 
 

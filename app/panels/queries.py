@@ -212,7 +212,10 @@ def panels(
     per_page: int = 25,
 ) -> Page:
     """A page of the panels the viewer may see, in an ERN or a centre, filtered by status and area."""
-    query = _listed(viewer).where(Panel.archived.is_(archived))
+    search = "".join(c for c in search if c.isprintable()).strip()
+    query = _listed(viewer)
+    if not search:  # archived panels leave working lists but are still found by a search
+        query = query.where(Panel.archived.is_(archived))
     if ern_id is not None:
         query = query.where(Panel.ern_id == ern_id)
     if centre_id is not None:
@@ -221,7 +224,6 @@ def panels(
         query = query.where(Panel.phase == Phase(phase))
     if thematic_area_id is not None:
         query = query.where(Panel.thematic_area_id == thematic_area_id)
-    search = "".join(c for c in search if c.isprintable()).strip()
     if search:
         if search.lstrip("#").isdigit():
             query = query.where(Panel.id == int(search.lstrip("#")))
