@@ -32,7 +32,7 @@ def test_a_member_expert_enrols_a_patient_and_finds_them_by_an_unaccented_search
 
     # Dashboard.
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
-    expect(page.get_by_text("Hanna Peeters")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main").get_by_text("Hanna Peeters", exact=True)).to_be_visible()
     assert_accessible(page, "dashboard")
 
     # Centre page, via the main navigation.

@@ -4,6 +4,7 @@ sets a password and a second factor, and signs in."""
 from __future__ import annotations
 
 import re
+import time
 
 import pyotp
 import pytest
@@ -73,3 +74,18 @@ def test_a_new_user_is_approved_by_a_coordinator_and_signs_in_with_a_second_fact
     page.get_by_role("link", name=re.compile("continue")).click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_text("Nora Newcomer")).to_be_visible()
+
+    # A later sign-in asks for the code of the authenticator app (the next time step: the one used
+    # at set-up can never be replayed).
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("E-mail").fill("nora@fnbrno.example")
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Second factor")).to_be_visible()
+    assert_accessible(page, "second factor at sign-in")
+    page.get_by_label("Code").fill("000000")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Second factor")).to_be_visible()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).at(time.time() + 30))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
