@@ -52,3 +52,7 @@ def recent_enrolments(centre_id: int, since: datetime, limit: int = 10) -> list[
         .limit(limit)
     )
     return [(str(cpms_id), created_at) for cpms_id, created_at in rows]
+
+
+def all_centres() -> list[Centre]:
+    return list(db.session.scalars(select(Centre).order_by(Centre.is_guest, Centre.code)))

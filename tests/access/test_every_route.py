@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.security import ADMIN
 from app.security import LOGIN
 from app.security import PUBLIC
 from app.security import access_rule
@@ -52,6 +53,11 @@ ROUTES = {
     "panels.release": ("POST", "/panels/{panel}/release"),
     "panels.addendum": ("POST", "/panels/{panel}/addendum"),
     "panels.report": ("GET", "/panels/{panel}/outcome.pdf"),
+    "organisations.admin": ("GET", "/admin/organisations"),
+    "organisations.create_ern": ("POST", "/admin/erns"),
+    "organisations.add_area": ("POST", "/admin/erns/1/areas"),
+    "organisations.create_centre": ("POST", "/admin/centres"),
+    "organisations.centre_erns": ("POST", "/admin/centres/1/erns"),
     "notifications.index": ("GET", "/notifications/"),
     "notifications.mark_read": ("POST", "/notifications/read"),
 }
@@ -103,7 +109,7 @@ def test_anonymous_visitors_reach_only_public_routes(app, client, targets, endpo
         expected = 302 if endpoint in ("accounts.verify", "accounts.set_up") else 404 if "identity_provider" in endpoint else 200
         assert response.status_code == expected
     else:
-        assert access_rule(app, endpoint) == LOGIN
+        assert access_rule(app, endpoint) in (LOGIN, ADMIN)
         assert response.status_code == 302
         assert "/login" in response.headers["Location"]
 
@@ -156,6 +162,11 @@ EXPECTED = {
     "panels.release": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
     "panels.addendum": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
     "panels.report": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "organisations.admin": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "organisations.create_ern": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "organisations.add_area": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "organisations.create_centre": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "organisations.centre_erns": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "notifications.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "notifications.mark_read": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
 }
