@@ -137,6 +137,23 @@ class PanelPage:
     contributor_count: int
 
 
+def panel_with_header(panel_id: int) -> Panel:
+    """The panel with what its header shows, in one query."""
+    query = (
+        select(Panel)
+        .options(
+            joinedload(Panel.patient),
+            joinedload(Panel.thematic_area),
+            joinedload(Panel.lead),
+            joinedload(Panel.centre),
+            joinedload(Panel.ern),
+            selectinload(Panel.members),
+        )
+        .where(Panel.id == panel_id)
+    )
+    return db.session.scalars(query).one()
+
+
 def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPage:
     """A fixed number of queries, whatever the number of panels."""
     members = list(
@@ -255,7 +272,14 @@ def dashboard(viewer: User, days: int = 14, limit: int = 20) -> Dashboard:
             .limit(limit)
         )
     )
-    visible = select(Panel.id).where(security.panel_filter(viewer, Panel), Panel.updated_at >= utcnow() - timedelta(days=days))
+    # Only timeline.add moves updated_at, so the newest entries can only come from the most
+    # recently updated panels: no need to look at the others.
+    visible = (
+        select(Panel.id)
+        .where(security.panel_filter(viewer, Panel), Panel.updated_at >= utcnow() - timedelta(days=days))
+        .order_by(Panel.updated_at.desc())
+        .limit(limit)
+    )
     activity = list(
         db.session.scalars(
             select(TimelineEntry)

@@ -414,7 +414,9 @@ def view_panel(actor: User, panel_id: int, origin: RequestInfo) -> queries.Panel
     with transaction():
         panel = _visible_panel(actor, panel_id)
         audit.record(actor, "panel.viewed", "panel", panel.id, origin)
-        return queries.panel_page(actor, panel)
+    # Read after the commit, which expired what the session held: loading the page inside the
+    # transaction would reload every object one by one while the template renders.
+    return queries.panel_page(actor, queries.panel_with_header(panel_id))
 
 
 def outcome_report(actor: User, panel_id: int, origin: RequestInfo) -> tuple[Panel, bytes]:
