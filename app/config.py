@@ -46,6 +46,8 @@ class Config:
     PASSWORD_LINK_HOURS = 48
     # Patients per page in lists.
     PAGE_SIZE = 50
+    # Panels per page in the ERN and centre panel lists.
+    PANEL_PAGE_SIZE = 25
     # Time zone shown to users who have not chosen one.
     DEFAULT_TIMEZONE = "Europe/Brussels"
     BABEL_DEFAULT_LOCALE = "en"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel import dates as babel_dates
 from flask import current_app
+from flask import g
 from flask import has_request_context
 from flask import request
-from flask_babel import format_date
-from flask_babel import format_datetime
+from flask_babel import get_locale
+from flask_babel import get_timezone
 from flask_login import current_user
 
 LANGUAGES = ("en",)
@@ -28,14 +32,28 @@ def select_timezone() -> str:
     return str(current_app.config["DEFAULT_TIMEZONE"])
 
 
+def _display_context() -> tuple[Locale, tzinfo]:
+    # Looked up once per request: a list page formats hundreds of dates, and Flask-Babel would
+    # resolve the locale and time zone again for each one.
+    if not has_request_context():
+        return get_locale() or Locale.parse("en"), get_timezone()
+    cached: tuple[Locale, tzinfo] | None = g.get("_display_context")
+    if cached is None:
+        cached = g._display_context = (get_locale() or Locale.parse("en"), get_timezone())
+    return cached
+
+
 def display_date(value: date | None) -> str:
     """05/Feb/1976."""
-    return format_date(value, "dd/MMM/yyyy") if value else ""
+    return babel_dates.format_date(value, "dd/MMM/yyyy", locale=_display_context()[0]) if value else ""
 
 
 def display_datetime(value: datetime | None) -> str:
     """A UTC time shown in the user's time zone: 05/Feb/2026 14:03."""
-    return format_datetime(value, "dd/MMM/yyyy HH:mm") if value else ""
+    if not value:
+        return ""
+    locale, zone = _display_context()
+    return babel_dates.format_datetime(value, "dd/MMM/yyyy HH:mm", tzinfo=zone, locale=locale)
 
 
 def today_for(user: object) -> date:

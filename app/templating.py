@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask
+from flask import g
+from flask import has_request_context
 from flask_babel import get_locale
 
 from app.audit.queries import can_read_audit
@@ -13,11 +18,25 @@ from app.organisations.queries import clinical_centres_of
 from app.organisations.queries import erns_of
 
 
+def _once_per_request(lookup: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The navigation asks the same questions as the page it frames: answer each once per request."""
+    key = f"_nav_{lookup.__name__}"
+
+    def cached(user: Any) -> Any:
+        if not has_request_context():
+            return lookup(user)
+        if key not in g:
+            setattr(g, key, lookup(user))
+        return getattr(g, key)
+
+    return cached
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["display_date"] = display_date
     app.jinja_env.filters["display_datetime"] = display_datetime
     app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.globals["nav_erns_for"] = erns_of
-    app.jinja_env.globals["nav_centres_for"] = clinical_centres_of
+    app.jinja_env.globals["nav_erns_for"] = _once_per_request(erns_of)
+    app.jinja_env.globals["nav_centres_for"] = _once_per_request(clinical_centres_of)
     app.jinja_env.globals["can_read_audit"] = can_read_audit
     app.jinja_env.globals["unread_notifications"] = unread_count

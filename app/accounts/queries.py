@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,3 +20,15 @@ def managed_accounts(actor: User) -> list[User]:
         .order_by(User.last_name, User.first_name)
     )
     return list(db.session.scalars(query))
+
+
+_SIGNED_IN_USER = (
+    select(User)
+    .options(selectinload(User.memberships).joinedload(Membership.ern), selectinload(User.memberships).joinedload(Membership.centre))
+    .where(User.id == bindparam("user_id"))
+)
+
+
+def signed_in_user(user_id: int) -> User | None:
+    """The user of a request, with the memberships every access decision and the navigation use (two queries)."""
+    return db.session.scalar(_SIGNED_IN_USER, {"user_id": user_id})

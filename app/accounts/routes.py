@@ -45,7 +45,7 @@ _PENDING_TOTP_KEY = "totp_setup"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return account_queries.signed_in_user(int(user_id)) if user_id.isdigit() else None
 
 
 @bp.route("/login", methods=["GET", "POST"])

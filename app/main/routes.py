@@ -37,8 +37,6 @@ def dashboard() -> str:
         invitations=panel_dashboard.invitations,
         activity=panel_dashboard.activity,
         panel_titles=titles,
-        centres=organisation_queries.clinical_centres_of(current_user),
-        erns=organisation_queries.erns_of(current_user),
     )
 
 

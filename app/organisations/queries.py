@@ -27,14 +27,13 @@ def centre_by_code(code: str) -> Centre | None:
 
 
 def erns_of(user: User) -> list[Ern]:
-    ids = {m.ern_id for m in user.memberships}
-    return list(db.session.scalars(select(Ern).where(Ern.id.in_(ids)).order_by(Ern.code))) if ids else []
+    """The user's ERNs, from the memberships already loaded with the user."""
+    return sorted({m.ern for m in user.memberships}, key=lambda ern: ern.code)
 
 
 def clinical_centres_of(user: User) -> list[Centre]:
-    """The centres where the user works as a health professional, with the ERNs they may enrol in there."""
-    ids = {m.centre_id for m in user.memberships if m.role in CLINICAL_ROLES and m.centre_id is not None}
-    return list(db.session.scalars(select(Centre).where(Centre.id.in_(ids)).order_by(Centre.code))) if ids else []
+    """The centres where the user works as a health professional (from the loaded memberships)."""
+    return sorted({m.centre for m in user.memberships if m.role in CLINICAL_ROLES and m.centre is not None}, key=lambda c: c.code)
 
 
 def enrolment_erns(user: User, centre: Centre) -> list[Ern]:

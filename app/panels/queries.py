@@ -137,8 +137,8 @@ class PanelPage:
     contributor_count: int
 
 
-def panel_with_header(panel_id: int) -> Panel:
-    """The panel with what its header shows, in one query."""
+def panel_with_header(panel_id: int) -> Panel | None:
+    """The panel with what its header shows and its members (two queries)."""
     query = (
         select(Panel)
         .options(
@@ -147,23 +147,17 @@ def panel_with_header(panel_id: int) -> Panel:
             joinedload(Panel.lead),
             joinedload(Panel.centre),
             joinedload(Panel.ern),
-            selectinload(Panel.members),
+            selectinload(Panel.members).joinedload(PanelMember.user),
+            selectinload(Panel.members).joinedload(PanelMember.answered_by),
         )
         .where(Panel.id == panel_id)
     )
-    return db.session.scalars(query).one()
+    return db.session.scalar(query)
 
 
 def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPage:
-    """A fixed number of queries, whatever the number of panels."""
-    members = list(
-        db.session.scalars(
-            select(PanelMember)
-            .options(joinedload(PanelMember.user), joinedload(PanelMember.answered_by))
-            .where(PanelMember.panel_id == panel.id)
-            .order_by(PanelMember.invited_at, PanelMember.id)
-        )
-    )
+    """A fixed number of queries, whatever the number of panels (the panel comes with its members)."""
+    members = sorted(panel.members, key=lambda m: (m.invited_at, m.id))
     requests = list(
         db.session.scalars(
             select(DataRequest)
@@ -172,7 +166,9 @@ def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPa
             .order_by(DataRequest.requested_at.desc(), DataRequest.id.desc())
         )
     )
-    outcome = db.session.scalar(select(Outcome).options(selectinload(Outcome.addenda)).where(Outcome.panel_id == panel.id))
+    outcome = db.session.scalar(
+        select(Outcome).options(selectinload(Outcome.addenda), joinedload(Outcome.signed_by)).where(Outcome.panel_id == panel.id)
+    )
     entries = list(
         db.session.scalars(
             select(TimelineEntry)

@@ -59,7 +59,7 @@ def index() -> str:
         sort=sort if sort in queries.SORTABLE else "updated",
         descending=descending,
         page=request.args.get("page", 1, type=int) or 1,
-        per_page=int(current_app.config["PAGE_SIZE"]),
+        per_page=int(current_app.config["PANEL_PAGE_SIZE"]),
     )
     return render_template(
         "panels/index.html",
@@ -86,7 +86,7 @@ def open_panel() -> Response:
 @bp.route("/<int:panel_id>")
 @requires(LOGIN)
 def show(panel_id: int) -> str:
-    page = services.view_panel(current_user, panel_id, origin())
+    page = services.view_panel(current_user, panel_id)
     tab = request.args.get("tab", "consultation")
     experts = []
     all_areas = request.args.get("all_areas") == "1"
