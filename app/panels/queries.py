@@ -254,11 +254,10 @@ def panels_of_patient(viewer: User, patient_id: int) -> list[Panel]:
 class Dashboard:
     invitations: list[PanelMember]
     activity: list[TimelineEntry]
-    tasks: list[OpenTask]
 
 
 def dashboard(viewer: User, days: int = 14, limit: int = 20) -> Dashboard:
-    """Panel invites, recent activity on the viewer's panels and their open tasks (fixed query count)."""
+    """Panel invites and recent activity on the viewer's panels (fixed query count)."""
     invitations = list(
         db.session.scalars(
             select(PanelMember)
@@ -285,12 +284,7 @@ def dashboard(viewer: User, days: int = 14, limit: int = 20) -> Dashboard:
             .limit(limit)
         )
     )
-    tasks = list(
-        db.session.scalars(
-            select(OpenTask).where(security.open_task_filter(viewer, OpenTask)).order_by(OpenTask.created_at, OpenTask.id).limit(limit)
-        )
-    )
-    return Dashboard(invitations, activity, tasks)
+    return Dashboard(invitations, activity)
 
 
 def panel_titles(panel_ids: set[int]) -> dict[int, str]:
