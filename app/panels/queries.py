@@ -22,7 +22,7 @@ from app.database import db
 from app.database import utcnow
 from app.organisations.models import Centre
 from app.pagination import Page
-from app.pagination import paginate
+from app.pagination import paginate_in_one_query
 from app.panels.models import Contribution
 from app.panels.models import DataRequest
 from app.panels.models import ExpertGroup
@@ -243,7 +243,9 @@ def panels(
         else:
             query = query.where(func.lower(Panel.nickname).contains(search.lower(), autoescape=True))
     column = SORTABLE.get(sort, SORTABLE["updated"])
-    return paginate(query.order_by(column.desc() if descending else column.asc(), Panel.id.desc()), page=page, per_page=per_page)
+    return paginate_in_one_query(
+        query.order_by(column.desc() if descending else column.asc(), Panel.id.desc()), page=page, per_page=per_page
+    )
 
 
 def panels_of_patient(viewer: User, patient_id: int) -> list[Panel]:

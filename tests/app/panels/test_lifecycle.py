@@ -88,7 +88,7 @@ def test_invitees_accept_or_decline_and_accepted_members_are_asked_to_contribute
     assert _names(world.brno_clinician) == ["record_contribution"]
     assert _names(world.colleague) == []
     complete(world.brno_clinician, task_of(world.brno_clinician, "record_contribution"), {"text": "Try B.", "hours": "1", "minutes": "30"})
-    page = services.view_panel(world.clinician, case.id, ORIGIN)
+    page = services.view_panel(world.clinician, case.id)
     assert [(c.text, c.minutes_spent) for c in page.contributions] == [("Try B.", 90)]
 
 
@@ -108,7 +108,7 @@ def test_members_cannot_invite_and_strangers_cannot_see_the_panel(case, world):
     with pytest.raises(NotAllowed):
         services.invite_experts(world.brno_clinician, case.id, [world.colleague.id], ORIGIN)
     with pytest.raises(NotFound):
-        services.view_panel(world.researcher, case.id, ORIGIN)
+        services.view_panel(world.researcher, case.id)
 
 
 def test_invitations_are_reminded_after_three_days_and_expire_after_fourteen(case, world):
@@ -245,7 +245,7 @@ def test_a_guests_panel_gets_its_lead_from_the_coordinator_and_guests_never_lead
     services.hand_over_lead(world.coordinator, panel_id, world.brno_clinician.id, ORIGIN)
     assert panel.lead_id == world.brno_clinician.id
     assert _names(world.brno_clinician) == ["select_experts"]
-    assert services.view_panel(guest, panel_id, ORIGIN).panel.id == panel_id
+    assert services.view_panel(guest, panel_id).panel.id == panel_id
 
 
 def test_an_expert_group_is_invited_in_one_click(case, world):
@@ -267,7 +267,7 @@ def test_coordinator_assistance_puts_a_task_in_the_coordinators_queue_and_tells_
     assert _names(dispatcher) == ["suggest_experts"]
     complete(dispatcher, task_of(dispatcher, "suggest_experts"), {"suggestion": "Jan Novak, Brno"})
     assert _names(world.coordinator) == []
-    page = services.view_panel(world.clinician, case.id, ORIGIN)
+    page = services.view_panel(world.clinician, case.id)
     assert any("Jan Novak, Brno" in entry.text for entry in page.timeline)
     assert db.session.scalar(
         select(Notification).where(Notification.user_id == world.clinician.id, Notification.text.contains("suggested"))
