@@ -29,7 +29,9 @@ def paginate_in_one_query(query: Select[Any], *, page: int, per_page: int) -> Pa
     if not rows and page > 1:
         return paginate(query, page=page, per_page=per_page)
     total = int(rows[0][-1]) if rows else 0
-    return Page([row[0] for row in rows], page, max(1, -(-total // per_page)), total, per_page)
+    one_entity = len(query.column_descriptions) == 1
+    items = [row[0] if one_entity else row for row in rows]  # rows of a column select keep their named columns
+    return Page(items, page, max(1, -(-total // per_page)), total, per_page)
 
 
 def paginate(query: Select[Any], *, page: int, per_page: int) -> Page:

@@ -10,6 +10,7 @@ from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +22,7 @@ from app.accounts.models import user_thematic_areas
 from app.database import db
 from app.database import utcnow
 from app.organisations.models import Centre
+from app.organisations.models import ThematicArea
 from app.pagination import Page
 from app.pagination import paginate_in_one_query
 from app.panels.models import Contribution
@@ -224,9 +226,32 @@ def panels(
     page: int = 1,
     per_page: int = 25,
 ) -> Page:
-    """A page of the panels the viewer may see, in an ERN or a centre, filtered by status and area."""
+    """A page of the panels the viewer may see, in an ERN or a centre, filtered by status and area.
+
+    Items are plain rows (the columns the list shows), not ORM objects: a list page builds no
+    identity map of panels, areas, centres and leads it only prints.
+    """
     search = "".join(c for c in search if c.isprintable()).strip()
-    query = _listed(viewer)
+    lead = aliased(User)
+    query = (
+        select(
+            Panel.id,
+            Panel.nickname,
+            Panel.urgent,
+            Panel.phase,
+            Panel.archived,
+            Panel.created_at,
+            Panel.updated_at,
+            ThematicArea.name.label("area"),
+            Centre.code.label("centre"),
+            lead.first_name.label("lead_first_name"),
+            lead.last_name.label("lead_last_name"),
+        )
+        .join(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
+        .join(Centre, Centre.id == Panel.centre_id)
+        .outerjoin(lead, lead.id == Panel.lead_id)
+        .where(security.panel_filter(viewer, Panel))
+    )
     if not search:  # archived panels leave working lists but are still found by a search
         query = query.where(Panel.archived.is_(archived))
     if ern_id is not None:

@@ -100,3 +100,19 @@ def test_a_second_persons_draft_is_not_overwritten_silently(world, login):
     assert response.status_code == 409
     assert "Elise Janssens saved this form" in response.text and 'value="B"' in response.text
     assert task_queries.draft_of(task_id).raw_answers == {"first_name": "A"}
+
+
+def test_the_panel_list_shows_visible_panels_filtered_and_archived_ones_only_when_searched(world, login, signed_panel):
+    client = login(world.brno_clinician)
+    page = client.get("/panels/?ern=EuroBloodNet").text
+    assert f"#{signed_panel.id}" in page and "blue heron" in page and "Outcome signed off" in page
+    assert "Amyloidosis" in page and "BE10" in page and "Hanna Peeters" in page
+    assert signed_panel.patient.last_name not in page
+    assert "blue heron" not in client.get("/panels/?ern=EuroBloodNet&status=assessment").text
+    services.close_now(world.clinician, signed_panel.id, "duplicate", "", ORIGIN)
+    services.archive(world.clinician, signed_panel.id, ORIGIN)
+    assert "blue heron" not in client.get("/panels/?ern=EuroBloodNet").text
+    assert "blue heron" in client.get("/panels/?ern=EuroBloodNet&archived=1").text
+    assert "Archived" in client.get("/panels/?q=blue").text
+    client.post("/logout")
+    assert "blue heron" not in login(world.researcher).get("/panels/?q=blue").text  # closed but not released
