@@ -42,18 +42,19 @@ def test_an_administrator_creates_an_ern_with_its_guest_centre_a_thematic_area_a
         ("/admin/erns", {"code": "EuroBloodNet", "name": "Again"}, "exists already"),
         ("/admin/erns", {"code": "<script>", "name": "X"}, "An ERN code is"),
         ("/admin/erns", {"code": "NewNet", "name": " "}, "cannot be empty"),
-        ("/admin/centres", {"code": "BE10", "country": "BE", "name": "Again", "ern_id": ["1"]}, "exists already"),
+        ("/admin/centres", {"code": "BE10", "country": "BE", "name": "Again", "ern_id": ["{ern}"]}, "exists already"),
         (
             "/admin/centres",
-            {"code": "FR99", "country": "BE", "name": "Mismatch", "ern_id": ["1"]},
+            {"code": "FR99", "country": "BE", "name": "Mismatch", "ern_id": ["{ern}"]},
             "two letters the centre code starts with",
         ),
         ("/admin/centres", {"code": "FR99", "country": "FR", "name": "No network"}, "Choose the ERNs"),
-        ("/admin/centres", {"code": "FR99", "country": "FR", "name": "x" * 201, "ern_id": ["1"]}, "at most 200"),
+        ("/admin/centres", {"code": "FR99", "country": "FR", "name": "x" * 201, "ern_id": ["{ern}"]}, "at most 200"),
     ],
 )
 def test_bad_input_is_refused_with_a_message_and_changes_nothing(world, login, admin, url, data, message):
     erns, centres = db.session.scalar(select(db.func.count(Ern.id))), db.session.scalar(select(db.func.count(Centre.id)))
+    data = {key: [v.format(ern=world.ern.id) for v in value] if isinstance(value, list) else value for key, value in data.items()}
     response = login(admin).post(url, data=data)
     assert response.status_code == 422 and message in response.text
     assert (db.session.scalar(select(db.func.count(Ern.id))), db.session.scalar(select(db.func.count(Centre.id)))) == (erns, centres)
