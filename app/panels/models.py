@@ -71,6 +71,7 @@ class Panel(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "panels"
     __table_args__ = (
         Index("ix_panels_ern_phase", "ern_id", "archived", "phase"),
+        Index("ix_panels_ern_updated", "ern_id", "archived", "updated_at"),
         Index("ix_panels_centre", "centre_id", "archived"),
     )
 

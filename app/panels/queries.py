@@ -22,9 +22,9 @@ from app.accounts.models import user_thematic_areas
 from app.database import db
 from app.database import utcnow
 from app.organisations.models import Centre
+from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
 from app.pagination import Page
-from app.pagination import paginate_in_one_query
 from app.panels.models import Contribution
 from app.panels.models import DataRequest
 from app.panels.models import ExpertGroup
@@ -86,6 +86,11 @@ def available_experts(panel: Panel, *, search: str = "", all_areas: bool = False
         query = query.where(or_(func.lower(User.first_name + " " + User.last_name).like(pattern), User.id.in_(centre_match)))
     rows = db.session.execute(query.add_columns(hospital).order_by(User.last_name, User.first_name).limit(limit))
     return [(user, str(centre or "")) for user, centre in rows]
+
+
+def ern_with_areas(code: str) -> Ern | None:
+    """The ERN and its thematic areas (the list's filter) in one query."""
+    return db.session.scalars(select(Ern).options(joinedload(Ern.thematic_areas)).where(Ern.code == code)).unique().first()
 
 
 def expert_groups(ern_id: int) -> list[ExpertGroup]:
@@ -232,6 +237,27 @@ def panels(
     identity map of panels, areas, centres and leads it only prints.
     """
     search = "".join(c for c in search if c.isprintable()).strip()
+    conditions = [security.panel_filter(viewer, Panel)]
+    if not search:  # archived panels leave working lists but are still found by a search
+        conditions.append(Panel.archived.is_(archived))
+    if ern_id is not None:
+        conditions.append(Panel.ern_id == ern_id)
+    if centre_id is not None:
+        conditions.append(Panel.centre_id == centre_id)
+    if phase in Phase.__members__.values():
+        conditions.append(Panel.phase == Phase(phase))
+    if thematic_area_id is not None:
+        conditions.append(Panel.thematic_area_id == thematic_area_id)
+    if search:
+        if search.lstrip("#").isdigit():
+            conditions.append(Panel.id == int(search.lstrip("#")))
+        else:
+            conditions.append(func.lower(Panel.nickname).contains(search.lower(), autoescape=True))
+    # Counted on the panels table alone (index scans); the page then joins only its own rows.
+    total = db.session.scalar(select(func.count(Panel.id)).where(*conditions)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    column = SORTABLE.get(sort, SORTABLE["updated"])
     lead = aliased(User)
     query = (
         select(
@@ -250,27 +276,12 @@ def panels(
         .join(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
         .join(Centre, Centre.id == Panel.centre_id)
         .outerjoin(lead, lead.id == Panel.lead_id)
-        .where(security.panel_filter(viewer, Panel))
+        .where(*conditions)
+        .order_by(column.desc() if descending else column.asc(), Panel.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     )
-    if not search:  # archived panels leave working lists but are still found by a search
-        query = query.where(Panel.archived.is_(archived))
-    if ern_id is not None:
-        query = query.where(Panel.ern_id == ern_id)
-    if centre_id is not None:
-        query = query.where(Panel.centre_id == centre_id)
-    if phase in Phase.__members__.values():
-        query = query.where(Panel.phase == Phase(phase))
-    if thematic_area_id is not None:
-        query = query.where(Panel.thematic_area_id == thematic_area_id)
-    if search:
-        if search.lstrip("#").isdigit():
-            query = query.where(Panel.id == int(search.lstrip("#")))
-        else:
-            query = query.where(func.lower(Panel.nickname).contains(search.lower(), autoescape=True))
-    column = SORTABLE.get(sort, SORTABLE["updated"])
-    return paginate_in_one_query(
-        query.order_by(column.desc() if descending else column.asc(), Panel.id.desc()), page=page, per_page=per_page
-    )
+    return Page(list(db.session.execute(query)), page, pages, total, per_page)
 
 
 def panels_of_patient(viewer: User, patient_id: int) -> list[Panel]:

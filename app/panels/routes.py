@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
 from app.i18n import today_for
-from app.organisations.models import Ern
 from app.panels import queries
 from app.panels import services
 from app.panels.models import PHASE_LABELS
@@ -42,7 +41,7 @@ def _int(name: str) -> int:
 def index() -> str:
     ern = None
     if code := request.args.get("ern", ""):
-        ern = Ern.query.filter_by(code=code[:40]).first()
+        ern = queries.ern_with_areas(code[:40])
     area = request.args.get("area", type=int)
     phase = request.args.get("status", "")
     archived = request.args.get("archived") == "1"
