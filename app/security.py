@@ -300,11 +300,18 @@ def panel_filter(user: User, panel_model: Any) -> ColumnElement[bool]:
         select(Panel.id).where(Panel.lead_id == user.id),
         select(Panel.id).where(Panel.created_by_id == user.id),
     ]
-    if regular := _centres(user, guest=False):
+    regular = _centres(user, guest=False)
+    # The same rows either way; the shape is the one each database plans well. PostgreSQL answers
+    # "centre IN (…) OR id IN (hashed subplan)" in one pass; SQLite cannot combine an OR of index
+    # lookups with the other filters (ERN, archived) and does best with the centre inside the UNION.
+    centre_in_union = db.session.get_bind().dialect.name == "sqlite"
+    if regular and centre_in_union:
         sources.append(select(Panel.id).where(Panel.centre_id.in_(regular)))
     coordinator_erns = {m.ern_id for m in user.memberships if m.role == Role.COORDINATOR}
     whole, per_centre = _panel_manager_scope(user)
     conditions: list[ColumnElement[bool]] = [panel_model.id.in_(union(*sources))]
+    if regular and not centre_in_union:
+        conditions.append(panel_model.centre_id.in_(regular))
     if coordinator_erns | whole:
         conditions.append(panel_model.ern_id.in_(coordinator_erns | whole))
     for ern_id, centre_id in per_centre:
