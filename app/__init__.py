@@ -58,8 +58,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.panels.routes import bp as panels_bp
     from app.patients.routes import bp as patients_bp
     from app.tasks.routes import bp as tasks_bp
+    from app.terminology.routes import bp as terminology_bp
 
-    for blueprint in (main_bp, accounts_bp, organisations_bp, patients_bp, panels_bp, tasks_bp, audit_bp, notifications_bp):
+    for blueprint in (main_bp, accounts_bp, organisations_bp, patients_bp, panels_bp, tasks_bp, audit_bp, notifications_bp, terminology_bp):
         app.register_blueprint(blueprint)
     app.before_request(_refuse_development_key)
     app.before_request(enforce_time_outs)

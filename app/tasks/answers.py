@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
+from app.terminology.catalogue import catalogue
 
 _FULL_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})/(\d{4})$")
@@ -93,6 +94,8 @@ def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
     text = str(raw).strip()
     if any(unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS for character in text):
         raise AnswerError(_("Remove the control characters from this answer."))
+    if kind == "phenotype":
+        return _phenotype(text)
     if len(text) > definition.max_length:
         raise AnswerError(_("Use at most %(n)d characters.", n=definition.max_length))
     value: Any = text
@@ -103,6 +106,8 @@ def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
     elif kind in ("yes_no", "single_choice"):
         if text not in {choice for choice, _label in definition.choices}:
             raise AnswerError(_("Choose one of the options given."))
+    elif kind == "coded_term":
+        value = _coded(text, definition.terminologies)
     elif kind == "number":
         try:
             value = float(text.replace(",", "."))
@@ -119,6 +124,45 @@ def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
     if definition.must_equal is not None and text != definition.must_equal:
         raise AnswerError(_(definition.must_equal_message) if definition.must_equal_message else _("This answer is required."))
     return value
+
+
+_EXCLUDED = ("not ", "excluded ", "excluded:", "-", "!")
+MAX_PHENOTYPE_TERMS = 300
+
+
+def _coded(text: str, systems: tuple[str, ...]) -> dict[str, str]:
+    """A code typed or picked ("ORPHA:85443" or "ORPHA:85443 — AL amyloidosis") → the stored term."""
+    code = text.split("—")[0].strip()
+    found = [term for system in systems if (term := catalogue().lookup(system, code)) is not None]
+    if not found:
+        raise AnswerError(
+            _(
+                "%(code)s is not a known %(systems)s code: pick a term from the list, or type its code.",
+                code=code[:40],
+                systems=" / ".join(systems),
+            )
+        )
+    return found[0].as_value()
+
+
+def _phenotype(text: str) -> list[dict[str, Any]]:
+    """One HPO term per line; a line starting with "not" marks the feature as excluded (absent)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_PHENOTYPE_TERMS:
+        raise AnswerError(_("Use at most %(n)d terms.", n=MAX_PHENOTYPE_TERMS))
+    terms, unknown = {}, []
+    for line in lines:
+        folded = line.casefold()
+        prefix = next((p for p in _EXCLUDED if folded.startswith(p)), "")
+        code = line[len(prefix) :].split("—")[0].strip()
+        term = catalogue().lookup("HPO", code)
+        if term is None:
+            unknown.append(code[:40])
+            continue
+        terms[term.code] = {**term.as_value(), "excluded": bool(prefix)}
+    if unknown:
+        raise AnswerError(_("Not HPO codes: %(codes)s. Pick terms from the list, one per line.", codes=", ".join(unknown[:5])))
+    return list(terms.values())
 
 
 def is_visible(definition: FieldDefinition, raw_answers: Mapping[str, Any]) -> bool:

@@ -27,7 +27,9 @@ FIELD_TYPES = (
     "multiple_choice",
     "number",
     "coded_term",
+    "phenotype",
 )
+TERMINOLOGIES = ("HPO", "ORPHA", "ICD-10")
 _IDENTIFIER = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="use lower-case letters, digits and _ (e.g. date_of_birth)")
 
 
@@ -61,6 +63,8 @@ class FieldDefinition:
     maximum: float | None = None
     identifying: bool = False
     routing: bool = False
+    # coded_term: the coding systems a code may come from (phenotype fields are always HPO).
+    terminologies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class _FieldSchema(Schema):
     maximum = fields.Float(load_default=None)
     identifying = fields.Boolean(load_default=False)
     routing = fields.Boolean(load_default=False)
+    terminologies = fields.List(fields.String(validate=validate.OneOf(TERMINOLOGIES)), load_default=list)
 
     @validates_schema
     def choices_match_type(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -134,10 +139,15 @@ class _FieldSchema(Schema):
             raise ValidationError("only non-identifying yes/no, choice or number fields can route a process", "routing")
         if data.get("not_future") and data.get("type") not in ("date", "partial_date"):
             raise ValidationError("not_future applies to date fields only", "not_future")
+        if data.get("type") == "coded_term" and not data.get("terminologies"):
+            raise ValidationError("a coded_term field names its terminologies (HPO, ORPHA, ICD-10)", "terminologies")
+        if data.get("terminologies") and data.get("type") != "coded_term":
+            raise ValidationError("only coded_term fields take terminologies", "terminologies")
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> FieldDefinition:
         choices = tuple((c["value"], c["label"]) for c in data.pop("choices"))
+        data["terminologies"] = tuple(data["terminologies"]) if data["type"] != "phenotype" else ("HPO",)
         if data["type"] == "yes_no":
             choices = (("yes", "Yes"), ("no", "No"))
         return FieldDefinition(choices=choices, **data)

@@ -70,6 +70,11 @@ def _field(definition: FieldDefinition) -> Field:
         return RadioField(choices=choices, validate_choice=False, **kwargs)
     if definition.type == "multiple_choice":
         return MultiCheckboxField(choices=choices, validate_choice=False, **kwargs)
+    if definition.type == "coded_term":
+        render_kw.update({"autocomplete": "off", "data-terminology": ",".join(definition.terminologies), "spellcheck": "false"})
+    if definition.type == "phenotype":
+        render_kw.update({"data-phenotype": "HPO", "rows": 4, "spellcheck": "false"})
+        return TextAreaField(**kwargs)
     if definition.type == "long_text":
         return TextAreaField(**kwargs)
     return StringField(**kwargs)

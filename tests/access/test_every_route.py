@@ -58,6 +58,7 @@ ROUTES = {
     "organisations.add_area": ("POST", "/admin/erns/1/areas"),
     "organisations.create_centre": ("POST", "/admin/centres"),
     "organisations.centre_erns": ("POST", "/admin/centres/1/erns"),
+    "terminology.search": ("GET", "/terminology/search?q=seizure"),
     "notifications.index": ("GET", "/notifications/"),
     "notifications.mark_read": ("POST", "/notifications/read"),
 }
@@ -167,6 +168,7 @@ EXPECTED = {
     "organisations.add_area": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "organisations.create_centre": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "organisations.centre_erns": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "terminology.search": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "notifications.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "notifications.mark_read": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
 }

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import jsonify
+from flask import render_template
+from flask import request
+from werkzeug.wrappers import Response
+
+from app.security import LOGIN
+from app.security import requires
+from app.terminology.catalogue import SYSTEMS
+from app.terminology.catalogue import catalogue
+
+bp = Blueprint("terminology", __name__, url_prefix="/terminology")
+
+
+def _systems() -> list[str]:
+    asked = [s for value in request.args.getlist("systems") for s in value.split(",") if s in SYSTEMS]
+    return asked or list(SYSTEMS)
+
+
+@bp.route("/search")
+@requires(LOGIN)
+def search() -> str | Response:
+    """The picker's source: JSON for the search-as-you-type list, or a plain search page without JavaScript."""
+    query = request.args.get("q", "")[:100]
+    systems = _systems()
+    terms = catalogue().search(query, systems=systems, limit=20) if query else []
+    if request.args.get("format") == "json":
+        return jsonify([{"system": t.system, "code": t.code, "label": t.label} for t in terms])
+    return render_template(
+        "terminology/search.html", query=query, systems=systems, all_systems=SYSTEMS, terms=terms, versions=catalogue().versions
+    )
