@@ -34,8 +34,8 @@ from app.panels.models import Panel
 from app.panels.models import PanelMember
 from app.panels.models import Phase
 from app.panels.models import TimelineEntry
-from app.patients.models import fold
 from app.tasks.models import OpenTask
+from app.text import fold
 
 EXPERT_ROLES = (Role.MEMBER_EXPERT, Role.GUEST_EXPERT)
 SORTABLE = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from datetime import datetime
 
@@ -21,12 +20,7 @@ from app.database import db
 from app.database import utcnow
 from app.organisations.models import Centre
 from app.organisations.models import Ern
-
-
-def fold(text: str) -> str:
-    """Lower-case text without accents, for searching: 'Hélène' → 'helene'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+from app.text import fold
 
 
 class Patient(db.Model):  # type: ignore[name-defined,misc]

@@ -12,7 +12,7 @@ from app.database import db
 from app.pagination import Page
 from app.pagination import paginate
 from app.patients.models import Patient
-from app.patients.models import fold
+from app.text import fold
 
 SORTABLE = {
     "last_name": func.lower(Patient.last_name),

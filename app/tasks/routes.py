@@ -21,6 +21,7 @@ from app.security import requires
 from app.tasks import queries
 from app.tasks import services
 from app.tasks import subjects
+from app.tasks.checklist import section_states
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.forms import DefinedForm
@@ -82,6 +83,7 @@ def _render(task: OpenTask, form: DefinedForm, definition: FormDefinition, draft
         draft=draft,
         revision=revision,
         prepares_only=security.prepares_only(current_user, task),
+        checklist=section_states(definition, form.raw_answers()) if len(definition.sections) > 2 else [],
     )
 
 

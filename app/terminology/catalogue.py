@@ -12,22 +12,17 @@ import heapq
 import importlib.metadata
 import re
 import threading
-import unicodedata
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
+from app.text import fold
+
 HPO, ORPHA, ICD10 = "HPO", "ORPHA", "ICD-10"
 MIN_WORD = 2  # a search needs one word of at least two characters (one letter matches a third of HPO)
 SYSTEMS = (HPO, ORPHA, ICD10)
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: 'Zoë Ångström' → 'zoe angstrom'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)

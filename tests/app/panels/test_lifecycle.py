@@ -283,3 +283,19 @@ def test_an_invitation_reaches_the_invitees_mailbox_through_a_real_smtp_server(c
     assert len(to_invitee) == 1
     assert f"Panel #{case.id} blue heron" in to_invitee[0] and f"/panels/{case.id}" in to_invitee[0]
     assert case.patient.last_name not in to_invitee[0]
+
+
+@pytest.mark.parametrize("nickname", ["Addel case", "roger ADDEL", "case 05/02/1976", "born 05021976", "05/Feb/1976"])
+def test_a_nickname_that_identifies_the_patient_is_refused_and_nothing_is_lost(world, nickname):
+    from app.errors import InvalidInput
+
+    patient = factories.enrol(world.clinician, world.leuven, world.ern, first_name="Roger", last_name="Addel", date_of_birth="05/02/1976")
+    panel_id = factories.open_panel(world.clinician, patient, submit=False)
+    task_id = task_of(world.clinician, "fill_consultation")
+    with pytest.raises(InvalidInput) as refused:
+        complete(world.clinician, task_id, {**factories.CONSULTATION, "nickname": nickname})
+    assert "identify the patient" in refused.value.field_errors["nickname"][0]
+    assert db.session.get(Panel, panel_id).phase == Phase.CREATION
+    assert task_of(world.clinician, "fill_consultation") == task_id
+    complete(world.clinician, task_id, {**factories.CONSULTATION, "nickname": "amber fox"})
+    assert db.session.get(Panel, panel_id).nickname == "amber fox"

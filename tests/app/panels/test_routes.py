@@ -116,3 +116,16 @@ def test_the_panel_list_shows_visible_panels_filtered_and_archived_ones_only_whe
     assert "Archived" in client.get("/panels/?q=blue").text
     client.post("/logout")
     assert "blue heron" not in login(world.researcher).get("/panels/?q=blue").text  # closed but not released
+
+
+def test_the_section_checklist_shows_each_sections_state_and_what_is_missing(world, login):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    factories.open_panel(world.clinician, patient, submit=False)
+    task_id = task_of(world.clinician, "fill_consultation")
+    client = login(world.clinician)
+    client.post(f"/tasks/{task_id}", data={"nickname": "grey owl", "urgent": "no", "save_draft": "1", "draft_revision": "0"})
+    page = client.get(f"/tasks/{task_id}").text
+    checklist = page[page.index('id="section-checklist"') :]
+    assert "Consultation request" in checklist and "in progress" in checklist
+    assert "Missing: Repeat of a previous panel, Request description" in checklist
+    assert 'href="#section-episode"' in checklist and "empty" in checklist
