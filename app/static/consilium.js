@@ -37,6 +37,10 @@
     let sequence = 0;
 
     function close() {
+      // Drop any pending or in-flight search: a pick (whose input event would search for the picked
+      // term), Escape or blur must not have the list open again a moment later.
+      clearTimeout(timer);
+      sequence++;
       list.hidden = true;
       input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
@@ -87,7 +91,9 @@
       else if (event.key === "Enter" && active >= 0) { event.preventDefault(); choose(active); }
       else if (event.key === "Escape") { close(); }
     });
-    input.addEventListener("blur", function () { setTimeout(close, 150); });
+    input.addEventListener("blur", function () {
+      setTimeout(function () { if (document.activeElement !== input) { close(); } }, 150);
+    });
   }
 
   function enhanceCodedFields(form) {

@@ -76,7 +76,11 @@ def _earliest_day(partial: str) -> date:
 def is_empty(raw: Any) -> bool:
     if raw is None:
         return True
+    if isinstance(raw, Mapping):
+        return all(is_empty(value) for value in raw.values())
     if isinstance(raw, (list, tuple)):
+        if raw and all(isinstance(item, Mapping) for item in raw):
+            return all(is_empty(item) for item in raw)
         return not any(str(item).strip() for item in raw)
     return not str(raw).strip()
 
@@ -84,6 +88,8 @@ def is_empty(raw: Any) -> bool:
 def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
     """Convert one non-empty raw answer to its value, or raise AnswerError with a message for the user."""
     kind = definition.type
+    if kind == "group":
+        return _entries(definition, raw, today)
     if kind == "multiple_choice":
         values = [str(item) for item in (raw if isinstance(raw, (list, tuple)) else [raw]) if str(item).strip()][:100]
         allowed = {value for value, _label in definition.choices}
@@ -124,6 +130,27 @@ def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
     if definition.must_equal is not None and text != definition.must_equal:
         raise AnswerError(_(definition.must_equal_message) if definition.must_equal_message else _("This answer is required."))
     return value
+
+
+def _entries(definition: FieldDefinition, raw: Any, today: date) -> list[dict[str, Any]]:
+    """The filled entries of a repeatable group, each cleaned like a small form; blank entries are dropped."""
+    entries = [entry for entry in (raw if isinstance(raw, (list, tuple)) else []) if isinstance(entry, Mapping) and not is_empty(entry)]
+    if len(entries) > definition.max_entries:
+        raise AnswerError(_("Use at most %(n)d entries.", n=definition.max_entries))
+    cleaned, problems = [], []
+    for number, entry in enumerate(entries, start=1):
+        values: dict[str, Any] = {}
+        for sub in definition.entry_fields:
+            try:
+                value = check_field(sub, entry.get(sub.name), entry, today)
+            except AnswerError as error:
+                problems.append(f"{_(definition.entry_label or definition.label)} {number}, {_(sub.label)}: {error}")
+                continue
+            values[sub.name] = value.isoformat() if isinstance(value, date) else value
+        cleaned.append(values)
+    if problems:
+        raise AnswerError("; ".join(problems[:5]))
+    return cleaned
 
 
 _EXCLUDED = ("not ", "excluded ", "excluded:", "-", "!")

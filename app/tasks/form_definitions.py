@@ -28,6 +28,7 @@ FIELD_TYPES = (
     "number",
     "coded_term",
     "phenotype",
+    "group",
 )
 TERMINOLOGIES = ("HPO", "ORPHA", "ICD-10")
 _IDENTIFIER = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="use lower-case letters, digits and _ (e.g. date_of_birth)")
@@ -65,6 +66,10 @@ class FieldDefinition:
     routing: bool = False
     # coded_term: the coding systems a code may come from (phenotype fields are always HPO).
     terminologies: tuple[str, ...] = ()
+    # group: a repeatable set of fields (comorbidities, medications, ...); each entry has these.
+    entry_fields: tuple[FieldDefinition, ...] = ()
+    entry_label: str = ""
+    max_entries: int = 50
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,23 @@ class _FieldSchema(Schema):
     identifying = fields.Boolean(load_default=False)
     routing = fields.Boolean(load_default=False)
     terminologies = fields.List(fields.String(validate=validate.OneOf(TERMINOLOGIES)), load_default=list)
+    entry_label = fields.String(load_default="", validate=validate.Length(max=100))
+    max_entries = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    entry_fields = fields.List(fields.Nested(lambda: _FieldSchema()), data_key="fields", load_default=list)
+
+    @validates_schema
+    def groups_hold_simple_fields(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("type") != "group":
+            if data.get("entry_fields"):
+                raise ValidationError("only group fields hold fields", "fields")
+            return
+        if not data.get("entry_fields"):
+            raise ValidationError("a group field needs the fields of one entry", "fields")
+        for sub in data["entry_fields"]:
+            if sub.type == "group" or sub.visible_if is not None or sub.routing or sub.identifying:
+                raise ValidationError(f"'{sub.name}': a group's fields cannot be groups, conditional, routing or identifying", "fields")
+        if data.get("routing") or data.get("identifying") or data.get("visible_if"):
+            raise ValidationError("a group cannot route a process, be identifying or conditional", "type")
 
     @validates_schema
     def choices_match_type(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -148,6 +170,7 @@ class _FieldSchema(Schema):
     def make(self, data: dict[str, Any], **kwargs: Any) -> FieldDefinition:
         choices = tuple((c["value"], c["label"]) for c in data.pop("choices"))
         data["terminologies"] = tuple(data["terminologies"]) if data["type"] != "phenotype" else ("HPO",)
+        data["entry_fields"] = tuple(data["entry_fields"])
         if data["type"] == "yes_no":
             choices = (("yes", "Yes"), ("no", "No"))
         return FieldDefinition(choices=choices, **data)

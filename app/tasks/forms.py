@@ -8,6 +8,9 @@ from typing import Any
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import Field
+from wtforms import FieldList
+from wtforms import Form
+from wtforms import FormField
 from wtforms import RadioField
 from wtforms import SelectMultipleField
 from wtforms import StringField
@@ -18,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.tasks.answers import AnswerError
 from app.tasks.answers import check_field
+from app.tasks.answers import is_empty
 from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
 
@@ -35,6 +39,15 @@ class DefinedForm(FlaskForm):
 
     def raw_answers(self) -> dict[str, Any]:
         return {d.name: self[d.name].data for d in self.definition.fields}
+
+    def offer_blank_entries(self) -> None:
+        """Every repeatable group ends with one blank entry to fill (saving a draft adds the next)."""
+        for definition in self.definition.fields:
+            group = self[definition.name]
+            if definition.type == "group" and len(group.entries) < definition.max_entries:
+                last = group.entries[-1].data if group.entries else {}
+                if group.entries == [] or not is_empty(last):
+                    group.append_entry()
 
 
 class _Check:
@@ -56,7 +69,7 @@ _INPUT_HINTS = {
 }
 
 
-def _field(definition: FieldDefinition) -> Field:
+def _field(definition: FieldDefinition, *, checked: bool = True) -> Field:
     label = lazy_gettext(definition.label)
     description = lazy_gettext(definition.help) if definition.help else ""
     render_kw: dict[str, Any] = dict(_INPUT_HINTS.get(definition.type, {}))
@@ -64,7 +77,12 @@ def _field(definition: FieldDefinition) -> Field:
         render_kw["placeholder"] = lazy_gettext(definition.placeholder)
     if definition.identifying:
         render_kw["autocomplete"] = "off"
-    kwargs: dict[str, Any] = {"label": label, "description": description, "validators": [_Check(definition)], "render_kw": render_kw}
+    # A group's fields are checked by the group, entry by entry (a blank entry is no error).
+    validators = [_Check(definition)] if checked else []
+    kwargs: dict[str, Any] = {"label": label, "description": description, "validators": validators, "render_kw": render_kw}
+    if definition.type == "group":
+        entry = type(f"{definition.name.title()}Entry", (Form,), {sub.name: _field(sub, checked=False) for sub in definition.entry_fields})
+        return FieldList(FormField(entry), min_entries=1, max_entries=definition.max_entries, **kwargs)
     choices = [SelectChoice(value, lazy_gettext(text)) for value, text in definition.choices]
     if definition.type in ("yes_no", "single_choice"):
         return RadioField(choices=choices, validate_choice=False, **kwargs)

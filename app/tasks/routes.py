@@ -72,6 +72,7 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
 
 
 def _render(task: OpenTask, form: DefinedForm, definition: FormDefinition, draft: TaskDraft | None) -> str:
+    form.offer_blank_entries()
     subject = subjects.load(task.subject_type, task.subject_id)
     revision = request.form.get("draft_revision", type=int) if request.method == "POST" else (draft.revision if draft else 0)
     return render_template(

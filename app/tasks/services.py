@@ -106,6 +106,8 @@ def _storable(value: Any) -> Any:
     # Drafts keep what was typed, minus the NUL character that PostgreSQL cannot store.
     if isinstance(value, list):
         return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key)[:100]: _storable(item) for key, item in value.items()}
     return str(value if value is not None else "").replace("\x00", "")[:20000]
 
 

@@ -129,3 +129,37 @@ def test_the_section_checklist_shows_each_sections_state_and_what_is_missing(wor
     assert "Consultation request" in checklist and "in progress" in checklist
     assert "Missing: Repeat of a previous panel, Request description" in checklist
     assert 'href="#section-episode"' in checklist and "empty" in checklist
+
+
+def test_repeatable_groups_keep_entries_in_drafts_skip_blank_ones_and_show_read_only(world, login):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    panel_id = factories.open_panel(world.clinician, patient, submit=False)
+    task_id = task_of(world.clinician, "fill_consultation")
+    client = login(world.clinician)
+    page = client.get(f"/tasks/{task_id}").text
+    assert 'name="medications-0-medicine"' in page and "Medication 1" in page
+    draft = {
+        "nickname": "grey owl",
+        "medications-0-medicine": "Hydroxyurea",
+        "medications-0-dose": "500 mg daily",
+        "save_draft": "1",
+        "draft_revision": "0",
+    }
+    assert client.post(f"/tasks/{task_id}", data=draft).status_code == 302
+    page = client.get(f"/tasks/{task_id}").text
+    assert 'value="Hydroxyurea"' in page and 'name="medications-1-medicine"' in page  # a blank entry to add the next
+    bad = {
+        **factories.CONSULTATION,
+        "medications-0-medicine": "Hydroxyurea",
+        "medications-0-dose": "500 mg daily",
+        "medications-0-since": "31/13/2020",
+    }
+    response = client.post(f"/tasks/{task_id}", data=bad)
+    assert response.status_code == 422 and "Medication 1, Since" in response.text and 'value="Hydroxyurea"' in response.text
+    good = {**bad, "medications-0-since": "03/2021", "medications-1-medicine": "", "comorbidities-0-condition": "E85"}
+    assert client.post(f"/tasks/{task_id}", data=good).status_code == 302
+    stored = db.session.get(Panel, panel_id).consultation
+    assert stored["medications"] == [{"medicine": "Hydroxyurea", "dose": "500 mg daily", "since": "2021-03"}]
+    assert stored["comorbidities"][0]["condition"]["label"] == "Amyloidosis"
+    shown = client.get(f"/panels/{panel_id}").text
+    assert "Hydroxyurea" in shown and "500 mg daily" in shown and "Amyloidosis (E85)" in shown
