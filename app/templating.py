@@ -16,6 +16,7 @@ from app.i18n import display_datetime
 from app.notifications.queries import unread_count
 from app.organisations.queries import clinical_centres_of
 from app.organisations.queries import erns_of
+from app.tasks.display import answer_text
 
 
 def _once_per_request(lookup: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -35,6 +36,7 @@ def _once_per_request(lookup: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def register(app: Flask) -> None:
     app.jinja_env.filters["display_date"] = display_date
     app.jinja_env.filters["display_datetime"] = display_datetime
+    app.jinja_env.globals["answer_text"] = answer_text
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["nav_erns_for"] = _once_per_request(erns_of)
     app.jinja_env.globals["nav_centres_for"] = _once_per_request(clinical_centres_of)

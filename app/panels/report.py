@@ -10,6 +10,8 @@ from fpdf import FPDF
 from app.panels.models import Contribution
 from app.panels.models import Outcome
 from app.panels.models import Panel
+from app.tasks.display import answer_text
+from app.tasks.form_definitions import FormDefinition
 
 # A Unicode font where the system has one (Debian: fonts-dejavu-core); otherwise the PDF core font,
 # which only knows Latin-1, and text outside it is transliterated (Dvořák → Dvorak).
@@ -40,6 +42,28 @@ class _Report(FPDF):
         self.set_font(self.family, "", 10)
         self.multi_cell(0, 5, self.text_of(value or "-"), new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
+
+
+def consultation_pdf(panel: Panel, form: FormDefinition) -> bytes:
+    """The submitted consultation form, section by section (only answered fields)."""
+    pdf = _Report()
+    pdf.set_title(f"Panel {panel.title} - consultation form")
+    pdf.add_page()
+    pdf.heading(f"Consilium - consultation form of panel {panel.title}", 15)
+    submitted = panel.consultation_submitted_at.strftime("%d/%b/%Y %H:%M UTC") if panel.consultation_submitted_at else "not submitted"
+    pdf.paragraph(
+        f"CPMS ID: {panel.patient.cpms_id}\nERN: {panel.ern.code} - {panel.thematic_area.name}\n"
+        f"Centre: {panel.centre.display_name}\nSubmitted: {submitted}"
+    )
+    for section in form.sections:
+        answered = [(field, answer_text(field, panel.consultation.get(field.name))) for field in section.fields]
+        answered = [(field, text) for field, text in answered if text]
+        if not answered:
+            continue
+        pdf.heading(section.title)
+        for field, text in answered:
+            pdf.paragraph(f"{field.label}: {text}")
+    return bytes(pdf.output())
 
 
 def outcome_pdf(panel: Panel, outcome: Outcome, contributions: list[Contribution]) -> bytes:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
+from app.errors import NotFound
 from app.i18n import today_for
 from app.panels import queries
 from app.panels import services
@@ -220,6 +221,29 @@ def addendum(panel_id: int) -> Response:
     services.add_addendum(current_user, panel_id, request.form.get("text", ""), origin())
     flash(_("Addendum added."), "success")
     return _back(panel_id, "contributions")
+
+
+@bp.route("/<int:panel_id>/consultation")
+@requires(LOGIN)
+def consultation(panel_id: int) -> str:
+    """The submitted consultation form as one printable page."""
+    page = services.view_panel(current_user, panel_id)
+    form = load_form_definitions(current_app.config["FORMS_DIR"])["consultation"]
+    return render_template("panels/consultation.html", panel=page.panel, consultation_form=form)
+
+
+@bp.route("/<int:panel_id>/consultation.pdf")
+@requires(LOGIN)
+def consultation_pdf(panel_id: int) -> Response:
+    from app.panels.report import consultation_pdf as render_pdf
+
+    panel = services.view_panel(current_user, panel_id).panel
+    if panel.consultation_submitted_at is None:
+        raise NotFound(_("The consultation form has not been submitted yet."))
+    pdf = render_pdf(panel, load_form_definitions(current_app.config["FORMS_DIR"])["consultation"])
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel.id}-consultation.pdf"'
+    return response
 
 
 @bp.route("/<int:panel_id>/outcome.pdf")

@@ -158,6 +158,10 @@
       });
     });
 
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+
     const errors = document.getElementById("form-errors");
     if (errors) { errors.focus(); }
   });

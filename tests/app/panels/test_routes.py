@@ -163,3 +163,15 @@ def test_repeatable_groups_keep_entries_in_drafts_skip_blank_ones_and_show_read_
     assert stored["comorbidities"][0]["condition"]["label"] == "Amyloidosis"
     shown = client.get(f"/panels/{panel_id}").text
     assert "Hydroxyurea" in shown and "500 mg daily" in shown and "Amyloidosis (E85)" in shown
+
+
+def test_members_read_the_consultation_as_one_printable_page_and_as_a_pdf(world, login, signed_panel):
+    client = login(world.brno_clinician)
+    page = client.get(f"/panels/{signed_panel.id}/consultation").text
+    assert "Which treatment next?" in page and "data-print" in page and "<textarea" not in page
+    response = client.get(f"/panels/{signed_panel.id}/consultation.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(response.data)).pages)
+    assert "Which treatment next?" in text and "blue heron" in text and signed_panel.patient.last_name not in text
+    client.post("/logout")
+    assert login(world.researcher).get(f"/panels/{signed_panel.id}/consultation.pdf").status_code == 404
