@@ -148,14 +148,34 @@
       form.addEventListener("change", function () { applyConditions(form); });
     });
 
-    // Warn before leaving a form with unsaved edits.
+    // Warn before leaving a form with unsaved edits; autosave a changed form as a draft.
     document.querySelectorAll("form[data-warn-unsaved]").forEach(function (form) {
       let dirty = false;
       form.addEventListener("input", function () { dirty = true; });
+      form.addEventListener("change", function () { dirty = true; });
       form.addEventListener("submit", function () { dirty = false; });
       window.addEventListener("beforeunload", function (event) {
         if (dirty) { event.preventDefault(); event.returnValue = ""; }
       });
+      if (!("autosave" in form.dataset)) { return; }
+      const status = document.getElementById("draft-status");
+      const revision = form.querySelector('input[name="draft_revision"]');
+      setInterval(function () {
+        if (!dirty) { return; }
+        dirty = false;
+        const data = new FormData(form);
+        data.set("save_draft", "1");
+        fetch(form.action || window.location.href, {
+          method: "POST", body: data, credentials: "same-origin", headers: { "X-Autosave": "1", Accept: "application/json" }
+        })
+          .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
+          .then(function (result) {
+            if (result.ok && revision) { revision.value = result.body.revision; }
+            if (!result.ok) { dirty = true; }
+            if (status) { status.textContent = result.body.message; }
+          })
+          .catch(function () { dirty = true; });
+      }, Number(form.dataset.autosaveSeconds || 30) * 1000);
     });
 
     document.querySelectorAll("[data-print]").forEach(function (button) {

@@ -3,10 +3,12 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import current_app
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -88,13 +90,20 @@ def _render(task: OpenTask, form: DefinedForm, definition: FormDefinition, draft
     )
 
 
-def _save_draft(task: OpenTask, form: DefinedForm, definition: FormDefinition) -> str | Response | tuple[str, int]:
+def _save_draft(task: OpenTask, form: DefinedForm, definition: FormDefinition) -> str | Response | tuple[str, int] | tuple[Response, int]:
+    automatic = request.headers.get("X-Autosave") == "1"  # consilium.js saves a changed form every half minute
     try:
-        services.save_draft(
+        revision = services.save_draft(
             current_user, task.engine_task_id, form.raw_answers(), request.form.get("draft_revision", 0, type=int), origin()
         )
     except Conflict as error:
+        if automatic:
+            return jsonify({"saved": False, "message": error.message}), 409
         flash(error.message, "danger")
         return _render(task, form, definition, queries.draft_of(task.engine_task_id)), 409
+    if automatic:
+        return jsonify(
+            {"saved": True, "revision": revision, "message": _("Draft saved automatically at %(when)s.", when=format_time(None, "short"))}
+        ), 200
     flash(_("Draft saved. Nothing was checked yet: submit when the form is complete."), "success")
     return redirect(url_for("tasks.show", task_id=task.engine_task_id))

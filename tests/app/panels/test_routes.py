@@ -175,3 +175,15 @@ def test_members_read_the_consultation_as_one_printable_page_and_as_a_pdf(world,
     assert "Which treatment next?" in text and "blue heron" in text and signed_panel.patient.last_name not in text
     client.post("/logout")
     assert login(world.researcher).get(f"/panels/{signed_panel.id}/consultation.pdf").status_code == 404
+
+
+def test_autosave_answers_with_the_new_revision_and_never_overwrites_someone_elses_newer_draft(world, login):
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    client = login(world.clinician)
+    data = {"first_name": "A", "save_draft": "1", "draft_revision": "0"}
+    saved = client.post(f"/tasks/{task_id}", data=data, headers={"X-Autosave": "1"})
+    assert saved.status_code == 200 and saved.get_json()["revision"] == 1 and "automatically" in saved.get_json()["message"]
+    save_draft(world.colleague, task_id, {"first_name": "B"}, 1, ORIGIN)
+    refused = client.post(f"/tasks/{task_id}", data={**data, "draft_revision": "1"}, headers={"X-Autosave": "1"})
+    assert refused.status_code == 409 and "Elise Janssens saved this form" in refused.get_json()["message"]
+    assert task_queries.draft_of(task_id).raw_answers["first_name"] == "B"
