@@ -70,4 +70,9 @@ class TaskDraft(db.Model):  # type: ignore[name-defined,misc]
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     saved_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     revision: Mapped[int] = mapped_column(default=1)
-    saved_by: Mapped[User | None] = relationship()
+    # A version that could not be saved over this one (someone else saved first): kept, not lost.
+    conflict_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    conflict_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    conflict_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    saved_by: Mapped[User | None] = relationship(foreign_keys=[saved_by_id])
+    conflict_by: Mapped[User | None] = relationship(foreign_keys=[conflict_by_id])

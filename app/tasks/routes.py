@@ -47,7 +47,11 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
     forms = load_form_definitions(current_app.config["FORMS_DIR"])
     definition = forms[task.form_key]
     draft = queries.draft_of(task.engine_task_id)
-    form = form_class(definition)(data=draft.raw_answers if draft is not None and request.method == "GET" else None)
+    shown = None
+    if draft is not None and request.method == "GET":
+        other = request.args.get("version") == "other" and draft.conflict_answers is not None
+        shown = draft.conflict_answers if other else draft.raw_answers
+    form = form_class(definition)(data=shown)
     form.today = today_for(current_user)
     label = _(task.label)  # read now: completing the task deletes its row
     if request.method == "POST" and "save_draft" in request.form:  # CSRFProtect checked every POST already

@@ -71,10 +71,13 @@ def complete_task(
 
 
 def save_draft(actor: User, engine_task_id: str, raw_answers: dict[str, Any], base_revision: int, origin: RequestInfo) -> int:
-    """Keep what the actor typed without checking it; refuses to overwrite a newer draft someone else saved.
+    """Keep what the actor typed without checking it; never overwrites a newer draft someone else saved.
 
-    ``base_revision`` is the draft revision the actor's form started from (0: none). Returns the new revision.
+    ``base_revision`` is the draft revision the actor's form started from (0: none). Returns the new
+    revision. On a conflict both versions are kept: the newer draft stays, the actor's version is
+    stored beside it for anyone to open, and Conflict tells the actor.
     """
+    conflict: Conflict | None = None
     with transaction():
         task = queries.open_task(engine_task_id, lock=True)
         if task is None:
@@ -84,22 +87,31 @@ def save_draft(actor: User, engine_task_id: str, raw_answers: dict[str, Any], ba
         draft = queries.draft_of(engine_task_id)
         if draft is not None and draft.revision != base_revision and draft.saved_by_id != actor.id:
             who = draft.saved_by.full_name if draft.saved_by else _("someone")
-            raise Conflict(
+            draft.conflict_answers = {name: _storable(value) for name, value in raw_answers.items()}
+            draft.conflict_by_id, draft.conflict_at = actor.id, utcnow()
+            audit.record(actor, "task.draft_conflict", "process_instance", task.instance_id, origin, task=task.name)
+            conflict = Conflict(
                 _(
-                    "%(who)s saved this form at %(when)s after you opened it. Your answers are still on this page, "
-                    "not saved: compare them with the saved version (reload in another tab), then save again.",
+                    "%(who)s saved this form at %(when)s after you opened it. Both versions are kept: the form shows "
+                    "theirs when reloaded, and yours is one click away above the form. Compare them, then save again.",
                     who=who,
                     when=format_datetime(draft.saved_at, "short"),
                 )
             )
-        if draft is None:
-            draft = TaskDraft(engine_task_id=engine_task_id, instance_id=task.instance_id, revision=0)
-            db.session.add(draft)
-        draft.raw_answers = {name: _storable(value) for name, value in raw_answers.items()}
-        draft.saved_by_id, draft.saved_at, draft.revision = actor.id, utcnow(), draft.revision + 1
-        audit.record(actor, "task.draft_saved", "process_instance", task.instance_id, origin, task=task.name)
-        db.session.flush()
-        return draft.revision
+        else:
+            if draft is None:
+                draft = TaskDraft(engine_task_id=engine_task_id, instance_id=task.instance_id, revision=0)
+                db.session.add(draft)
+            draft.raw_answers = {name: _storable(value) for name, value in raw_answers.items()}
+            draft.saved_by_id, draft.saved_at, draft.revision = actor.id, utcnow(), draft.revision + 1
+            if draft.conflict_by_id == actor.id:
+                draft.conflict_answers, draft.conflict_by_id, draft.conflict_at = None, None, None  # reconciled
+            audit.record(actor, "task.draft_saved", "process_instance", task.instance_id, origin, task=task.name)
+            db.session.flush()
+            revision = draft.revision
+    if conflict is not None:
+        raise conflict  # after the commit: the refused version is kept beside the newer draft
+    return revision
 
 
 def _storable(value: Any) -> Any:

@@ -93,13 +93,25 @@ def test_the_consultation_form_saves_a_partial_draft_and_submission_checks_it(wo
     assert db.session.get(Panel, panel_id).consultation == {}
 
 
-def test_a_second_persons_draft_is_not_overwritten_silently(world, login):
+def test_a_second_persons_draft_is_not_overwritten_silently_and_both_versions_are_kept(world, login):
     task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
     save_draft(world.colleague, task_id, {"first_name": "A"}, 0, ORIGIN)
-    response = login(world.clinician).post(f"/tasks/{task_id}", data={"first_name": "B", "save_draft": "1", "draft_revision": "0"})
+    client = login(world.clinician)
+    response = client.post(f"/tasks/{task_id}", data={"first_name": "B", "save_draft": "1", "draft_revision": "0"})
     assert response.status_code == 409
-    assert "Elise Janssens saved this form" in response.text and 'value="B"' in response.text
-    assert task_queries.draft_of(task_id).raw_answers == {"first_name": "A"}
+    assert "Elise Janssens saved this form" in response.text and "Both versions are kept" in response.text and 'value="B"' in response.text
+    draft = task_queries.draft_of(task_id)
+    assert draft.raw_answers["first_name"] == "A" and draft.conflict_answers["first_name"] == "B"
+    page = client.get(f"/tasks/{task_id}").text
+    assert 'value="A"' in page and "Two versions of this form exist" in page and "Show the other version" in page
+    other = client.get(f"/tasks/{task_id}?version=other").text
+    assert 'value="B"' in other and f'name="draft_revision" value="{draft.revision}"' in other
+    assert (
+        client.post(f"/tasks/{task_id}", data={"first_name": "B", "save_draft": "1", "draft_revision": str(draft.revision)}).status_code
+        == 302
+    )
+    draft = task_queries.draft_of(task_id)
+    assert draft.raw_answers["first_name"] == "B" and draft.conflict_answers is None
 
 
 def test_the_panel_list_shows_visible_panels_filtered_and_archived_ones_only_when_searched(world, login, signed_panel):
