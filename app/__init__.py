@@ -52,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from app.accounts.routes import bp as accounts_bp
     from app.audit.routes import bp as audit_bp
+    from app.formdesign.routes import bp as formdesign_bp
     from app.main.routes import bp as main_bp
     from app.notifications.routes import bp as notifications_bp
     from app.organisations.routes import bp as organisations_bp
@@ -60,7 +61,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.tasks.routes import bp as tasks_bp
     from app.terminology.routes import bp as terminology_bp
 
-    for blueprint in (main_bp, accounts_bp, organisations_bp, patients_bp, panels_bp, tasks_bp, audit_bp, notifications_bp, terminology_bp):
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        organisations_bp,
+        patients_bp,
+        panels_bp,
+        tasks_bp,
+        audit_bp,
+        notifications_bp,
+        terminology_bp,
+        formdesign_bp,
+    ):
         app.register_blueprint(blueprint)
     app.before_request(_refuse_development_key)
     app.before_request(enforce_time_outs)

@@ -6,6 +6,7 @@ from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
 from app.accounts.models import User
 from app.audit.models import AuditEntry
+from app.formdesign.models import FormVersion
 from app.mail.models import OutgoingMail
 from app.notifications.models import Notification
 from app.organisations.models import Centre
@@ -34,6 +35,7 @@ __all__ = [
     "Contribution",
     "DataRequest",
     "ErnSettings",
+    "FormVersion",
     "ExpertGroup",
     "Notification",
     "Outcome",

@@ -18,6 +18,7 @@ from app.patients.models import Patient
 from app.tasks import completion
 from app.tasks.answers import clean_answers
 from app.tasks.form_definitions import FormDefinition
+from app.tasks.forms import definition_for
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskDraft
 from app.workflows import store
@@ -48,7 +49,7 @@ class _Seeder:
 
     def complete(self, actor: User, panel: Panel, name: str, raw: dict[str, Any], assignee: User | None = None) -> None:
         task = self.task(panel, name, assignee)
-        form = self.forms[task.form_key]
+        form = definition_for(task, self.forms)
         answers, errors = clean_answers(form, {f.name: raw.get(f.name, "") for f in form.fields}, self.today)
         if errors:
             raise ValueError(f"demo panel {panel.id}, {name}: {errors}")

@@ -97,6 +97,8 @@ class Panel(db.Model):  # type: ignore[name-defined,misc]
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     previous_panel_id: Mapped[int | None] = mapped_column(ForeignKey("panels.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    # The ERN's version of the consultation form this panel uses (None: the base form in forms/).
+    consultation_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
 
     patient: Mapped[Patient] = relationship()
     ern: Mapped[Ern] = relationship()

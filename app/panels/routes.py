@@ -14,15 +14,18 @@ from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
 from app.errors import NotFound
+from app.formdesign.queries import form_for_version
 from app.i18n import today_for
 from app.panels import queries
 from app.panels import services
 from app.panels.models import PHASE_LABELS
 from app.panels.models import ClosingReason
+from app.panels.models import Panel
 from app.requests import origin
 from app.security import LOGIN
 from app.security import requires
 from app.tasks.answers import clean_answers
+from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
 
 bp = Blueprint("panels", __name__, url_prefix="/panels")
@@ -103,11 +106,16 @@ def show(panel_id: int) -> str:
         all_areas=all_areas,
         search=search,
         groups=queries.expert_groups(page.panel.ern_id) if page.may_invite and tab == "members" else [],
-        consultation_form=forms["consultation"],
+        consultation_form=_consultation_form(page.panel),
         contribution_form=forms["contribution"],
         closing_reasons=list(ClosingReason),
         possible_leads=queries.possible_leads(page.panel) if page.may_manage and page.panel.lead_id is None else [],
     )
+
+
+def _consultation_form(panel: Panel) -> FormDefinition:
+    """The version of the consultation form this panel was filled with (its ERN's, or the base)."""
+    return form_for_version(panel.consultation_version_id, load_form_definitions(current_app.config["FORMS_DIR"])["consultation"])
 
 
 def _back(panel_id: int, tab: str = "consultation") -> Response:
@@ -228,8 +236,7 @@ def addendum(panel_id: int) -> Response:
 def consultation(panel_id: int) -> str:
     """The submitted consultation form as one printable page."""
     page = services.view_panel(current_user, panel_id)
-    form = load_form_definitions(current_app.config["FORMS_DIR"])["consultation"]
-    return render_template("panels/consultation.html", panel=page.panel, consultation_form=form)
+    return render_template("panels/consultation.html", panel=page.panel, consultation_form=_consultation_form(page.panel))
 
 
 @bp.route("/<int:panel_id>/consultation.pdf")
@@ -240,7 +247,7 @@ def consultation_pdf(panel_id: int) -> Response:
     panel = services.view_panel(current_user, panel_id).panel
     if panel.consultation_submitted_at is None:
         raise NotFound(_("The consultation form has not been submitted yet."))
-    pdf = render_pdf(panel, load_form_definitions(current_app.config["FORMS_DIR"])["consultation"])
+    pdf = render_pdf(panel, _consultation_form(panel))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel.id}-consultation.pdf"'
     return response

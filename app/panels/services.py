@@ -19,6 +19,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.formdesign import queries as form_queries
 from app.organisations.models import ThematicArea
 from app.panels import lifecycle
 from app.panels import process
@@ -105,6 +106,8 @@ def create_panel(actor: User, patient: Patient, thematic_area_id: int, previous:
         previous_panel_id=previous.id if previous else None,
         nickname=previous.nickname if previous else "",
     )
+    pinned = form_queries.newest_version(patient.ern_id, "consultation")
+    panel.consultation_version_id = pinned.id if pinned else None
     db.session.add(panel)
     db.session.flush()
     if not guest:

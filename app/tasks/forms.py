@@ -104,3 +104,16 @@ def form_class(definition: FormDefinition) -> type[DefinedForm]:
     for definition_field in definition.fields:
         attributes[definition_field.name] = _field(definition_field)
     return type(f"{definition.id.title().replace('_', '')}Form", (DefinedForm,), attributes)
+
+
+def definition_for(task: Any, forms: dict[str, FormDefinition]) -> FormDefinition:
+    """The definition a task's form uses: a panel's pinned ERN version of its consultation form, or the base."""
+    base = forms[task.form_key]
+    if task.subject_type == "panel" and task.subject_id is not None and task.form_key == "consultation":
+        from app.database import db
+        from app.formdesign.queries import form_for_version
+        from app.panels.models import Panel
+
+        panel = db.session.get(Panel, task.subject_id)
+        return form_for_version(panel.consultation_version_id if panel else None, base)
+    return base

@@ -27,6 +27,7 @@ from app.tasks.checklist import section_states
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.forms import DefinedForm
+from app.tasks.forms import definition_for
 from app.tasks.forms import form_class
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskDraft
@@ -45,7 +46,7 @@ def index() -> str:
 def show(task_id: object) -> str | Response | tuple[str, int]:
     task = services.task_for(current_user, str(task_id))
     forms = load_form_definitions(current_app.config["FORMS_DIR"])
-    definition = forms[task.form_key]
+    definition = definition_for(task, forms)
     draft = queries.draft_of(task.engine_task_id)
     shown = None
     if draft is not None and request.method == "GET":

@@ -25,6 +25,7 @@ from app.tasks import completion
 from app.tasks import queries
 from app.tasks.answers import clean_answers
 from app.tasks.form_definitions import FormDefinition
+from app.tasks.forms import definition_for
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskDraft
 from engine import TaskNotFound
@@ -54,7 +55,7 @@ def complete_task(
                 raise NotAllowed(_("This task is not yours to complete."))
             if security.prepares_only(actor, task):
                 raise NotAllowed(_("As an assistant you prepare this form: save it as a draft, and a clinician of the centre submits it."))
-            form = forms[task.form_key]
+            form = definition_for(task, forms)
             answers, errors = clean_answers(form, raw_answers, today)
             if errors:
                 raise InvalidInput(_("Some answers need correcting."), errors)

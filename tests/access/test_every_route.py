@@ -61,6 +61,9 @@ ROUTES = {
     "organisations.create_centre": ("POST", "/admin/centres"),
     "organisations.centre_erns": ("POST", "/admin/centres/1/erns"),
     "terminology.search": ("GET", "/terminology/search?q=seizure"),
+    "formdesign.edit": ("GET", "/erns/EuroBloodNet/forms/consultation"),
+    "formdesign.preview": ("POST", "/erns/EuroBloodNet/forms/consultation/preview"),
+    "formdesign.publish": ("POST", "/erns/EuroBloodNet/forms/consultation"),
     "notifications.index": ("GET", "/notifications/"),
     "notifications.mark_read": ("POST", "/notifications/read"),
 }
@@ -173,6 +176,10 @@ EXPECTED = {
     "organisations.create_centre": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "organisations.centre_erns": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "terminology.search": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    # Only the ERN's managers (and administrators) adapt its forms.
+    "formdesign.edit": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "formdesign.preview": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "formdesign.publish": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "notifications.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "notifications.mark_read": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
 }

@@ -123,7 +123,7 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     nickname.fill(NICKNAME)
     page.get_by_role("textbox", name="Request description").fill("Second opinion on a relapsing")
     page.get_by_role("button", name="Save draft").click()
-    expect(flash(page, "Draft saved")).to_be_visible()
+    expect(flash(page, "Draft saved. Nothing was checked yet")).to_be_visible()
     expect(page.locator("#draft-status")).to_contain_text("Draft saved by Hanna Peeters")
     expect(nickname).to_have_value(NICKNAME)
     expect(page.get_by_role("textbox", name="Request description")).to_have_value("Second opinion on a relapsing")

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.errors import InvalidInput
+from app.formdesign import queries
+from app.formdesign import services
+from app.organisations import queries as organisation_queries
+from app.organisations.models import Ern
+from app.requests import origin
+from app.security import LOGIN
+from app.security import requires
+from app.tasks.form_definitions import FormDefinition
+from app.tasks.forms import form_class
+
+bp = Blueprint("formdesign", __name__)
+
+
+def _ern_for_designer(code: str, form_id: str) -> Ern:
+    ern = organisation_queries.ern_by_code(code)
+    if ern is None or form_id not in services.CUSTOMISABLE:
+        abort(404)
+    if not services.can_design_forms(current_user, ern.id):
+        abort(403)
+    return ern
+
+
+def _current_text(ern: Ern, form_id: str) -> str:
+    newest = queries.newest_version(ern.id, form_id)
+    if newest is not None:
+        return newest.definition
+    return (Path(current_app.config["FORMS_DIR"]) / f"{form_id}.json").read_text(encoding="utf-8")
+
+
+def _page(ern: Ern, form_id: str, text: str, preview: FormDefinition | None = None, status: int = 200) -> tuple[str, int]:
+    form = form_class(preview)() if preview is not None else None
+    if form is not None:
+        form.offer_blank_entries()
+    return render_template(
+        "formdesign/edit.html",
+        ern=ern,
+        form_id=form_id,
+        text=text,
+        versions=queries.versions(ern.id, form_id),
+        preview=preview,
+        preview_form=form,
+    ), status
+
+
+@bp.route("/erns/<code>/forms/<form_id>")
+@requires(LOGIN)
+def edit(code: str, form_id: str) -> tuple[str, int]:
+    ern = _ern_for_designer(code, form_id)
+    return _page(ern, form_id, _current_text(ern, form_id))
+
+
+@bp.route("/erns/<code>/forms/<form_id>/preview", methods=["POST"])
+@requires(LOGIN)
+def preview(code: str, form_id: str) -> tuple[str, int]:
+    ern = _ern_for_designer(code, form_id)
+    text = request.form.get("definition", "")
+    try:
+        definition = services.check_definition(form_id, text)
+    except InvalidInput as error:
+        flash(error.message, "danger")
+        return _page(ern, form_id, text, status=422)
+    flash(_("The definition is valid. The preview below shows the form as clinicians will see it."), "success")
+    return _page(ern, form_id, json.dumps(json.loads(text), ensure_ascii=False, indent=2), preview=definition)
+
+
+@bp.route("/erns/<code>/forms/<form_id>", methods=["POST"])
+@requires(LOGIN)
+def publish(code: str, form_id: str) -> Response | tuple[str, int]:
+    ern = _ern_for_designer(code, form_id)
+    text = request.form.get("definition", "")
+    try:
+        version = services.publish(current_user, ern.id, form_id, text, origin())
+    except InvalidInput as error:
+        flash(error.message, "danger")
+        return _page(ern, form_id, text, status=422)
+    flash(_("Version %(n)d published: panels opened from now on use it; earlier panels keep theirs.", n=version.version), "success")
+    return redirect(url_for("formdesign.edit", code=ern.code, form_id=form_id))
