@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.errors import InvalidInput
+from app.formdesign import editing
 from app.formdesign import queries
 from app.formdesign import services
 from app.organisations import queries as organisation_queries
@@ -49,15 +50,48 @@ def _page(ern: Ern, form_id: str, text: str, preview: FormDefinition | None = No
     form = form_class(preview)() if preview is not None else None
     if form is not None:
         form.offer_blank_entries()
+    try:
+        structure = json.loads(text)
+    except ValueError:
+        structure = None
     return render_template(
         "formdesign/edit.html",
         ern=ern,
         form_id=form_id,
         text=text,
+        structure=structure if isinstance(structure, dict) else None,
+        field_types=editing.FIELD_TYPES_OFFERED,
         versions=queries.versions(ern.id, form_id),
         preview=preview,
         preview_form=form,
     ), status
+
+
+@bp.route("/erns/<code>/forms/<form_id>/step", methods=["POST"])
+@requires(LOGIN)
+def step(code: str, form_id: str) -> tuple[str, int]:
+    """One editing step (add, remove, move, relabel, mandatory mark, choices), then the checked preview."""
+    ern = _ern_for_designer(code, form_id)
+    text = request.form.get("definition", "")
+    try:
+        definition = json.loads(text)
+        if not isinstance(definition, dict):
+            raise ValueError
+    except ValueError:
+        flash(_("The definition is not valid JSON; fix it in the text below first."), "danger")
+        return _page(ern, form_id, text, status=422)
+    try:
+        changed = editing.apply(definition, request.form.get("action", ""), request.form)
+    except InvalidInput as error:
+        flash(error.message, "danger")
+        return _page(ern, form_id, text, status=422)
+    text = json.dumps(changed, ensure_ascii=False, indent=2)
+    try:
+        preview = services.check_definition(form_id, text)
+    except InvalidInput as error:
+        flash(error.message, "warning")
+        return _page(ern, form_id, text)
+    return _page(ern, form_id, text, preview=preview)
 
 
 @bp.route("/erns/<code>/forms/<form_id>")

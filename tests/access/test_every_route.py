@@ -64,6 +64,7 @@ ROUTES = {
     "formdesign.edit": ("GET", "/erns/EuroBloodNet/forms/consultation"),
     "formdesign.preview": ("POST", "/erns/EuroBloodNet/forms/consultation/preview"),
     "formdesign.publish": ("POST", "/erns/EuroBloodNet/forms/consultation"),
+    "formdesign.step": ("POST", "/erns/EuroBloodNet/forms/consultation/step"),
     "notifications.index": ("GET", "/notifications/"),
     "notifications.mark_read": ("POST", "/notifications/read"),
 }
@@ -180,6 +181,7 @@ EXPECTED = {
     "formdesign.edit": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "formdesign.preview": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "formdesign.publish": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "formdesign.step": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "notifications.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "notifications.mark_read": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
 }

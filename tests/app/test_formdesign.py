@@ -1,5 +1,6 @@
 """An ERN manager adapts the consultation form: validated, previewed, published as a version; panels keep theirs."""
 
+import html
 import json
 from pathlib import Path
 
@@ -88,3 +89,60 @@ def test_only_the_erns_managers_adapt_its_forms(world, login):
     assert client.get("/erns/EuroBloodNet/forms/consultation").status_code == 403
     assert client.post("/erns/EuroBloodNet/forms/consultation", data={"definition": with_mandatory_field()}).status_code == 403
     assert client.get("/erns/EuroBloodNet/forms/enrolment").status_code == 404
+
+
+def _structure(response):
+    text = response.text
+    start = text.index('name="definition"')
+    start = text.index(">", start) + 1
+    return json.loads(html.unescape(text[start : text.index("</textarea>", start)]))
+
+
+def test_the_section_editor_adds_relabels_moves_and_removes_fields_and_previews_each_step(world, login, manager):
+    client = login(manager)
+    page = client.get("/erns/EuroBloodNet/forms/consultation")
+    assert page.status_code == 200 and 'value="Consultation request"' in page.text
+    step = "/erns/EuroBloodNet/forms/consultation/step"
+    added = client.post(
+        step,
+        data={
+            "definition": json.dumps(BASE),
+            "action": "add_field:0",
+            "new_field_label-0": "Board question",
+            "new_field_type-0": "single_choice",
+            "new_field_required-0": "on",
+            "new_field_choices-0": "Diagnosis\nTreatment",
+        },
+    )
+    definition = _structure(added)
+    field = definition["sections"][0]["fields"][-1]
+    assert field == {
+        "name": "board_question",
+        "label": "Board question",
+        "type": "single_choice",
+        "required": True,
+        "choices": [{"value": "diagnosis", "label": "Diagnosis"}, {"value": "treatment", "label": "Treatment"}],
+    }
+    assert "<fieldset disabled" in added.text and "Board question" in added.text
+    last = len(definition["sections"][0]["fields"]) - 1
+    relabelled = _structure(
+        client.post(
+            step, data={"definition": json.dumps(definition), "action": f"relabel_field:0:{last}", f"field_label-0-{last}": "Question"}
+        )
+    )
+    assert relabelled["sections"][0]["fields"][last]["label"] == "Question"
+    moved = _structure(client.post(step, data={"definition": json.dumps(relabelled), "action": f"move_field:0:{last}:up"}))
+    assert moved["sections"][0]["fields"][last - 1]["name"] == "board_question"
+    removed = _structure(client.post(step, data={"definition": json.dumps(moved), "action": "remove_section:1"}))
+    assert [s["id"] for s in removed["sections"]][:2] == ["consultation_request", "episode"]
+    refused = client.post(step, data={"definition": json.dumps(removed), "action": "remove_field:0:0"})
+    assert "Keep the mandatory field" in refused.text  # the nickname is needed: shown, not published
+    assert client.post("/erns/EuroBloodNet/forms/consultation", data={"definition": json.dumps(removed)}).status_code == 302
+    assert db.session.scalar(select(FormVersion)).version == 1
+
+
+def test_an_editing_step_on_something_that_no_longer_exists_is_explained(world, login, manager):
+    response = login(manager).post(
+        "/erns/EuroBloodNet/forms/consultation/step", data={"definition": json.dumps(BASE), "action": "remove_field:0:99"}
+    )
+    assert response.status_code == 422 and "no longer exists" in response.text
