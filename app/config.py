@@ -19,6 +19,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = ""
     # Where uploaded files are kept (a local folder by default).
     STORAGE_DIR = ""
+    # Largest file accepted, and largest request (a larger one is refused with a 413 page).
+    MAX_FILE_BYTES = 50 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
     # Folders holding the shipped process and form definitions.
     BPMN_DIR = str(ROOT / "bpmn")
     FORMS_DIR = str(ROOT / "forms")

@@ -6,6 +6,7 @@ from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
 from app.accounts.models import User
 from app.audit.models import AuditEntry
+from app.documents.models import Document
 from app.formdesign.models import FormVersion
 from app.mail.models import OutgoingMail
 from app.notifications.models import Notification
@@ -34,6 +35,7 @@ __all__ = [
     "AccountRequest",
     "Contribution",
     "DataRequest",
+    "Document",
     "ErnSettings",
     "FormVersion",
     "ExpertGroup",

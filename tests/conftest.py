@@ -4,6 +4,7 @@ built by the real migrations, and a savepoint per test that is rolled back after
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,7 @@ def build_app(database_url: str) -> Flask:
             "DEMO_MODE": True,
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "consilium.test",
+            "STORAGE_DIR": tempfile.mkdtemp(prefix="consilium-storage-"),
         }
     )
     with app.app_context():

@@ -21,6 +21,7 @@ from app.accounts.models import User
 from app.accounts.models import user_thematic_areas
 from app.database import db
 from app.database import utcnow
+from app.documents.models import Document
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
@@ -142,6 +143,7 @@ class PanelPage:
     is_member: bool
     is_lead: bool
     contributor_count: int
+    documents: list[Document]
 
 
 def panel_with_header(panel_id: int) -> Panel | None:
@@ -206,6 +208,14 @@ def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPa
         is_member=security.is_panel_member(viewer, panel),
         is_lead=panel.lead_id == viewer.id,
         contributor_count=len({c.author_id for c in listed}),
+        documents=list(
+            db.session.scalars(
+                select(Document)
+                .options(joinedload(Document.uploaded_by))
+                .where(Document.panel_id == panel.id)
+                .order_by(Document.uploaded_at.desc(), Document.id.desc())
+            )
+        ),
     )
 
 

@@ -12,6 +12,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.documents import services as document_services
+from app.documents.storage import LocalStorage
 from app.errors import InvalidInput
 from app.errors import NotFound
 from app.formdesign.queries import form_for_version
@@ -250,6 +252,43 @@ def consultation_pdf(panel_id: int) -> Response:
     pdf = render_pdf(panel, _consultation_form(panel))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel.id}-consultation.pdf"'
+    return response
+
+
+@bp.route("/<int:panel_id>/documents", methods=["POST"])
+@requires(LOGIN)
+def attach(panel_id: int) -> Response:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput(_("Choose a file to attach."))
+    kind = request.form.get("kind", "document")
+    title = request.form.get("title", "") or upload.filename
+    document_services.attach(
+        current_user,
+        panel_id,
+        upload.stream,
+        title,
+        kind,
+        LocalStorage(current_app.config["STORAGE_DIR"]),
+        int(current_app.config["MAX_FILE_BYTES"]),
+        origin(),
+    )
+    flash(_("The file is attached. Non-DICOM files are not de-identified: they must not contain identifying data."), "success")
+    back = request.form.get("return_to", "")
+    if back.startswith("/tasks/") and "//" not in back:
+        return redirect(back)
+    return _back(panel_id, "consultation" if kind == "summary" else "contributions")
+
+
+@bp.route("/<int:panel_id>/documents/<int:document_id>")
+@requires(LOGIN)
+def document(panel_id: int, document_id: int) -> Response:
+    found = document_services.document_for(current_user, panel_id, document_id)
+    storage = LocalStorage(current_app.config["STORAGE_DIR"])
+    response = Response(storage.chunks(found.content_hash), mimetype=found.media_type)
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(found.media_type, "bin")
+    response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel_id}-document-{found.id}.{extension}"'
+    response.headers["Content-Length"] = str(found.size)
     return response
 
 

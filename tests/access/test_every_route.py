@@ -54,6 +54,8 @@ ROUTES = {
     "panels.addendum": ("POST", "/panels/{panel}/addendum"),
     "panels.report": ("GET", "/panels/{panel}/outcome.pdf"),
     "panels.consultation": ("GET", "/panels/{panel}/consultation"),
+    "panels.attach": ("POST", "/panels/{panel}/documents"),
+    "panels.document": ("GET", "/panels/{panel}/documents/1"),
     "panels.consultation_pdf": ("GET", "/panels/{panel}/consultation.pdf"),
     "organisations.admin": ("GET", "/admin/organisations"),
     "organisations.create_ern": ("POST", "/admin/erns"),
@@ -170,6 +172,8 @@ EXPECTED = {
     "panels.addendum": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
     "panels.report": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "panels.consultation": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "panels.attach": {"clinician": 422, "brno_clinician": 422, "researcher": 422},  # no file: refused before any look-up
+    "panels.document": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "panels.consultation_pdf": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "organisations.admin": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "organisations.create_ern": {"clinician": 403, "brno_clinician": 403, "researcher": 403},

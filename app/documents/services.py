@@ -1,0 +1,118 @@
+"""Attaching files to panels and reading them back, under the panel's access rules."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from typing import BinaryIO
+
+from flask_babel import gettext as _
+
+from app import security
+from app.accounts.models import User
+from app.audit import services as audit
+from app.audit.services import RequestInfo
+from app.database import db
+from app.database import transaction
+from app.documents.models import Document
+from app.documents.sniffing import JPEG
+from app.documents.sniffing import PDF
+from app.documents.sniffing import PNG
+from app.documents.sniffing import sniff
+from app.documents.storage import LocalStorage
+from app.documents.storage import TooLarge
+from app.errors import Conflict
+from app.errors import InvalidInput
+from app.errors import NotAllowed
+from app.errors import NotFound
+from app.panels import timeline
+from app.panels.models import Panel
+
+ACCEPTED = (PDF, PNG, JPEG)
+KINDS = ("document", "summary")
+
+
+class _Rejoined(io.RawIOBase):
+    """The bytes already read for sniffing, then the rest of the upload stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._parts = itertools.chain([head], iter(lambda: rest.read(1024 * 1024), b""))
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            part = next(self._parts, None)
+            if part is None:
+                break
+            self._buffer += part
+        if size < 0:
+            size = len(self._buffer)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+def _panel_for_upload(actor: User, panel_id: int) -> Panel:
+    panel = db.session.get(Panel, panel_id)
+    if panel is None or not security.can_see_panel(actor, panel):
+        raise NotFound(_("No such panel."))
+    if panel.closed:
+        raise Conflict(_("Panel %(title)s is closed: it can no longer change.", title=panel.title))
+    if not (
+        security.is_panel_member(actor, panel)
+        or panel.created_by_id == actor.id
+        or panel.centre_id in {m.centre_id for m in actor.memberships}
+    ):
+        raise NotAllowed(_("Only the panel's members and the patient's centre attach files."))
+    return panel
+
+
+def attach(
+    actor: User, panel_id: int, stream: BinaryIO, title: str, kind: str, storage: LocalStorage, limit: int, origin: RequestInfo
+) -> Document:
+    """Attach a PDF or image to a panel (the content is checked, not the name); a summary may stand in for the form."""
+    if kind not in KINDS:
+        raise InvalidInput(_("Unknown kind of document."))
+    _panel_for_upload(actor, panel_id)  # refuse before reading a byte
+    head = stream.read(512)
+    media_type = sniff(head)
+    if media_type not in ACCEPTED:
+        raise InvalidInput(
+            _(
+                "This file is not accepted: attach a PDF, PNG or JPEG (the content is checked, not the name). "
+                "Executables and scripts never are."
+            )
+        )
+    try:
+        stored = storage.put(_Rejoined(head, stream), limit)  # type: ignore[arg-type]
+    except TooLarge:
+        raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024))) from None
+    name = "".join(c for c in (title or "").strip() if c.isprintable())[:200] or _("Document")
+    with transaction():
+        panel = _panel_for_upload(actor, panel_id)
+        document = Document(
+            panel_id=panel.id,
+            kind=kind,
+            title=name,
+            media_type=media_type,
+            content_hash=stored.content_hash,
+            size=stored.size,
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(document)
+        what = _("a pseudonymised case summary") if kind == "summary" else _("a document")
+        timeline.add(panel, "document", f"{actor.full_name} attached {what}: {name}", actor)
+        audit.record(actor, "document.attached", "panel", panel.id, origin, kind=kind, size=stored.size)
+        db.session.flush()
+        return document
+
+
+def document_for(actor: User, panel_id: int, document_id: int) -> Document:
+    """A panel's document for someone who sees the panel (NotFound otherwise: existence does not leak)."""
+    document = db.session.get(Document, document_id)
+    panel = db.session.get(Panel, panel_id)
+    if document is None or panel is None or document.panel_id != panel.id or not security.can_see_panel(actor, panel):
+        raise NotFound(_("No such document."))
+    return document
