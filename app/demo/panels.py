@@ -21,7 +21,6 @@ from app.tasks.form_definitions import FormDefinition
 from app.tasks.forms import definition_for
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskDraft
-from app.workflows import store
 
 OUTCOME = {
     "case_question": "Second-line treatment after relapse?",
@@ -110,15 +109,7 @@ def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today:
 
     selection = seed.open("hp1", "ERN-BE10-EuroBloodNet-001", "Rare lymphomas", "silver birch", urgent=True)
     seed.invite(selection, "hp2", "guest")
-    store.start(
-        "coordinator_assistance",
-        subject_type="panel",
-        subject_id=selection.id,
-        ern_id=selection.ern_id,
-        centre_id=selection.centre_id,
-        data={"panel_id": selection.id},
-        actor=hp1,
-    )
+    panel_services.start_for_panel("coordinator_assistance", selection, {"panel_id": selection.id}, hp1)
 
     assessment = seed.open("hp3", "ERN-FR08-EuroBloodNet-001", "Amyloidosis", "quiet harbour")
     seed.invite(assessment, "hp1", "hp2")

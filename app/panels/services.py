@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+import engine
 from app import security
 from app.accounts.models import User
 from app.audit import services as audit
@@ -37,6 +38,7 @@ from app.panels.models import Panel
 from app.panels.models import PanelMember
 from app.patients.models import Patient
 from app.workflows import store
+from app.workflows.models import ProcessInstance
 
 MAX_TEXT = 16000
 
@@ -115,14 +117,8 @@ def create_panel(actor: User, patient: Patient, thematic_area_id: int, previous:
     timeline.add(panel, "created", f"Panel opened by {actor.full_name}.", actor)
     if guest:
         timeline.tell(queries.coordinators_of(panel.ern_id), panel, "a guest expert opened this panel; assign a member expert as its lead.")
-    instance, advance = store.start(
-        "panel",
-        subject_type="panel",
-        subject_id=panel.id,
-        ern_id=panel.ern_id,
-        centre_id=panel.centre_id,
-        data={"panel_id": panel.id, "review_window": settings_for(panel.ern_id).review_window},
-        actor=actor,
+    instance, advance = start_for_panel(
+        "panel", panel, {"panel_id": panel.id, "review_window": settings_for(panel.ern_id).review_window}, actor
     )
     panel.instance_id = instance.id
     return panel, advance.open_tasks[0].task_id
@@ -148,6 +144,22 @@ def invite_group(actor: User, panel_id: int, group_id: int, origin: RequestInfo)
         invited = invite(actor, panel, [u.id for u in group.members if u.id not in already])
         audit.record(actor, "panel.invited_group", "panel", panel.id, origin, group=group.id, count=invited)
     return invited
+
+
+def start_for_panel(
+    process_id: str, panel: Panel, data: dict[str, Any], actor: User | None, assignee: User | None = None
+) -> tuple[ProcessInstance, engine.Advance]:
+    """Step (flushes only): start one of the panel's processes; its tasks are about the panel."""
+    return store.start(
+        process_id,
+        subject_type="panel",
+        subject_id=panel.id,
+        ern_id=panel.ern_id,
+        centre_id=panel.centre_id,
+        data=data,
+        actor=actor,
+        assignee=assignee,
+    )
 
 
 def invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
@@ -180,14 +192,11 @@ def invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
         member.status, member.invited_at, member.invited_by_id = InvitationStatus.INVITED, utcnow(), actor.id
         member.answered_at, member.answered_by_id, member.reason, member.reminded_at = None, None, "", None
         db.session.flush()
-        instance, _advance = store.start(
+        instance, _advance = start_for_panel(
             "invitation",
-            subject_type="panel",
-            subject_id=panel.id,
-            ern_id=panel.ern_id,
-            centre_id=panel.centre_id,
-            data={"panel_id": panel.id, "membership_id": member.id, "reminder_after": reminder, "expire_after": expiry},
-            actor=actor,
+            panel,
+            {"panel_id": panel.id, "membership_id": member.id, "reminder_after": reminder, "expire_after": expiry},
+            actor,
             assignee=user,
         )
         member.instance_id = instance.id
@@ -203,15 +212,7 @@ def request_assistance(actor: User, panel_id: int, origin: RequestInfo) -> None:
         _open_for_changes(panel)
         if not security.can_invite(actor, panel):
             raise NotAllowed(_("Only the panel lead or a panel manager can ask for co-ordinator assistance."))
-        store.start(
-            "coordinator_assistance",
-            subject_type="panel",
-            subject_id=panel.id,
-            ern_id=panel.ern_id,
-            centre_id=panel.centre_id,
-            data={"panel_id": panel.id},
-            actor=actor,
-        )
+        start_for_panel("coordinator_assistance", panel, {"panel_id": panel.id}, actor)
         timeline.add(panel, "assistance", f"{actor.full_name} asked the coordinator to suggest experts.", actor)
         timeline.tell(queries.coordinators_of(panel.ern_id), panel, "the lead asks you to suggest experts (task in your queue).")
         audit.record(actor, "panel.assistance_requested", "panel", panel.id, origin)
@@ -274,15 +275,7 @@ def start_data_request(actor: User, panel: Panel, question: str) -> DataRequest:
     request = DataRequest(panel_id=panel.id, requested_by_id=actor.id, question=question)
     db.session.add(request)
     db.session.flush()
-    instance, _advance = store.start(
-        "data_request",
-        subject_type="panel",
-        subject_id=panel.id,
-        ern_id=panel.ern_id,
-        centre_id=panel.centre_id,
-        data={"panel_id": panel.id, "data_request_id": request.id},
-        actor=actor,
-    )
+    instance, _advance = start_for_panel("data_request", panel, {"panel_id": panel.id, "data_request_id": request.id}, actor)
     request.instance_id = instance.id
     timeline.add(panel, "data_request", f"{actor.full_name} asked for additional data.", actor)
     return request

@@ -20,32 +20,16 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible
+from tests.browser.journeys import flash
+from tests.browser.journeys import sign_in
+from tests.browser.journeys import sign_out
 
-PASSWORD = "consilium-demo"
 LEAD = "hp1@demo.consilium.eu"  # Hanna Peeters, BE10, Amyloidosis + Rare lymphomas
 EXPERT = "hp2@demo.consilium.eu"  # Jan Novák, CZ08, Rare lymphomas
 COLLEAGUE = "hp5@demo.consilium.eu"  # Elise Janssens, BE10, no Rare lymphomas
 CPMS_ID = "ERN-BE10-EuroBloodNet-001"
 NICKNAME = "Kingfisher journey"
 OPENED = re.compile(r"Panel #(\d+) opened\.")
-
-
-def sign_in(page: Page, email: str, name: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
-    expect(page.get_by_role("navigation", name="Main").get_by_text(name, exact=True)).to_be_visible()
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-
-
-def flash(page: Page, text: str) -> Locator:
-    return page.get_by_role("status").filter(has_text=text)
 
 
 def panel_heading(page: Page, panel_id: int, status: str) -> None:
