@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(run_scheduler)
     app.cli.add_command(mail)
     app.cli.add_command(accounts)
+    app.cli.add_command(dicom)
 
 
 bpmn = AppGroup("bpmn", help="Process definitions (BPMN).")
@@ -117,3 +118,32 @@ def accounts_create_admin(email: str, first_name: str, last_name: str) -> None:
     except ConsiliumError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Administrator {email} created. Set the password (the link works once) at:\n{link}")
+
+
+dicom = AppGroup("dicom", help="DICOM files: bulk de-identification.")
+
+
+@dicom.command("deidentify", help="De-identify every DICOM file under IN_DIR (subfolders and DICOMDIRs included) into OUT_DIR.")
+@click.argument("in_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--patient", "cpms_id", required=True, help="The CPMS ID of an existing patient, e.g. ERN-BE10-EuroBloodNet-001.")
+def dicom_deidentify(in_dir: str, out_dir: str, cpms_id: str) -> None:
+    from pathlib import Path
+
+    from app.documents.dicom_files import files_under
+    from app.documents.services import deidentification_secret
+    from app.documents.services import deidentify_folder_for_patient
+    from app.errors import NotFound
+
+    secret = deidentification_secret(current_app.config["SECRET_KEY"], current_app.config["DEIDENTIFICATION_SECRET"])
+    total = len(files_under(Path(in_dir)))
+    with click.progressbar(length=total, label=f"De-identifying {total} files", file=sys.stderr) as bar:
+        try:
+            summary = deidentify_folder_for_patient(cpms_id, in_dir, out_dir, secret, lambda _path: bar.update(1))
+        except NotFound as error:
+            raise click.ClickException(error.message) from None
+    click.echo(f"{len(summary.written)} DICOM files de-identified into {out_dir}")
+    if summary.dicomdirs:
+        click.echo(f"{len(summary.dicomdirs)} DICOMDIR(s) read, not copied (their files are imported one by one)")
+    for path, reason in summary.skipped:
+        click.echo(f"skipped {path}: {reason}")

@@ -22,6 +22,9 @@ class Config:
     # Largest file accepted, and largest request (a larger one is refused with a 413 page).
     MAX_FILE_BYTES = 50 * 1024 * 1024
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+    # Secret behind de-identified DICOM UIDs and date shifts (keep it stable: the same patient must
+    # get the same UIDs in every upload). Empty: derived from SECRET_KEY.
+    DEIDENTIFICATION_SECRET = ""
     # Folders holding the shipped process and form definitions.
     BPMN_DIR = str(ROOT / "bpmn")
     FORMS_DIR = str(ROOT / "forms")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import itertools
+from pathlib import Path
+from typing import Any
 from typing import BinaryIO
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app import security
 from app.accounts.models import User
@@ -14,6 +19,9 @@ from app.audit import services as audit
 from app.audit.services import RequestInfo
 from app.database import db
 from app.database import transaction
+from app.documents import dicom_files
+from app.documents.deidentify import Options
+from app.documents.deidentify import Patient
 from app.documents.models import Document
 from app.documents.sniffing import JPEG
 from app.documents.sniffing import PDF
@@ -26,7 +34,9 @@ from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
 from app.panels import timeline
+from app.panels.models import ErnSettings
 from app.panels.models import Panel
+from app.patients.models import Patient as PatientRow
 
 ACCEPTED = (PDF, PNG, JPEG)
 KINDS = ("document", "summary")
@@ -116,3 +126,24 @@ def document_for(actor: User, panel_id: int, document_id: int) -> Document:
     if document is None or panel is None or document.panel_id != panel.id or not security.can_see_panel(actor, panel):
         raise NotFound(_("No such document."))
     return document
+
+
+def deidentification_secret(secret_key: str, configured: str) -> bytes:
+    """The installation's secret for UIDs and date shifts: configured, else derived from SECRET_KEY."""
+    if configured:
+        return configured.encode()
+    return hmac.new(secret_key.encode(), b"consilium-dicom-deidentification", hashlib.sha256).digest()
+
+
+def deidentify_folder_for_patient(cpms_id: str, source: str, target: str, secret: bytes, progress: Any) -> dicom_files.Summary:
+    """Bulk import: de-identify a folder of DICOM files for an existing patient (by CPMS ID)."""
+    patient = db.session.scalar(select(PatientRow).where(PatientRow.cpms_id == cpms_id))
+    if patient is None:
+        raise NotFound(_("No patient has the CPMS ID %(cpms_id)s.", cpms_id=cpms_id))
+    settings = db.session.get(ErnSettings, patient.ern_id)
+    options = Options(
+        retain_patient_characteristics=bool(settings and settings.retain_patient_characteristics),
+        retain_device_identity=bool(settings and settings.retain_device_identity),
+    )
+    identifiers = (f"{patient.last_name}^{patient.first_name}", patient.first_name, patient.last_name, patient.record_label)
+    return dicom_files.deidentify_folder(Path(source), Path(target), Patient(cpms_id, secret, identifiers), options, progress)

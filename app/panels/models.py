@@ -279,3 +279,6 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     urgent_reminder_after: Mapped[str] = mapped_column(String(20), default="P1D")
     urgent_expire_after: Mapped[str] = mapped_column(String(20), default="P5D")
     review_window: Mapped[str] = mapped_column(String(20), default="P7D")
+    # DICOM de-identification options beyond the basic profile (PS3.15 E.1-1), per ERN.
+    retain_patient_characteristics: Mapped[bool] = mapped_column(default=False)
+    retain_device_identity: Mapped[bool] = mapped_column(default=False)
