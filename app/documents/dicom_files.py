@@ -7,13 +7,16 @@ No Flask here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import BinaryIO
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.errors import BytesLengthException
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import get_expected_length
 
@@ -22,6 +25,18 @@ from app.documents.deidentify import Patient
 from app.documents.deidentify import deidentify
 
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+# What a damaged or odd file raises while it is read, checked or written (lazily parsed values included).
+UNREADABLE = (
+    InvalidDicomError,
+    BytesLengthException,
+    EOFError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    NotImplementedError,
+    OSError,
+)
 
 
 @dataclass
@@ -34,6 +49,13 @@ class Summary:
 def files_under(root: Path) -> list[Path]:
     """Every regular file below ``root`` (subfolders included), in a stable order; links are not followed."""
     return sorted(path for path in root.rglob("*") if path.is_file() and not path.is_symlink())
+
+
+def read(source: Path | BinaryIO) -> Dataset:
+    """Read a DICOM file; pydicom's warnings about sloppy encodings (common in real files) are not errors here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return dcmread(source)
 
 
 def truncation(dataset: Dataset) -> str:
@@ -57,8 +79,8 @@ def deidentify_folder(
     for path in files_under(source):
         progress(path)
         try:
-            dataset = dcmread(path)
-        except (InvalidDicomError, EOFError, ValueError, OSError, KeyError, TypeError) as error:
+            dataset = read(path)
+        except UNREADABLE as error:
             summary.skipped.append((path, f"not a readable DICOM file ({type(error).__name__})"))
             continue
         if (
@@ -78,7 +100,7 @@ def deidentify_folder(
             out = target / study / series / f"{instance}.dcm"
             out.parent.mkdir(parents=True, exist_ok=True)
             dataset.save_as(out, enforce_file_format=True)
-        except (ValueError, TypeError, KeyError, AttributeError, OSError) as error:
+        except UNREADABLE as error:
             summary.skipped.append((path, f"could not be de-identified ({type(error).__name__}: {str(error)[:120]})"))
             continue
         summary.written.append(out)

@@ -28,4 +28,8 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     size: Mapped[int] = mapped_column()
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # DICOM: the de-identified study and series the file belongs to (files are listed by series).
+    study_uid: Mapped[str] = mapped_column(String(64), default="")
+    series_uid: Mapped[str] = mapped_column(String(64), default="", index=True)
+    series_label: Mapped[str] = mapped_column(String(200), default="")
     uploaded_by: Mapped[User | None] = relationship()

@@ -22,7 +22,9 @@ from app.database import transaction
 from app.documents import dicom_files
 from app.documents.deidentify import Options
 from app.documents.deidentify import Patient
+from app.documents.deidentify import deidentify
 from app.documents.models import Document
+from app.documents.sniffing import DICOM
 from app.documents.sniffing import JPEG
 from app.documents.sniffing import PDF
 from app.documents.sniffing import PNG
@@ -38,7 +40,7 @@ from app.panels.models import ErnSettings
 from app.panels.models import Panel
 from app.patients.models import Patient as PatientRow
 
-ACCEPTED = (PDF, PNG, JPEG)
+ACCEPTED = (PDF, PNG, JPEG, DICOM)
 KINDS = ("document", "summary")
 
 
@@ -91,12 +93,16 @@ def attach(
     if media_type not in ACCEPTED:
         raise InvalidInput(
             _(
-                "This file is not accepted: attach a PDF, PNG or JPEG (the content is checked, not the name). "
+                "This file is not accepted: attach a PDF, PNG, JPEG or DICOM file (the content is checked, not the name). "
                 "Executables and scripts never are."
             )
         )
+    series: tuple[str, str, str] = ("", "", "")
+    source: BinaryIO = _Rejoined(head, stream)  # type: ignore[assignment]
+    if media_type == DICOM:
+        source, series = _deidentified(actor, panel_id, source, limit)
     try:
-        stored = storage.put(_Rejoined(head, stream), limit)  # type: ignore[arg-type]
+        stored = storage.put(source, limit)
     except TooLarge:
         raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024))) from None
     name = "".join(c for c in (title or "").strip() if c.isprintable())[:200] or _("Document")
@@ -110,6 +116,9 @@ def attach(
             content_hash=stored.content_hash,
             size=stored.size,
             uploaded_by_id=actor.id,
+            study_uid=series[0],
+            series_uid=series[1],
+            series_label=series[2],
         )
         db.session.add(document)
         what = _("a pseudonymised case summary") if kind == "summary" else _("a document")
@@ -117,6 +126,34 @@ def attach(
         audit.record(actor, "document.attached", "panel", panel.id, origin, kind=kind, size=stored.size)
         db.session.flush()
         return document
+
+
+def _deidentified(actor: User, panel_id: int, source: BinaryIO, limit: int) -> tuple[BinaryIO, tuple[str, str, str]]:
+    """The de-identified copy of an uploaded DICOM file (the original is never stored), and its series."""
+    from flask import current_app
+
+    panel = db.session.get(Panel, panel_id)
+    assert panel is not None
+    raw = source.read(limit + 1)
+    if len(raw) > limit:
+        raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024)))
+    secret = deidentification_secret(current_app.config["SECRET_KEY"], current_app.config["DEIDENTIFICATION_SECRET"])
+    pseudonym, options = _pseudonym(panel.patient, secret)
+    try:
+        dataset = dicom_files.read(io.BytesIO(raw))
+        problem = dicom_files.truncation(dataset)
+        if not problem and "SOPClassUID" not in dataset:
+            problem = _("it has no SOP Class: not a storable image or document")
+        if problem:
+            raise InvalidInput(_("This DICOM file is incomplete (%(problem)s); nothing was stored.", problem=problem))
+        deidentify(dataset, pseudonym, options)
+        out = io.BytesIO()
+        dataset.save_as(out, enforce_file_format=True)
+    except dicom_files.UNREADABLE:
+        raise InvalidInput(_("This DICOM file cannot be read (damaged or incomplete); nothing was stored.")) from None
+    out.seek(0)
+    label = " ".join(str(dataset.get(k, "")) for k in ("Modality", "SeriesDescription") if dataset.get(k)).strip() or "DICOM series"
+    return out, (str(dataset.get("StudyInstanceUID", "")), str(dataset.get("SeriesInstanceUID", "")), label[:200])
 
 
 def document_for(actor: User, panel_id: int, document_id: int) -> Document:
@@ -140,10 +177,16 @@ def deidentify_folder_for_patient(cpms_id: str, source: str, target: str, secret
     patient = db.session.scalar(select(PatientRow).where(PatientRow.cpms_id == cpms_id))
     if patient is None:
         raise NotFound(_("No patient has the CPMS ID %(cpms_id)s.", cpms_id=cpms_id))
+    pseudonym, options = _pseudonym(patient, secret)
+    return dicom_files.deidentify_folder(Path(source), Path(target), pseudonym, options, progress)
+
+
+def _pseudonym(patient: PatientRow, secret: bytes) -> tuple[Patient, Options]:
+    """Who the images are about (their CPMS ID and the names to clean out of text) and the ERN's options."""
     settings = db.session.get(ErnSettings, patient.ern_id)
     options = Options(
         retain_patient_characteristics=bool(settings and settings.retain_patient_characteristics),
         retain_device_identity=bool(settings and settings.retain_device_identity),
     )
     identifiers = (f"{patient.last_name}^{patient.first_name}", patient.first_name, patient.last_name, patient.record_label)
-    return dicom_files.deidentify_folder(Path(source), Path(target), Patient(cpms_id, secret, identifiers), options, progress)
+    return Patient(str(patient.cpms_id), secret, identifiers), options

@@ -258,22 +258,22 @@ def consultation_pdf(panel_id: int) -> Response:
 @bp.route("/<int:panel_id>/documents", methods=["POST"])
 @requires(LOGIN)
 def attach(panel_id: int) -> Response:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    uploads = [upload for upload in request.files.getlist("file") if upload.filename]
+    if not uploads:
         raise InvalidInput(_("Choose a file to attach."))
     kind = request.form.get("kind", "document")
-    title = request.form.get("title", "") or upload.filename
-    document_services.attach(
-        current_user,
-        panel_id,
-        upload.stream,
-        title,
-        kind,
-        LocalStorage(current_app.config["STORAGE_DIR"]),
-        int(current_app.config["MAX_FILE_BYTES"]),
-        origin(),
-    )
-    flash(_("The file is attached. Non-DICOM files are not de-identified: they must not contain identifying data."), "success")
+    for upload in uploads:  # one transaction per file: a refused file names itself, the earlier ones stay
+        document_services.attach(
+            current_user,
+            panel_id,
+            upload.stream,
+            request.form.get("title", "") if len(uploads) == 1 and request.form.get("title") else upload.filename or "",
+            kind,
+            LocalStorage(current_app.config["STORAGE_DIR"]),
+            int(current_app.config["MAX_FILE_BYTES"]),
+            origin(),
+        )
+    flash(_("The file is attached (DICOM files de-identified; other files must not contain identifying data)."), "success")
     back = request.form.get("return_to", "")
     if back.startswith("/tasks/") and "//" not in back:
         return redirect(back)
@@ -286,7 +286,7 @@ def document(panel_id: int, document_id: int) -> Response:
     found = document_services.document_for(current_user, panel_id, document_id)
     storage = LocalStorage(current_app.config["STORAGE_DIR"])
     response = Response(storage.chunks(found.content_hash), mimetype=found.media_type)
-    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(found.media_type, "bin")
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "application/dicom": "dcm"}.get(found.media_type, "bin")
     response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel_id}-document-{found.id}.{extension}"'
     response.headers["Content-Length"] = str(found.size)
     return response

@@ -5,11 +5,14 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from pydicom import dcmread
+from pydicom.data import get_testdata_file
 from sqlalchemy import select
 
 from app.database import db
 from app.documents.models import Document
 from app.panels import services as panel_services
+from app.panels.models import Panel
 from tests import factories
 from tests.factories import ORIGIN
 from tests.factories import task_of
@@ -86,3 +89,34 @@ def test_a_closed_panel_takes_no_more_files(world, login, panel_id):
     panel_services.close_now(world.clinician, panel_id, "withdrawn", "", ORIGIN)
     response = upload(login(world.clinician), panel_id, PDF)
     assert response.status_code == 409 and "closed" in response.text
+
+
+def test_a_dicom_file_is_stored_only_de_identified_and_listed_by_series(app, world, login, panel_id):
+    original = Path(get_testdata_file("CT_small.dcm")).read_bytes()
+    client = login(world.clinician)
+    assert upload(client, panel_id, original, "CT_small.dcm").status_code == 302
+    document = db.session.scalar(select(Document))
+    assert document.media_type == "application/dicom" and document.series_uid and document.series_label.startswith("CT")
+    stored = Path(app.config["STORAGE_DIR"]) / document.content_hash[:2] / document.content_hash[2:4] / document.content_hash
+    data = stored.read_bytes()
+    assert b"CompressedSamples" not in data and hashlib.sha256(original).hexdigest() != document.content_hash
+    downloaded = dcmread(BytesIO(client.get(f"/panels/{panel_id}/documents/{document.id}").data))
+    patient = db.session.get(Panel, panel_id).patient
+    assert str(downloaded.PatientName) == patient.cpms_id and downloaded.PatientIdentityRemoved == "YES"
+    assert "1 image" in client.get(f"/panels/{panel_id}?tab=contributions").text
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"MZ\x90\x00" + b"\x00" * 200, "scan.dcm", "This file is not accepted"),
+        (b"\x00" * 128 + b"DICM" + b"\x02\x00\x00\x00garbage", "broken.dcm", "cannot be read"),
+        (None, "MR_truncated.dcm", "incomplete"),
+    ],
+    ids=["executable renamed .dcm", "damaged", "truncated"],
+)
+def test_bad_dicom_gets_a_clear_message_and_nothing_is_stored(world, login, panel_id, content, name, message):
+    data = content if content is not None else Path(get_testdata_file(name)).read_bytes()
+    response = upload(login(world.clinician), panel_id, data, name)
+    assert response.status_code == 422 and message in response.text
+    assert db.session.scalar(select(Document)) is None
