@@ -198,12 +198,15 @@ def _code_items(options: Options) -> list[Dataset]:
 
 
 def _clean(dataset: Dataset, patient: Patient, options: Options) -> None:
-    for element in list(dataset):
-        tag = element.tag
+    for tag in list(dataset.keys()):
         if tag.is_private:
             del dataset[tag]
             continue
         action = action_for(int(tag), options)
+        raw = dataset.get_item(tag)
+        if action == "K" and raw is not None and raw.VR not in (None, "SQ", "UN"):
+            continue  # kept as read: not even decoded (pixel data and most attributes pass through untouched)
+        element = dataset[tag]
         if element.VR == "SQ":
             _sequence(dataset, element, action, patient, options)
             continue
