@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import io
 import itertools
+import zipfile
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
@@ -190,3 +193,44 @@ def _pseudonym(patient: PatientRow, secret: bytes) -> tuple[Patient, Options]:
     )
     identifiers = (f"{patient.last_name}^{patient.first_name}", patient.first_name, patient.last_name, patient.record_label)
     return Patient(str(patient.cpms_id), secret, identifiers), options
+
+
+@dataclass
+class ZipSummary:
+    attached: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+MAX_ZIP_MEMBERS = 5000
+
+
+def attach_zip(actor: User, panel_id: int, stream: BinaryIO, storage: LocalStorage, limit: int, origin: RequestInfo) -> ZipSummary:
+    """Attach every file of a zipped study (DICOM de-identified; DICOMDIRs and refused files listed, not stored)."""
+    _panel_for_upload(actor, panel_id)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError):
+        raise InvalidInput(_("This zip file cannot be read; nothing was stored.")) from None
+    members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise InvalidInput(_("The zip file holds more than %(n)d files; split it.", n=MAX_ZIP_MEMBERS))
+    summary = ZipSummary()
+    for member in members:
+        name = member.filename.rsplit("/", 1)[-1][:200]
+        if member.file_size > limit:
+            summary.skipped.append((name, _("larger than %(n)d MB", n=limit // (1024 * 1024))))
+            continue
+        if name.upper() == "DICOMDIR":
+            summary.skipped.append((name, _("a DICOMDIR: its files are imported one by one")))
+            continue
+        try:
+            with archive.open(member) as content:
+                attach(actor, panel_id, content, name, "document", storage, limit, origin)  # type: ignore[arg-type]
+        except InvalidInput as error:
+            summary.skipped.append((name, error.message))
+            continue
+        except (zipfile.BadZipFile, OSError, RuntimeError):
+            summary.skipped.append((name, _("damaged inside the zip file")))
+            continue
+        summary.attached += 1
+    return summary

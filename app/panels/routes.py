@@ -10,6 +10,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from app.documents import services as document_services
@@ -255,6 +256,12 @@ def consultation_pdf(panel_id: int) -> Response:
     return response
 
 
+def _is_zip(upload: FileStorage) -> bool:
+    head = upload.stream.read(4)
+    upload.stream.seek(0)
+    return head == b"PK\x03\x04"
+
+
 @bp.route("/<int:panel_id>/documents", methods=["POST"])
 @requires(LOGIN)
 def attach(panel_id: int) -> Response:
@@ -262,6 +269,17 @@ def attach(panel_id: int) -> Response:
     if not uploads:
         raise InvalidInput(_("Choose a file to attach."))
     kind = request.form.get("kind", "document")
+    storage = LocalStorage(current_app.config["STORAGE_DIR"])
+    limit = int(current_app.config["MAX_FILE_BYTES"])
+    zipped = [upload for upload in uploads if _is_zip(upload)]
+    for upload in zipped:  # a zipped study: every file attached on its own, refused ones listed
+        summary = document_services.attach_zip(current_user, panel_id, upload.stream, storage, limit, origin())
+        flash(
+            ngettext("%(num)s file attached from the zip file.", "%(num)s files attached from the zip file.", summary.attached), "success"
+        )
+        for name, reason in summary.skipped[:20]:
+            flash(_("Not attached: %(name)s (%(reason)s)", name=name, reason=reason), "warning")
+    uploads = [upload for upload in uploads if upload not in zipped]
     for upload in uploads:  # one transaction per file: a refused file names itself, the earlier ones stay
         document_services.attach(
             current_user,
@@ -269,11 +287,12 @@ def attach(panel_id: int) -> Response:
             upload.stream,
             request.form.get("title", "") if len(uploads) == 1 and request.form.get("title") else upload.filename or "",
             kind,
-            LocalStorage(current_app.config["STORAGE_DIR"]),
-            int(current_app.config["MAX_FILE_BYTES"]),
+            storage,
+            limit,
             origin(),
         )
-    flash(_("The file is attached (DICOM files de-identified; other files must not contain identifying data)."), "success")
+    if uploads:
+        flash(_("The file is attached (DICOM files de-identified; other files must not contain identifying data)."), "success")
     back = request.form.get("return_to", "")
     if back.startswith("/tasks/") and "//" not in back:
         return redirect(back)

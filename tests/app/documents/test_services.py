@@ -1,6 +1,7 @@
 """Files attached to panels: the content is sniffed, stored under its hash, and read only by those who see the panel."""
 
 import hashlib
+import zipfile
 from io import BytesIO
 from pathlib import Path
 
@@ -120,3 +121,37 @@ def test_bad_dicom_gets_a_clear_message_and_nothing_is_stored(world, login, pane
     response = upload(login(world.clinician), panel_id, data, name)
     assert response.status_code == 422 and message in response.text
     assert db.session.scalar(select(Document)) is None
+
+
+def _zip(members):
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zipped_study_is_attached_file_by_file_and_refused_files_are_listed(world, login, panel_id):
+    study = _zip(
+        {
+            "study/series1/CT_small.dcm": Path(get_testdata_file("CT_small.dcm")).read_bytes(),
+            "study/series2/MR_small.dcm": Path(get_testdata_file("MR_small.dcm")).read_bytes(),
+            "study/DICOMDIR": b"\x00" * 200,
+            "study/readme.exe": b"MZ\x90\x00" + b"\x00" * 100,
+        }
+    )
+    client = login(world.clinician)
+    response = client.post(
+        f"/panels/{panel_id}/documents", data={"file": (BytesIO(study), "study.zip")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    page = client.get(f"/panels/{panel_id}").text
+    assert "2 files attached from the zip file" in page and "Not attached: readme.exe" in page and "Not attached: DICOMDIR" in page
+    documents = db.session.scalars(select(Document)).all()
+    assert sorted(d.media_type for d in documents) == ["application/dicom", "application/dicom"]
+    assert len({d.series_uid for d in documents}) == 2
+
+
+def test_a_damaged_zip_file_is_refused_with_a_message(world, login, panel_id):
+    response = upload(login(world.clinician), panel_id, b"PK\x03\x04" + b"\x00" * 100, "study.zip")
+    assert response.status_code == 422 and "zip file cannot be read" in response.text
