@@ -47,7 +47,7 @@ def _current_text(ern: Ern, form_id: str) -> str:
 
 
 def _page(ern: Ern, form_id: str, text: str, preview: FormDefinition | None = None, status: int = 200) -> tuple[str, int]:
-    form = form_class(preview)() if preview is not None else None
+    form = form_class(preview)(formdata=None) if preview is not None else None  # the posted text is not its answers
     if form is not None:
         form.offer_blank_entries()
     try:
