@@ -20,6 +20,7 @@ No Flask here: the upload service and the command line call it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -29,6 +30,7 @@ from dataclasses import replace
 from datetime import date
 from datetime import timedelta
 from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,7 @@ def rules() -> Rules:
     return Rules(exact, tuple(masked))
 
 
+@lru_cache(maxsize=4096)
 def action_for(tag: int, options: Options) -> str:
     """The one action for an attribute: the options' (clean beats keep), else the basic profile's,
     choices resolved to their last alternative. K for attributes the table does not list."""
@@ -179,6 +182,11 @@ def _short(option: str) -> str:
 
 
 def _code_items(options: Options) -> list[Dataset]:
+    return [copy.copy(item) for item in _code_item_templates(options)]
+
+
+@lru_cache(maxsize=8)
+def _code_item_templates(options: Options) -> tuple[Dataset, ...]:
     cid = codes.cid7050
     chosen = [
         cid.BasicApplicationConfidentialityProfile,
@@ -194,7 +202,7 @@ def _code_items(options: Options) -> list[Dataset]:
         item = Dataset()
         item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code.value, code.scheme_designator, code.meaning
         items.append(item)
-    return items
+    return tuple(items)
 
 
 def _clean(dataset: Dataset, patient: Patient, options: Options) -> None:
