@@ -48,11 +48,7 @@ def complete_task(
     """Submit a user task's form, advance its process, and say where the actor goes next."""
     try:
         with transaction():
-            task = queries.open_task(engine_task_id, lock=True)
-            if task is None:
-                raise _gone(actor, engine_task_id)
-            if not security.can_complete(actor, task):
-                raise NotAllowed(_("This task is not yours to complete."))
+            task = _task_for(actor, engine_task_id, lock=True)
             if security.prepares_only(actor, task):
                 raise NotAllowed(_("As an assistant you prepare this form: save it as a draft, and a clinician of the centre submits it."))
             form = definition_for(task, forms)
@@ -80,11 +76,7 @@ def save_draft(actor: User, engine_task_id: str, raw_answers: dict[str, Any], ba
     """
     conflict: Conflict | None = None
     with transaction():
-        task = queries.open_task(engine_task_id, lock=True)
-        if task is None:
-            raise _gone(actor, engine_task_id)
-        if not security.can_complete(actor, task):
-            raise NotAllowed(_("This task is not yours to complete."))
+        task = _task_for(actor, engine_task_id, lock=True)
         draft = queries.draft_of(engine_task_id)
         if draft is not None and draft.revision != base_revision and draft.saved_by_id != actor.id:
             who = draft.saved_by.full_name if draft.saved_by else _("someone")
@@ -126,7 +118,11 @@ def _storable(value: Any) -> Any:
 
 def task_for(actor: User, engine_task_id: str) -> OpenTask:
     """An open task the actor may complete (NotFound, Conflict if already done, NotAllowed)."""
-    task = queries.open_task(engine_task_id)
+    return _task_for(actor, engine_task_id, lock=False)
+
+
+def _task_for(actor: User, engine_task_id: str, *, lock: bool) -> OpenTask:
+    task = queries.open_task(engine_task_id, lock=lock)
     if task is None:
         raise _gone(actor, engine_task_id)
     if not security.can_complete(actor, task):
