@@ -4,23 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 VENDOR := app/static/vendor/bootstrap/bootstrap.min.css
+# The BPMN editor and viewer bundle (frontend/, built with esbuild into app/static/vendor/modeler).
+MODELER := app/static/vendor/modeler/modeler.js
+MODELER_SOURCES := $(shell find frontend -type f -not -path 'frontend/fixtures/*' 2>/dev/null)
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test test-postgresql install lint browser messages clean
 
-run: install $(VENDOR)
+run: install $(VENDOR) $(MODELER)
 	CONSILIUM_DEMO_MODE=true $(FLASK) db upgrade
 	CONSILIUM_DEMO_MODE=true $(FLASK) demo --if-empty
 	@echo "Consilium on http://$(HOST):$(PORT)"
 	CONSILIUM_DEMO_MODE=true CONSILIUM_SCHEDULER_ENABLED=true $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
-test: install $(VENDOR) browser
+test: install $(VENDOR) $(MODELER) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL: CONSILIUM_TEST_DATABASE_URL names a database the run may own.
-test-postgresql: install $(VENDOR) browser
+test-postgresql: install $(VENDOR) $(MODELER) browser
 	@test -n "$(CONSILIUM_TEST_DATABASE_URL)" || (echo "set CONSILIUM_TEST_DATABASE_URL" && exit 2)
 	CONSILIUM_TEST_DATABASE_URL=$(CONSILIUM_TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -41,6 +44,9 @@ node_modules/.installed: package.json package-lock.json
 $(VENDOR): node_modules/.installed
 	mkdir -p app/static/vendor/bootstrap
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js app/static/vendor/bootstrap/
+
+$(MODELER): node_modules/.installed $(MODELER_SOURCES)
+	node frontend/build.mjs
 
 # Browser tests drive Debian's chromium (Playwright cannot download browsers here).
 browser:

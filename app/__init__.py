@@ -52,12 +52,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from app.accounts.routes import bp as accounts_bp
     from app.audit.routes import bp as audit_bp
+    from app.documents.routes import bp as documents_bp
+    from app.ernsettings.routes import bp as ernsettings_bp
     from app.formdesign.routes import bp as formdesign_bp
     from app.main.routes import bp as main_bp
     from app.notifications.routes import bp as notifications_bp
     from app.organisations.routes import bp as organisations_bp
     from app.panels.routes import bp as panels_bp
     from app.patients.routes import bp as patients_bp
+    from app.processes.routes import bp as processes_bp
+    from app.queues.routes import bp as queues_bp
     from app.tasks.routes import bp as tasks_bp
     from app.terminology.routes import bp as terminology_bp
 
@@ -72,6 +76,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         notifications_bp,
         terminology_bp,
         formdesign_bp,
+        documents_bp,
+        queues_bp,
+        ernsettings_bp,
+        processes_bp,
     ):
         app.register_blueprint(blueprint)
     app.before_request(_refuse_development_key)

@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail)
     app.cli.add_command(accounts)
     app.cli.add_command(dicom)
+    app.cli.add_command(documents)
 
 
 bpmn = AppGroup("bpmn", help="Process definitions (BPMN).")
@@ -145,5 +146,47 @@ def dicom_deidentify(in_dir: str, out_dir: str, cpms_id: str) -> None:
     click.echo(f"{len(summary.written)} DICOM files de-identified into {out_dir}")
     if summary.dicomdirs:
         click.echo(f"{len(summary.dicomdirs)} DICOMDIR(s) read, not copied (their files are imported one by one)")
+    for path, reason in summary.skipped:
+        click.echo(f"skipped {path}: {reason}")
+
+
+documents = AppGroup("documents", help="Documents of patients: bulk import.")
+
+
+@documents.command("import", help="Attach every file under FOLDER to a patient's record at their centre (DICOM de-identified).")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--patient", "cpms_id", required=True, help="The CPMS ID of an existing patient, e.g. ERN-BE10-EuroBloodNet-001.")
+@click.option("--by", "email", required=True, help="E-mail of the person of the patient's centre who attaches the files.")
+def documents_import(folder: str, cpms_id: str, email: str) -> None:
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from app.accounts.models import User
+    from app.audit.services import RequestInfo
+    from app.database import db
+    from app.documents.services import import_folder
+    from app.documents.storage import LocalStorage
+    from app.errors import ConsiliumError
+
+    actor = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if actor is None or not actor.is_active:
+        raise click.ClickException(f"No active account has the e-mail {email}.")
+    storage = LocalStorage(current_app.config["STORAGE_DIR"])
+    total = sum(1 for path in Path(folder).rglob("*") if path.is_file())
+    with click.progressbar(length=total, label=f"Attaching {total} files", file=sys.stderr) as bar:
+        try:
+            summary = import_folder(
+                actor,
+                cpms_id,
+                Path(folder),
+                storage,
+                int(current_app.config["MAX_FILE_BYTES"]),
+                RequestInfo("cli", "flask documents import"),
+                lambda _path: bar.update(1),
+            )
+        except ConsiliumError as error:
+            raise click.ClickException(error.message) from None
+    click.echo(f"{summary.attached} files attached to {cpms_id} (DICOM files de-identified)")
     for path, reason in summary.skipped:
         click.echo(f"skipped {path}: {reason}")

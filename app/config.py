@@ -19,9 +19,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = ""
     # Where uploaded files are kept (a local folder by default).
     STORAGE_DIR = ""
-    # Largest file accepted, and largest request (a larger one is refused with a 413 page).
+    # Largest file accepted, and largest request (a larger one is refused with a 413 page). A request
+    # may carry a zipped study: Werkzeug spools uploads to temporary files, never to memory.
     MAX_FILE_BYTES = 50 * 1024 * 1024
-    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024 * 1024
     # Secret behind de-identified DICOM UIDs and date shifts (keep it stable: the same patient must
     # get the same UIDs in every upload). Empty: derived from SECRET_KEY.
     DEIDENTIFICATION_SECRET = ""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask import jsonify
 from flask import render_template
+from flask import request
 from flask_babel import gettext as _
 
 
@@ -54,17 +58,25 @@ _TITLES = {
 }
 
 
+_TOO_LARGE = "This upload is larger than the server accepts in one request: send fewer files at once, or zip the study."
+
+
 def register_error_handlers(app: Flask) -> None:
-    def render(status: int, message: str) -> tuple[str, int]:
-        return render_template("error.html", status=status, title=_(_TITLES.get(status, "Error")), message=message), status
+    def render(status: int, message: str) -> tuple[Any, int]:
+        title = _(_TITLES.get(status, "Error"))
+        if status == 413 and not message:
+            message = _(_TOO_LARGE)
+        if request.accept_mimetypes.best == "application/json":  # the uploader and other scripts show the message
+            return jsonify(error=message or title), status
+        return render_template("error.html", status=status, title=title, message=message), status
 
     @app.errorhandler(ConsiliumError)
-    def consilium_error(error: ConsiliumError) -> tuple[str, int]:
+    def consilium_error(error: ConsiliumError) -> tuple[Any, int]:
         return render(error.status, error.message)
 
     for status in (400, 403, 404, 405, 413, 500):
 
-        def http_error(error: Exception, status: int = status) -> tuple[str, int]:
+        def http_error(error: Exception, status: int = status) -> tuple[Any, int]:
             return render(status, "")
 
         app.register_error_handler(status, http_error)

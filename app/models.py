@@ -24,6 +24,7 @@ from app.panels.models import PanelMember
 from app.panels.models import TimelineEntry
 from app.patients.models import CpmsCounter
 from app.patients.models import Patient
+from app.queues.models import SlaRule
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskDraft
 from app.tasks.models import TaskSubmission
@@ -54,6 +55,7 @@ __all__ = [
     "InstanceEvent",
     "Membership",
     "OpenTask",
+    "SlaRule",
     "OutgoingMail",
     "Patient",
     "ProcessDefinition",

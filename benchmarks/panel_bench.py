@@ -42,16 +42,11 @@ Run from the repository root:  python benchmarks/panel_bench.py [--rounds 200] [
 from __future__ import annotations
 
 import argparse
-import enum
-import json
 import random
-import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -59,21 +54,32 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import create_engine  # noqa: E402
-from sqlalchemy import event  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from benchmarks.web_harness import add_trivial_route  # noqa: E402
+from benchmarks.web_harness import breakdown  # noqa: E402
+from benchmarks.web_harness import build_app  # noqa: E402
+from benchmarks.web_harness import count_queries  # noqa: E402
+from benchmarks.web_harness import database  # noqa: E402
+from benchmarks.web_harness import get  # noqa: E402
+from benchmarks.web_harness import insert_rows  # noqa: E402
+from benchmarks.web_harness import print_statements  # noqa: E402
+from benchmarks.web_harness import profile  # noqa: E402
+from benchmarks.web_harness import report  # noqa: E402
+from benchmarks.web_harness import statements_of  # noqa: E402
+from benchmarks.web_harness import time_pages  # noqa: E402
 
 PASSWORD = "bench password, not secret"  # noqa: S105
 VIEWER_EMAIL = "viewer@bench.example"
@@ -97,67 +103,6 @@ LAST_NAMES = ("Peeters", "Novak", "Rossi", "Garcia", "Muller", "Jansen", "Dubois
 # --------------------------------------------------------------------------------------------
 # The app and its database
 # --------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def database(url: str | None) -> Iterator[str]:
-    """A new, empty database: a SQLite file in a temp dir, or the named PostgreSQL database, created
-    here (after dropping any leftover of the same name) and dropped afterwards."""
-    if not url:
-        with tempfile.TemporaryDirectory(prefix="consilium-panel-bench-") as directory:
-            yield f"sqlite:///{Path(directory) / 'bench.sqlite'}"
-        return
-    parsed = make_url(url)
-    name = parsed.database
-    if not name or name == "postgres" or not parsed.drivername.startswith("postgresql"):
-        raise SystemExit("--database-url must name a PostgreSQL database other than 'postgres'; the run creates and drops it")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield parsed.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def build_app(url: str, storage: str) -> Flask:
-    """The same steps as tests.conftest.build_app: migrations, then the shipped definitions; demo mode
-    so that training accounts sign in with a password only."""
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.workflows.services import deploy_shipped_definitions
-
-    app = create_app(
-        {
-            "SECRET_KEY": "panel-bench-secret",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SCHEDULER_ENABLED": False,
-            "DEMO_MODE": True,
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "consilium.bench",
-            "STORAGE_DIR": storage,
-        }
-    )
-    with app.app_context():
-        upgrade()
-        deploy_shipped_definitions(app.config["BPMN_DIR"], app.config["FORMS_DIR"])
-    return app
-
-
-def add_trivial_route(app: Flask) -> None:
-    """A login-required route that does nothing: the floor every page pays (must precede the first request)."""
-    from app.security import LOGIN
-    from app.security import requires
-
-    @requires(LOGIN)
-    def trivial() -> str:
-        return "ok"
-
-    app.add_url_rule("/_bench/trivial", "bench_trivial", trivial)
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,33 +131,6 @@ class World:
         first = self.next_id[table]
         self.next_id[table] = first + count
         return range(first, first + count)
-
-
-def _insert(connection: Connection, model: Any, rows: list[dict[str, Any]], chunk: int = 20_000) -> None:
-    """Core executemany on SQLite; COPY on PostgreSQL (executemany there is several times slower)."""
-    table = model if hasattr(model, "insert") and not hasattr(model, "__table__") else model.__table__
-    if not rows:
-        return
-    if connection.dialect.name == "postgresql":
-        columns = list(rows[0])
-        names = ", ".join(f'"{column}"' for column in columns)
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([_plain(row[column]) for column in columns])
-        cursor.close()
-        return
-    for start in range(0, len(rows), chunk):
-        connection.execute(table.insert(), rows[start : start + chunk])
-
-
-def _plain(value: Any) -> Any:
-    """A value as COPY takes it: enums by their stored value, JSON as text."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return value
 
 
 def seed_base(connection: Connection, rng: random.Random, now: datetime) -> World:
@@ -277,13 +195,13 @@ def seed_base(connection: Connection, rng: random.Random, now: datetime) -> Worl
             world.users_at.setdefault(centre_id, []).append(user_id)
     for row, membership_id in zip(memberships, world.ids("memberships", len(memberships)), strict=True):
         row["id"] = membership_id
-    _insert(connection, Ern, erns)
-    _insert(connection, ThematicArea, areas)
-    _insert(connection, Centre, centres)
-    _insert(connection, centre_erns, [{"centre_id": c, "ern_id": e} for c in world.centres for e in world.erns])
-    _insert(connection, User, users)
-    _insert(connection, Membership, memberships)
-    _insert(connection, user_thematic_areas, user_areas)
+    insert_rows(connection, Ern, erns)
+    insert_rows(connection, ThematicArea, areas)
+    insert_rows(connection, Centre, centres)
+    insert_rows(connection, centre_erns, [{"centre_id": c, "ern_id": e} for c in world.centres for e in world.erns])
+    insert_rows(connection, User, users)
+    insert_rows(connection, Membership, memberships)
+    insert_rows(connection, user_thematic_areas, user_areas)
     return world
 
 
@@ -425,10 +343,10 @@ def seed_panels(connection: Connection, world: World, rng: random.Random, now: d
         row["id"] = member_id
     for row, entry_id in zip(entries, world.ids("timeline_entries", len(entries)), strict=True):
         row["id"] = entry_id
-    _insert(connection, Patient, patients)
-    _insert(connection, Panel, panels)
-    _insert(connection, PanelMember, members)
-    _insert(connection, TimelineEntry, entries)
+    insert_rows(connection, Patient, patients)
+    insert_rows(connection, Panel, panels)
+    insert_rows(connection, PanelMember, members)
+    insert_rows(connection, TimelineEntry, entries)
     world.panels += count
     world.entries += len(entries)
 
@@ -441,7 +359,7 @@ def finish_seeding(connection: Connection, world: World, indexes: list[str], ana
 
     connection.execute(CpmsCounter.__table__.delete())
     rows = [{"centre_id": c, "ern_id": e, "last_sequence": n} for (c, e), n in world.cpms.items()]
-    _insert(connection, CpmsCounter, rows)
+    insert_rows(connection, CpmsCounter, rows)
     for statement in indexes:
         connection.execute(text(statement.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)))
     if connection.dialect.name == "postgresql":
@@ -480,188 +398,6 @@ def log_in(app: Flask) -> FlaskClient:
     return client
 
 
-def get(client: FlaskClient, url: str) -> None:
-    response = client.get(url)
-    if response.status_code != 200:
-        raise SystemExit(f"GET {url} answered {response.status_code} {response.headers.get('Location', '')}")
-
-
-@dataclass
-class Statement:
-    sql: str
-    parameters: Any
-    seconds: float = 0.0
-
-
-@contextmanager
-def recording(app: Flask) -> Iterator[list[Statement]]:
-    """Every statement sent through the app's engine while inside, with its parameters and driver time."""
-    from app.database import db
-
-    statements: list[Statement] = []
-    clock = time.perf_counter
-    started = [0.0]
-
-    def before(connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        statements.append(Statement(statement, parameters))
-        started[0] = clock()
-
-    def after(*_: Any) -> None:
-        statements[-1].seconds = clock() - started[0]
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
-
-
-def count_queries(app: Flask, client: FlaskClient, pages: dict[str, str], repeat: int = 3) -> dict[str, list[int]]:
-    """SQL statements per request of each page, ``repeat`` times (warm: after the timed or warm-up requests)."""
-    counts: dict[str, list[int]] = {}
-    for name, url in pages.items():
-        counts[name] = []
-        for _ in range(repeat):
-            with recording(app) as statements:
-                get(client, url)
-            counts[name].append(len(statements))
-    return counts
-
-
-def breakdown(app: Flask, client: FlaskClient, pages: dict[str, str], requests: int = 50) -> dict[str, tuple[float, float, float, float]]:
-    """Median seconds per request of each page: total, in the database driver, rendering templates
-    (lazy loads included) and in the driver while rendering; measured in a separate, untimed pass."""
-    from flask import before_render_template
-    from flask import template_rendered
-
-    from app.database import db
-
-    with app.app_context():
-        engine = db.engine
-    clock = time.perf_counter
-    marks: dict[str, float] = {}
-    totals = {"sql": 0.0, "render": 0.0, "sql_in_render": 0.0}
-    rendering = [False]
-
-    def before_execute(*_: Any) -> None:
-        marks["sql"] = clock()
-
-    def after_execute(*_: Any) -> None:
-        elapsed = clock() - marks["sql"]
-        totals["sql"] += elapsed
-        if rendering[0]:
-            totals["sql_in_render"] += elapsed
-
-    def before_render(*_: Any, **__: Any) -> None:
-        rendering[0] = True
-        marks["render"] = clock()
-
-    def rendered(*_: Any, **__: Any) -> None:
-        rendering[0] = False
-        totals["render"] += clock() - marks["render"]
-
-    event.listen(engine, "before_cursor_execute", before_execute)
-    event.listen(engine, "after_cursor_execute", after_execute)
-    before_render_template.connect(before_render, app)
-    template_rendered.connect(rendered, app)
-    samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in pages}
-    try:
-        for _ in range(requests):
-            for name, url in pages.items():
-                for key in totals:
-                    totals[key] = 0.0
-                start = clock()
-                get(client, url)
-                samples[name].append((clock() - start, totals["sql"], totals["render"], totals["sql_in_render"]))
-    finally:
-        event.remove(engine, "before_cursor_execute", before_execute)
-        event.remove(engine, "after_cursor_execute", after_execute)
-        before_render_template.disconnect(before_render, app)
-        template_rendered.disconnect(rendered, app)
-    return {name: tuple(statistics.median(sample[i] for sample in rows) for i in range(4)) for name, rows in samples.items()}  # type: ignore[misc]
-
-
-def statements_of(app: Flask, client: FlaskClient, url: str, repeat: int = 15) -> list[Statement]:
-    """The statements of one request of the page, each with its median driver time over ``repeat`` requests."""
-    runs = []
-    for _ in range(repeat):
-        with recording(app) as statements:
-            get(client, url)
-        runs.append(statements)
-    last = runs[-1]
-    for position, statement in enumerate(last):
-        statement.seconds = statistics.median(run[position].seconds for run in runs if len(run) > position)
-    return last
-
-
-def print_statements(app: Flask, statements: list[Statement], *, plans: bool) -> None:
-    """Each statement with its median driver time; with ``plans``, the plan of every SELECT as the database would run it."""
-    from app.database import db
-
-    with app.app_context(), db.engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        for number, statement in enumerate(statements, 1):
-            print(f"  [{number}] {statement.seconds * 1000:.3f}ms  {' '.join(statement.sql.split())[:400]}")
-            if not plans or not statement.sql.lstrip().upper().startswith("SELECT"):
-                continue
-            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            cursor.execute(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement.sql, statement.parameters)
-            for row in cursor.fetchall():
-                print(f"        {row[-1] if sqlite else row[0]}")
-            cursor.close()
-        connection.rollback()
-
-
-def time_pages(client: FlaskClient, pages: dict[str, str], rounds: int) -> dict[str, list[float]]:
-    """``rounds`` requests per page, round-robin with a rotating start, timed one by one (seconds)."""
-    names = list(pages)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    clock = time.perf_counter
-    for round_ in range(rounds):
-        shift = round_ % len(names)
-        for name in names[shift:] + names[:shift]:
-            url = pages[name]
-            start = clock()
-            response = client.get(url)
-            elapsed = clock() - start
-            if response.status_code != 200:
-                raise SystemExit(f"GET {url} answered {response.status_code}")
-            times[name].append(elapsed)
-    return times
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def report(times: dict[str, list[float]], counts: dict[str, list[int]], floor: str = "trivial") -> None:
-    base = statistics.median(times[floor])
-    for name, values in times.items():
-        median = statistics.median(values)
-        low, high = min(counts[name]), max(counts[name])
-        queries = str(low) if low == high else f"{low}-{high}"
-        print(f"{name:<18} median={median * 1000:.2f}ms p95={p95(values) * 1000:.2f}ms queries={queries} ratio={median / base:.2f}")
-
-
-def profile(client: FlaskClient, url: str, requests: int, top: int = 25) -> None:
-    import cProfile
-    import pstats
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(requests):
-        get(client, url)
-    profiler.disable()
-    stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("tottime").print_stats(top)
-
-
 # --------------------------------------------------------------------------------------------
 
 
@@ -687,7 +423,7 @@ def main() -> None:
     started = time.perf_counter()
     rng = random.Random(options.seed)
     now = datetime.now(UTC)
-    with database(options.database_url) as url, tempfile.TemporaryDirectory(prefix="consilium-panel-bench-storage-") as storage:
+    with database(options.database_url, "panel") as url, tempfile.TemporaryDirectory(prefix="consilium-panel-bench-storage-") as storage:
         app = build_app(url, storage)
         add_trivial_route(app)
         print(
@@ -740,9 +476,9 @@ def main() -> None:
 
         if small_times:
             print(f"\nat {options.small:,} panels ({options.small_rounds} requests per page):")
-            report(small_times, small_counts)
+            report(small_times, small_counts, width=18)
         print(f"\nat {options.panels:,} panels ({options.rounds} requests per page, interleaved, {timing_seconds:.1f} s):")
-        report(times, counts)
+        report(times, counts, width=18)
         print(f"\nwhere the time goes at {options.panels:,} panels (medians of a separate pass, ms per request):")
         for name, (total, sql, render, sql_in_render) in split.items():
             print(

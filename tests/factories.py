@@ -176,3 +176,20 @@ def task_of(user: User, name: str) -> str:
     found = [t.engine_task_id for t in task_queries.open_tasks_for(user) if t.name == name]
     assert len(found) == 1, f"{user.email} has {len(found)} open '{name}' tasks"
     return found[0]
+
+
+def attach(user: User, panel_id: int, content: str | bytes, where_patient: int | None = None) -> int:
+    """Attach a file (one of pydicom's test files by name, or bytes) to a panel, or to a patient's record."""
+    from io import BytesIO
+
+    from pydicom.data import get_testdata_file
+
+    from app.documents import services as document_services
+    from app.documents.storage import LocalStorage
+
+    data = Path(get_testdata_file(content)).read_bytes() if isinstance(content, str) else content
+    where = document_services.Where(patient_id=where_patient) if where_patient else document_services.Where(panel_id=panel_id)
+    storage = LocalStorage(current_app.config["STORAGE_DIR"])
+    name = content if isinstance(content, str) else "file"
+    document = document_services.attach(user, where, BytesIO(data), name, "document", storage, 50 * 1024 * 1024, ORIGIN)
+    return int(document.id)

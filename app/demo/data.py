@@ -40,6 +40,7 @@ USERS = [
         [],
     ),
     ("researcher@demo.consilium.eu", "Rui", "Researcher", "Epidemiologist", [("EuroBloodNet", None, "researcher")], []),
+    ("manager@demo.consilium.eu", "Mara", "Manager", "ERN manager", [("EuroBloodNet", None, "ern_manager")], []),
     (
         "guest@demo.consilium.eu",
         "Greta",

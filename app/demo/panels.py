@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import User
 from app.database import db
+from app.demo.imaging import attach_phantom
+from app.documents.storage import LocalStorage
 from app.panels import lifecycle
 from app.panels import services as panel_services
 from app.panels.models import ClosingReason
@@ -123,6 +126,7 @@ def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today:
     seed.invite(review, "hp1")
     seed.answer(review, "hp1", "accept")
     seed.contribute(review, "hp1", "Agree with a second-line regimen; consider a clinical trial.")
+    attach_phantom(seed.user("hp2"), review.id, LocalStorage(current_app.config["STORAGE_DIR"]), int(current_app.config["MAX_FILE_BYTES"]))
     seed.to_review(review)
 
     signed = seed.open("hp4", "ERN-IT10-EuroBloodNet-001", "Amyloidosis", "lemon tree")

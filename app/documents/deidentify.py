@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date
@@ -33,18 +34,37 @@ from functools import cache
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from typing import cast
 
+from pydicom.charset import default_encoding
+from pydicom.datadict import dictionary_VR
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.dataset import FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element
 from pydicom.sequence import Sequence
 from pydicom.sr.codedict import codes
+from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
+from pydicom.uid import UID
 from pydicom.uid import generate_uid
+from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
+from pydicom.valuerep import STANDARD_VR
+from pydicom.values import convert_value
 
 TABLE = Path(__file__).with_name("data") / "ps315_table_e1_1.json"
 UID_ROOT = "2.25."  # derived UIDs below the UUID arc; generate_uid turns the hash into a UUID-sized integer
 MAX_SHIFT_DAYS = 3650
+UNDEFINED_LENGTH = 0xFFFFFFFF
+# Patient's Name, Patient ID, Other Patient IDs, Patient's Birth Name, Patient's Mother's Birth Name
+IDENTIFYING = (0x00100010, 0x00100020, 0x00101000, 0x00101005, 0x00101060)
+SOP_CLASS_UID, SOP_INSTANCE_UID = 0x00080016, 0x00080018
+METHOD_CODES = 0x00120064  # De-identification Method Code Sequence
+MEDIA_STORAGE_SOP_CLASS_UID, MEDIA_STORAGE_SOP_INSTANCE_UID, TRANSFER_SYNTAX_UID = 0x00020002, 0x00020003, 0x00020010
+IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME = 0x00020012, 0x00020013
 
 
 @dataclass(frozen=True)
@@ -113,13 +133,24 @@ class Patient:
     identifiers: tuple[str, ...] = ()
 
     def shift(self) -> timedelta:
-        digest = hmac.new(self.secret, f"date-shift|{self.cpms_id}".encode(), hashlib.sha256).digest()
-        days = int.from_bytes(digest[:4], "big") % (2 * MAX_SHIFT_DAYS) - MAX_SHIFT_DAYS
-        return timedelta(days=days or 1)  # never zero: a shift of nothing would keep the real dates
+        return _shift(self.secret, self.cpms_id)
 
     def uid(self, original: str) -> str:
-        key = hmac.new(self.secret, f"uid|{self.cpms_id}|{original}".encode(), hashlib.sha256).hexdigest()
-        return str(generate_uid(prefix=UID_ROOT, entropy_srcs=[key]))
+        return _derived_uid(self.secret, self.cpms_id, original)
+
+
+@lru_cache(maxsize=64)
+def _shift(secret: bytes, cpms_id: str) -> timedelta:
+    digest = hmac.new(secret, f"date-shift|{cpms_id}".encode(), hashlib.sha256).digest()
+    days = int.from_bytes(digest[:4], "big") % (2 * MAX_SHIFT_DAYS) - MAX_SHIFT_DAYS
+    return timedelta(days=days or 1)  # never zero: a shift of nothing would keep the real dates
+
+
+@lru_cache(maxsize=4096)
+def _derived_uid(secret: bytes, cpms_id: str, original: str) -> str:
+    """Cached: every file of a study repeats its study, series and frame of reference UIDs."""
+    key = hmac.new(secret, f"uid|{cpms_id}|{original}".encode(), hashlib.sha256).hexdigest()
+    return str(generate_uid(prefix=UID_ROOT, entropy_srcs=[key]))
 
 
 _DUMMIES: dict[str, Any] = {
@@ -152,23 +183,90 @@ _DUMMIES: dict[str, Any] = {
     "UN": b"\x00\x00",
 }
 _TEXT_VRS = {"LO", "LT", "SH", "ST", "UC", "UT", "PN"}
+WrittenForm = tuple[tuple[bool, bool], Hashable]  # (implicit VR, little endian), Specific Character Set
+_RAW_VRS = {vr.value for vr in STANDARD_VR} - {"SQ", "UN"}
+_TEXT_VALUE_VRS = _TEXT_VRS | {"UI", "DA", "DT", "TM"}  # decoded from raw bytes for D, U and C (whatever their length)
 
 
 def deidentify(dataset: Dataset, patient: Patient, options: Options) -> Dataset:
     """De-identify ``dataset`` in place (every depth) and mark it; returns it."""
     patient = replace(patient, identifiers=patient.identifiers + identifiers_of(dataset))
     _clean(dataset, patient, options)
-    dataset.PatientName = patient.cpms_id
-    dataset.PatientID = patient.cpms_id
-    dataset.PatientIdentityRemoved = "YES"
-    dataset.LongitudinalTemporalInformationModified = "MODIFIED"
+    written = _written_form(dataset)
+    _set(dataset, "PatientName", patient.cpms_id, written)
+    _set(dataset, "PatientID", patient.cpms_id, written)
+    _set(dataset, "PatientIdentityRemoved", "YES", written)
+    _set(dataset, "LongitudinalTemporalInformationModified", "MODIFIED", written)
     methods = ["Basic"] + [name for name in options.enabled()]
-    dataset.DeidentificationMethod = ("PS3.15 E.1-1 2026d: " + ", ".join(_short(m) for m in methods))[:64]
+    _set(dataset, "DeidentificationMethod", ("PS3.15 E.1-1 2026d: " + ", ".join(_short(m) for m in methods))[:64], written)
+    _add_method_codes(dataset, options, written)
+    _rebuild_file_meta(dataset)
+    return dataset
+
+
+def _set(dataset: Dataset, keyword: str, value: str, written: WrittenForm | None) -> None:
+    """``setattr(dataset, keyword, value)``, but an attribute that is new, or still raw in its dictionary VR,
+    is stored as the bytes pydicom writes for it (see ``_written_form``)."""
+    tag = tag_for_keyword(keyword)
+    vr = dictionary_VR(tag)
+    current = dataset.get_item(tag)
+    if written is None or current is not None and not (_undecoded(current) and current.VR == vr):
+        setattr(dataset, keyword, value)
+    else:
+        _store_raw(dataset, tag, vr, _written_text(tag, vr, value, *written), written[0])
+
+
+def _add_method_codes(dataset: Dataset, options: Options, written: WrittenForm | None) -> None:
+    """The profile's and the options' codes, after any already there. A new sequence is stored as written
+    (see ``_written_form``): writing its fresh items would cost more than the whole rest of the file."""
+    if written is not None and METHOD_CODES not in dataset:
+        _store_raw(dataset, METHOD_CODES, "SQ", _written_method_codes(options, *written), written[0])
+        return
     items = list(dataset.get("DeidentificationMethodCodeSequence", Sequence()))
     items.extend(_code_items(options))
     dataset.DeidentificationMethodCodeSequence = Sequence(items)
-    _rebuild_file_meta(dataset)
-    return dataset
+
+
+def _written_form(dataset: Dataset) -> WrittenForm | None:
+    """How ``dcmwrite`` encodes the dataset's own elements: the VR encoding and byte order of its transfer
+    syntax, and its Specific Character Set (hashable); None without a transfer syntax pydicom knows.
+
+    The elements added to every file are stored as these bytes, made once per value and form: decoding,
+    setting and writing them for each file costs more than all its other elements. A dataset written in
+    another form decodes them first, as any raw element."""
+    syntax = getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", None)
+    encoding = _encoding_of(syntax) if isinstance(syntax, UID) else None
+    if encoding is None:
+        return None
+    charset = dataset.get("SpecificCharacterSet", default_encoding)
+    return encoding, charset if charset is None or isinstance(charset, str) else tuple(charset)
+
+
+@lru_cache(maxsize=64)
+def _encoding_of(syntax: UID) -> tuple[bool, bool] | None:
+    return (syntax.is_implicit_VR, syntax.is_little_endian) if syntax.is_transfer_syntax else None
+
+
+@lru_cache(maxsize=256)
+def _written_text(tag: int, vr: str, value: str, encoding: tuple[bool, bool], charset: Hashable) -> bytes:
+    return _written_value(DataElement(tag, vr, value), encoding, charset)
+
+
+@lru_cache(maxsize=32)
+def _written_method_codes(options: Options, encoding: tuple[bool, bool], charset: Hashable) -> bytes:
+    return _written_value(DataElement(METHOD_CODES, "SQ", Sequence(_code_items(options))), encoding, charset)
+
+
+def _written_value(element: DataElement, encoding: tuple[bool, bool], charset: Hashable) -> bytes:
+    """The value of ``element`` as ``write_data_element`` writes it in a dataset of that form (without the tag, VR and length)."""
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR, buffer.is_little_endian = encoding
+    write_data_element(buffer, element, list(charset) if isinstance(charset, tuple) else charset)
+    return buffer.getvalue()[12 if not encoding[0] and element.VR in EXPLICIT_VR_LENGTH_32 else 8 :]
+
+
+def _store_raw(dataset: Dataset, tag: int, vr: str, value: bytes, encoding: tuple[bool, bool]) -> None:
+    dataset._dict[BaseTag(tag)] = RawDataElement(BaseTag(tag), vr, len(value), value, 0, *encoding)
 
 
 def _short(option: str) -> str:
@@ -206,28 +304,116 @@ def _code_item_templates(options: Options) -> tuple[Dataset, ...]:
 
 
 def _clean(dataset: Dataset, patient: Patient, options: Options) -> None:
-    for tag in list(dataset.keys()):
-        if tag.is_private:
+    """Apply each attribute's action. The elements are walked in the dataset's own dict, where they are
+    still raw as read: pydicom's iteration would decode every one, which costs more than the rest of
+    the work, and a raw element is written back as its bytes."""
+    actions = _actions(options)
+    elements = dataset._dict
+    for tag in list(elements):
+        if tag >> 16 & 1:  # odd group: private
             del dataset[tag]
             continue
-        action = action_for(int(tag), options)
-        raw = dataset.get_item(tag)
-        if action == "K" and raw is not None and raw.VR not in (None, "SQ", "UN"):
-            continue  # kept as read: not even decoded (pixel data and most attributes pass through untouched)
-        element = dataset[tag]
-        if element.VR == "SQ":
-            _sequence(dataset, element, action, patient, options)
+        key = int(tag)  # a plain int: looking a BaseTag up compares it in Python
+        action = actions.get(key) or actions.setdefault(key, action_for(key, options))
+        element = elements[tag]
+        if _undecoded(element) and (action == "K" or _apply_to_raw(dataset, element, action, patient)):
             continue
-        if action == "X":
-            del dataset[tag]
-        elif action == "Z":
-            element.value = None if element.VR not in ("OB", "OW", "UN") else b""
-        elif action == "D":
-            element.value = _dummy(element, patient)
-        elif action == "U":
-            element.value = _new_uids(element.value, patient)
-        elif action == "C":
-            element.value = _cleaned(element, patient)
+        _apply(dataset, tag, action, patient, options)
+
+
+@lru_cache(maxsize=8)
+def _actions(options: Options) -> dict[int, str]:
+    """``action_for`` memoised per options in a plain dict keyed by tag (cheaper than hashing ``Options`` per element)."""
+    return {}
+
+
+def _undecoded(element: DataElement | RawDataElement) -> bool:
+    """Whether ``element`` is raw bytes in an explicit standard VR (implicit and UN ones take the dictionary's
+    VR when decoded, unknown ones are refused), not a sequence (its items are cleaned) and of defined length."""
+    return element.is_raw and element.VR in _RAW_VRS and element.length != UNDEFINED_LENGTH
+
+
+def _apply_to_raw(dataset: Dataset, raw: RawDataElement, action: str, patient: Patient) -> bool:
+    """Apply ``action`` (not K) to a raw element: without decoding it where its value does not matter, decoding
+    only its value where it does, and storing new bytes where they need no character set; False where only
+    ``_apply`` can."""
+    tag, vr = raw.tag, cast(str, raw.VR)
+    if action == "C" and vr == "TM":  # times of day are kept (see _cleaned)
+        return True
+    if action == "X":
+        del dataset[tag]
+    elif action == "Z":
+        dataset._dict[tag] = raw._replace(length=0, value=b"")
+    elif action == "D" and vr != "UI":
+        dataset._dict[tag] = _dummy(dataset, raw)
+    elif action in ("D", "U", "C") and vr in _TEXT_VALUE_VRS:
+        value = _raw_value(dataset, raw)
+        new = _cleaned(vr, value, patient) if action == "C" else _new_uids(value, patient)
+        encoded = _encoded(vr, new)
+        dataset._dict[tag] = DataElement(tag, vr, new) if encoded is None else raw._replace(length=len(encoded), value=encoded)
+    else:
+        return False
+    return True
+
+
+def _dummy(dataset: Dataset, raw: RawDataElement) -> DataElement | RawDataElement:
+    """D: the dummy for the VR, as raw bytes unless it is text in a character set other than the default."""
+    vr = cast(str, raw.VR)
+    if vr in _TEXT_VRS and dataset._character_set != default_encoding:
+        return DataElement(raw.tag, vr, _DUMMIES.get(vr))
+    encoded = _dummy_bytes(vr)
+    return raw._replace(length=len(encoded), value=encoded)
+
+
+@cache
+def _dummy_bytes(vr: str) -> bytes:
+    """The dummy for ``vr`` as pydicom writes it, text in the default character set (numbers are zeros, the same in either byte order)."""
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, True
+    write_data_element(buffer, DataElement(0x00080080, vr, _DUMMIES.get(vr)))
+    return buffer.getvalue()[8:]  # after the tag and the length
+
+
+def _raw_value(dataset: Dataset, raw: RawDataElement) -> Any:
+    """The value of a raw element of a text VR, decoded as ``dataset[tag]`` would, without storing a DataElement.
+    UIDs are split and stripped as pydicom does, but not checked (they are replaced)."""
+    if raw.VR == "UI":
+        uids = [uid.strip() for uid in cast(bytes, raw.value).decode(default_encoding).rstrip(" \0").split("\\")]
+        return uids[0] if len(uids) == 1 else uids
+    return convert_value(cast(str, raw.VR), raw, dataset.original_character_set or dataset._character_set)
+
+
+def _encoded(vr: str, value: Any) -> bytes | None:
+    """A new value as pydicom would write it, where that needs no character set: UIDs made here and
+    shifted dates, padded to even length. None for others, which go in a DataElement."""
+    if vr == "UI" and value is not None:
+        text, padding = (value if isinstance(value, str) else "\\".join(value)), "\0"
+    elif vr == "DA" and isinstance(value, str) and len(value) in (0, 8):
+        text, padding = value, " "
+    else:
+        return None
+    return (text + padding * (len(text) % 2)).encode("ascii")
+
+
+def _apply(dataset: Dataset, tag: BaseTag, action: str, patient: Patient, options: Options) -> None:
+    """Apply ``action`` to the element decoded as pydicom decodes it (sequences, implicit and UN VRs, decoded ones)."""
+    raw = dataset.get_item(tag)
+    if action == "K" and raw is not None and raw.VR not in (None, "SQ", "UN"):
+        return  # kept as it is: decoded already, or raw in a VR that is not a standard one
+    element = dataset[tag]
+    if element.VR == "SQ":
+        _sequence(dataset, element, action, patient, options)
+        return
+    if action == "X":
+        del dataset[tag]
+    elif action == "Z":
+        element.value = None if element.VR not in ("OB", "OW", "UN") else b""
+    elif action == "D":
+        element.value = _new_uids(element.value, patient) if element.VR == "UI" else _DUMMIES.get(element.VR, None)
+    elif action == "U":
+        element.value = _new_uids(element.value, patient)
+    elif action == "C":
+        element.value = _cleaned(element.VR, element.value, patient)
 
 
 def _sequence(dataset: Dataset, element: DataElement, action: str, patient: Patient, options: Options) -> None:
@@ -240,12 +426,6 @@ def _sequence(dataset: Dataset, element: DataElement, action: str, patient: Pati
             _clean(item, patient, options)
 
 
-def _dummy(element: DataElement, patient: Patient) -> Any:
-    if element.VR == "UI":
-        return _new_uids(element.value, patient)
-    return _DUMMIES.get(element.VR, None)
-
-
 def _new_uids(value: Any, patient: Patient) -> Any:
     if value is None or value == "":
         return value
@@ -254,21 +434,20 @@ def _new_uids(value: Any, patient: Patient) -> Any:
     return patient.uid(str(value))
 
 
-def _cleaned(element: DataElement, patient: Patient) -> Any:
+def _cleaned(vr: str, value: Any, patient: Patient) -> Any:
     """C: dates keep their intervals (shifted), text loses the patient's identifiers, other values are emptied."""
-    value = element.value
     if value in (None, ""):
         return value
-    if element.VR == "DA":
+    if vr == "DA":
         return _shift_date(str(value), patient)
-    if element.VR == "DT":
+    if vr == "DT":
         text = str(value)
         return _shift_date(text[:8], patient) + text[8:] if len(text) >= 8 else None
-    if element.VR == "TM":
+    if vr == "TM":
         return value  # times of day are kept; the date shift moves whole days
-    if element.VR in _TEXT_VRS:
+    if vr in _TEXT_VRS:
         return _without_identifiers(str(value), patient)
-    if element.VR == "UI":
+    if vr == "UI":
         return _new_uids(value, patient)
     return None
 
@@ -285,32 +464,43 @@ def _shift_date(text: str, patient: Patient) -> str:
 
 def _without_identifiers(text: str, patient: Patient) -> str:
     cleaned = text
-    for identifier in patient.identifiers:
-        for part in re.split(r"[\s^,]+", identifier):
-            if len(part) > 1:
-                cleaned = re.sub(re.escape(part), "***", cleaned, flags=re.IGNORECASE)
+    for pattern in _identifier_patterns(patient.identifiers):
+        cleaned = pattern.sub("***", cleaned)
     return cleaned
 
 
+@lru_cache(maxsize=64)
+def _identifier_patterns(identifiers: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Each part (longer than one character) of each identifier, in order, matched case-insensitively."""
+    parts = [part for identifier in identifiers for part in re.split(r"[\s^,]+", identifier) if len(part) > 1]
+    return tuple(re.compile(re.escape(part), re.IGNORECASE) for part in parts)
+
+
 def _rebuild_file_meta(dataset: Dataset) -> None:
+    """The elements are made as setting them by keyword would, without its look-ups, and UIDs already
+    checked (when decoded, or pydicom's own) are not checked again."""
     old = getattr(dataset, "file_meta", None)
-    meta = FileMetaDataset()
-    if old is not None and "TransferSyntaxUID" in old:
-        meta.TransferSyntaxUID = old.TransferSyntaxUID
-    if "SOPClassUID" in dataset:
-        meta.MediaStorageSOPClassUID = dataset.SOPClassUID
-    if "SOPInstanceUID" in dataset:
-        meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = "CONSILIUM"
-    dataset.file_meta = meta
+    values = {}
+    if old is not None and TRANSFER_SYNTAX_UID in old:
+        values[TRANSFER_SYNTAX_UID] = old[TRANSFER_SYNTAX_UID].value
+    for tag, media_storage_tag in ((SOP_CLASS_UID, MEDIA_STORAGE_SOP_CLASS_UID), (SOP_INSTANCE_UID, MEDIA_STORAGE_SOP_INSTANCE_UID)):
+        if tag in dataset:
+            values[media_storage_tag] = dataset[tag].value
+    values[IMPLEMENTATION_CLASS_UID] = PYDICOM_IMPLEMENTATION_UID
+    elements = {BaseTag(tag): DataElement(tag, "UI", value, already_converted=isinstance(value, UID)) for tag, value in values.items()}
+    elements[BaseTag(IMPLEMENTATION_VERSION_NAME)] = DataElement(IMPLEMENTATION_VERSION_NAME, "SH", "CONSILIUM", already_converted=True)
+    dataset.file_meta = FileMetaDataset(elements)
 
 
 def identifiers_of(dataset: Dataset) -> tuple[str, ...]:
-    """The patient's identifying values found in the data itself (to clean them out of descriptions)."""
+    """The patient's identifying values found in the data itself (to clean them out of descriptions).
+    Raw ones are decoded without being stored: they are emptied or replaced next, undecoded."""
     found = []
-    for keyword in ("PatientName", "PatientID", "OtherPatientIDs", "PatientBirthName", "PatientMotherBirthName"):
-        value = dataset.get(keyword)
+    for tag in IDENTIFYING:
+        element = dataset.get_item(tag)
+        if element is None:
+            continue
+        value = _raw_value(dataset, element) if _undecoded(element) and element.VR in _TEXT_VALUE_VRS else dataset[tag].value
         if value:
             found.append(str(value))
     return tuple(found)

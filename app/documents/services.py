@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import itertools
+import warnings
 import zipfile
 from dataclasses import dataclass
 from dataclasses import field
@@ -14,18 +15,25 @@ from typing import Any
 from typing import BinaryIO
 
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlalchemy import select
 
 from app import security
+from app.accounts.models import Role
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
 from app.database import db
 from app.database import transaction
+from app.database import utcnow
+from app.documents import burned_in
 from app.documents import dicom_files
+from app.documents import imaging
 from app.documents.deidentify import Options
 from app.documents.deidentify import Patient
 from app.documents.deidentify import deidentify
+from app.documents.models import HELD
+from app.documents.models import SHARED
 from app.documents.models import Document
 from app.documents.sniffing import DICOM
 from app.documents.sniffing import JPEG
@@ -69,6 +77,39 @@ class _Rejoined(io.RawIOBase):
         return data
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where a file goes: a panel (shared with it), or only the patient's record at their centre."""
+
+    panel_id: int | None = None
+    patient_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DicomFacts:
+    study_uid: str
+    series_uid: str
+    series_label: str
+    instance_number: int | None
+    image: dict[str, Any] | None
+    hold_reason: str
+
+
+def _destination(actor: User, where: Where) -> tuple[PatientRow, Panel | None]:
+    """The patient and panel a file may be attached to by this person (refused before a byte is read)."""
+    if where.panel_id is not None:
+        panel = _panel_for_upload(actor, where.panel_id)
+        return panel.patient, panel
+    patient = db.session.get(PatientRow, where.patient_id) if where.patient_id is not None else None
+    if patient is None or not security.can_see_identifying_data(actor, patient):
+        raise NotFound(_("No such patient."))
+    if patient.frozen:
+        raise Conflict(_("This patient's record is frozen: nothing can be added."))
+    if not patient.cpms_id:
+        raise Conflict(_("The enrolment of this patient is not complete: files can be attached once it is."))
+    return patient, None
+
+
 def _panel_for_upload(actor: User, panel_id: int) -> Panel:
     panel = db.session.get(Panel, panel_id)
     if panel is None or not security.can_see_panel(actor, panel):
@@ -84,13 +125,41 @@ def _panel_for_upload(actor: User, panel_id: int) -> Panel:
     return panel
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A file checked, de-identified if DICOM and stored, waiting for its row."""
+
+    patient_id: int
+    panel_id: int | None
+    kind: str
+    title: str
+    media_type: str
+    content_hash: str
+    size: int
+    facts: DicomFacts | None
+
+
 def attach(
-    actor: User, panel_id: int, stream: BinaryIO, title: str, kind: str, storage: LocalStorage, limit: int, origin: RequestInfo
+    actor: User, where: Where, stream: BinaryIO, title: str, kind: str, storage: LocalStorage, limit: int, origin: RequestInfo
 ) -> Document:
-    """Attach a PDF or image to a panel (the content is checked, not the name); a summary may stand in for the form."""
+    """Attach a PDF, image or DICOM file (the content is checked, not the name); a summary may stand in for the form."""
+    prepared = _prepare(actor, where, stream, title, kind, storage, limit)
+    with transaction():
+        return record(actor, prepared, origin)
+
+
+def attach_step(
+    actor: User, where: Where, stream: BinaryIO, title: str, kind: str, storage: LocalStorage, limit: int, origin: RequestInfo
+) -> Document:
+    """Step (flushes only), for callers that own the transaction (the demo seeding)."""
+    return record(actor, _prepare(actor, where, stream, title, kind, storage, limit), origin)
+
+
+def _prepare(actor: User, where: Where, stream: BinaryIO, title: str, kind: str, storage: LocalStorage, limit: int) -> Prepared:
+    """Check the rights and the content, de-identify DICOM, store the bytes (no row yet: nothing to roll back)."""
     if kind not in KINDS:
         raise InvalidInput(_("Unknown kind of document."))
-    _panel_for_upload(actor, panel_id)  # refuse before reading a byte
+    patient, panel = _destination(actor, where)
     head = stream.read(512)
     media_type = sniff(head)
     if media_type not in ACCEPTED:
@@ -100,72 +169,188 @@ def attach(
                 "Executables and scripts never are."
             )
         )
-    series: tuple[str, str, str] = ("", "", "")
+    facts: DicomFacts | None = None
     source: BinaryIO = _Rejoined(head, stream)  # type: ignore[assignment]
     if media_type == DICOM:
-        source, series = _deidentified(actor, panel_id, source, limit)
+        source, facts = _deidentified(patient, source, limit)
     try:
         stored = storage.put(source, limit)
     except TooLarge:
         raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024))) from None
     name = "".join(c for c in (title or "").strip() if c.isprintable())[:200] or _("Document")
-    with transaction():
-        panel = _panel_for_upload(actor, panel_id)
-        document = Document(
-            panel_id=panel.id,
-            kind=kind,
-            title=name,
-            media_type=media_type,
-            content_hash=stored.content_hash,
-            size=stored.size,
-            uploaded_by_id=actor.id,
-            study_uid=series[0],
-            series_uid=series[1],
-            series_label=series[2],
-        )
-        db.session.add(document)
-        what = _("a pseudonymised case summary") if kind == "summary" else _("a document")
-        timeline.add(panel, "document", f"{actor.full_name} attached {what}: {name}", actor)
-        audit.record(actor, "document.attached", "panel", panel.id, origin, kind=kind, size=stored.size)
-        db.session.flush()
-        return document
+    return Prepared(patient.id, panel.id if panel else None, kind, name, media_type, stored.content_hash, stored.size, facts)
 
 
-def _deidentified(actor: User, panel_id: int, source: BinaryIO, limit: int) -> tuple[BinaryIO, tuple[str, str, str]]:
-    """The de-identified copy of an uploaded DICOM file (the original is never stored), and its series."""
+def record(actor: User, prepared: Prepared, origin: RequestInfo) -> Document:
+    """Step (flushes only): the document's row, its timeline line and audit entry."""
+    # The rights were checked when the file was prepared; only whether the panel closed meanwhile needs a second look.
+    panel = db.session.get(Panel, prepared.panel_id) if prepared.panel_id is not None else None
+    if panel is not None and panel.closed:
+        raise Conflict(_("Panel %(title)s is closed: it can no longer change.", title=panel.title))
+    document = Document(
+        patient_id=prepared.patient_id,
+        panel_id=prepared.panel_id,
+        kind=prepared.kind,
+        title=prepared.title,
+        media_type=prepared.media_type,
+        content_hash=prepared.content_hash,
+        size=prepared.size,
+        uploaded_by_id=actor.id,
+    )
+    if facts := prepared.facts:
+        document.study_uid, document.series_uid, document.series_label = facts.study_uid, facts.series_uid, facts.series_label
+        document.instance_number, document.image = facts.instance_number, facts.image
+        if facts.hold_reason and panel is not None:
+            document.status, document.hold_reason = HELD, facts.hold_reason[:200]
+    if panel is not None and not document.held:
+        _announce(actor, panel, document)
+    db.session.add(document)
+    target = ("panel", panel.id) if panel else ("patient", prepared.patient_id)
+    audit.record(actor, "document.attached", target[0], target[1], origin, kind=prepared.kind, size=prepared.size, status=document.status)
+    db.session.flush()
+    return document
+
+
+def _announce(actor: User, panel: Panel, document: Document) -> None:
+    """One timeline line per file, or per image series (its first image): a study is not hundreds of lines."""
+    if document.series_uid:
+        seen = select(Document.id).where(Document.panel_id == panel.id, Document.series_uid == document.series_uid).limit(1)
+        if db.session.scalar(seen) is None:
+            timeline.add(panel, "document", f"{actor.full_name} attached images: {document.series_label}", actor)
+        return
+    what = _("a pseudonymised case summary") if document.kind == "summary" else _("a document")
+    timeline.add(panel, "document", f"{actor.full_name} attached {what}: {document.title}", actor)
+
+
+def _deidentified(patient: PatientRow, source: BinaryIO, limit: int) -> tuple[BinaryIO, DicomFacts]:
+    """The de-identified copy of an uploaded DICOM file (the original is never stored), and what to know of it."""
     from flask import current_app
 
-    panel = db.session.get(Panel, panel_id)
-    assert panel is not None
     raw = source.read(limit + 1)
     if len(raw) > limit:
         raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024)))
     secret = deidentification_secret(current_app.config["SECRET_KEY"], current_app.config["DEIDENTIFICATION_SECRET"])
-    pseudonym, options = _pseudonym(panel.patient, secret)
+    pseudonym, options = _pseudonym(patient, secret)
     try:
-        dataset = dicom_files.read(io.BytesIO(raw))
-        problem = dicom_files.truncation(dataset)
-        if not problem and "SOPClassUID" not in dataset:
-            problem = _("it has no SOP Class: not a storable image or document")
-        if problem:
-            raise InvalidInput(_("This DICOM file is incomplete (%(problem)s); nothing was stored.", problem=problem))
-        deidentify(dataset, pseudonym, options)
-        out = io.BytesIO()
-        dataset.save_as(out, enforce_file_format=True)
+        with warnings.catch_warnings():  # odd original values: the message or the stored copy says what happened
+            warnings.simplefilter("ignore")
+            dataset = dicom_files.read(io.BytesIO(raw))
+            if str(dataset.file_meta.get("MediaStorageSOPClassUID", "")) == dicom_files.DICOMDIR_CLASS:
+                raise InvalidInput(_("a DICOMDIR only lists files: attach the files it lists (a zip or folder of the study)"))
+            problem = dicom_files.truncation(dataset)
+            if not problem and "SOPClassUID" not in dataset:
+                problem = _("it has no SOP Class: not a storable image or document")
+            if problem:
+                raise InvalidInput(_("This DICOM file is incomplete (%(problem)s); nothing was stored.", problem=problem))
+            hold_reason = burned_in.reason(dataset)
+            deidentify(dataset, pseudonym, options)
+            out = io.BytesIO()
+            dataset.save_as(out, enforce_file_format=True)
+            label = " ".join(str(dataset.get(k, "")) for k in ("Modality", "SeriesDescription") if dataset.get(k)).strip()
+            number = dataset.get("InstanceNumber")
+            facts = DicomFacts(
+                study_uid=str(dataset.get("StudyInstanceUID", "")),
+                series_uid=str(dataset.get("SeriesInstanceUID", "")),
+                series_label=(label or "DICOM series")[:200],
+                instance_number=int(number) if number not in (None, "") else None,
+                image=imaging.facts(dataset),
+                hold_reason=hold_reason,
+            )
     except dicom_files.UNREADABLE:
         raise InvalidInput(_("This DICOM file cannot be read (damaged or incomplete); nothing was stored.")) from None
     out.seek(0)
-    label = " ".join(str(dataset.get(k, "")) for k in ("Modality", "SeriesDescription") if dataset.get(k)).strip() or "DICOM series"
-    return out, (str(dataset.get("StudyInstanceUID", "")), str(dataset.get("SeriesInstanceUID", "")), label[:200])
+    return out, facts
 
 
-def document_for(actor: User, panel_id: int, document_id: int) -> Document:
-    """A panel's document for someone who sees the panel (NotFound otherwise: existence does not leak)."""
+def document_for(actor: User, document_id: int) -> Document:
+    """A document for someone who may see it (NotFound otherwise: existence does not leak).
+
+    The patient's centre sees all of the patient's documents; those who see a panel see its shared ones.
+    """
     document = db.session.get(Document, document_id)
-    panel = db.session.get(Panel, panel_id)
-    if document is None or panel is None or document.panel_id != panel.id or not security.can_see_panel(actor, panel):
+    if document is None:
         raise NotFound(_("No such document."))
-    return document
+    patient = db.session.get(PatientRow, document.patient_id)
+    if patient is not None and security.can_see_identifying_data(actor, patient):
+        return document
+    panel = db.session.get(Panel, document.panel_id) if document.panel_id is not None else None
+    if panel is not None and not document.held and security.can_see_panel(actor, panel):
+        return document
+    raise NotFound(_("No such document."))
+
+
+def series_of(actor: User, document_id: int) -> list[Document]:
+    """Every image of the series a document belongs to, in the same place and state, in slice order."""
+    document = document_for(actor, document_id)
+    if not document.series_uid:
+        return [document]
+    documents = db.session.scalars(
+        select(Document).where(
+            Document.patient_id == document.patient_id,
+            Document.panel_id.is_(None) if document.panel_id is None else Document.panel_id == document.panel_id,
+            Document.series_uid == document.series_uid,
+            Document.status == document.status,
+        )
+    ).all()
+    return sorted(documents, key=_slice_order)
+
+
+def series_nearby(actor: User, document: Document) -> list[tuple[int, str, int]]:
+    """The other image series beside this one (same panel, or same patient record): first image, label, count."""
+    place = Document.panel_id.is_(None) if document.panel_id is None else Document.panel_id == document.panel_id
+    rows = db.session.execute(
+        select(func.min(Document.id), func.max(Document.series_label), func.count())
+        .where(Document.patient_id == document.patient_id, place, Document.status == document.status, Document.media_type == DICOM)
+        .group_by(Document.series_uid)
+        .order_by(func.min(Document.id))
+        .limit(50)
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def _slice_order(document: Document) -> tuple[float, float, int]:
+    position = (document.image or {}).get("position")
+    return (
+        document.instance_number if document.instance_number is not None else 1e9,
+        position if position is not None else 0.0,
+        document.id,
+    )
+
+
+def _held_series(actor: User, document_id: int) -> tuple[Panel, list[Document]]:
+    """A series held for review, for someone of the patient's centre (who alone may share or discard it)."""
+    documents = series_of(actor, document_id)
+    first = documents[0]
+    patient = db.session.get(PatientRow, first.patient_id)
+    if not first.held or first.panel_id is None or patient is None or not security.can_see_identifying_data(actor, patient):
+        raise NotFound(_("No series is waiting for review here."))
+    panel = db.session.get(Panel, first.panel_id)
+    assert panel is not None
+    if panel.closed:
+        raise Conflict(_("Panel %(title)s is closed: it can no longer change.", title=panel.title))
+    return panel, documents
+
+
+def share_reviewed(actor: User, document_id: int, origin: RequestInfo) -> Panel:
+    """Someone of the centre looked at every image of a held series and found no identifying text: share it."""
+    with transaction():
+        panel, documents = _held_series(actor, document_id)
+        for document in documents:
+            document.status, document.reviewed_by_id, document.reviewed_at = SHARED, actor.id, utcnow()
+        label = documents[0].series_label
+        timeline.add(panel, "document", f"{actor.full_name} reviewed and shared {len(documents)} image(s): {label}", actor)
+        audit.record(actor, "document.shared_after_review", "panel", panel.id, origin, images=len(documents))
+        return panel
+
+
+def discard_held(actor: User, document_id: int, origin: RequestInfo) -> Panel:
+    """Remove a held series that shows identifying text (the stored contents stay until no document uses them)."""
+    with transaction():
+        panel, documents = _held_series(actor, document_id)
+        for document in documents:
+            db.session.delete(document)
+        audit.record(actor, "document.discarded_after_review", "panel", panel.id, origin, images=len(documents))
+        return panel
 
 
 def deidentification_secret(secret_key: str, configured: str) -> bytes:
@@ -196,25 +381,57 @@ def _pseudonym(patient: PatientRow, secret: bytes) -> tuple[Patient, Options]:
 
 
 @dataclass
-class ZipSummary:
+class UploadSummary:
+    """What became of the files of one upload: attached, held for review, or refused (name and reason)."""
+
     attached: int = 0
+    held: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, document: Document) -> None:
+        self.attached += 1
+        self.held += document.held
 
 
 MAX_ZIP_MEMBERS = 5000
 
 
-def attach_zip(actor: User, panel_id: int, stream: BinaryIO, storage: LocalStorage, limit: int, origin: RequestInfo) -> ZipSummary:
+def attach_many(
+    actor: User, where: Where, files: list[tuple[str, BinaryIO]], kind: str, storage: LocalStorage, limit: int, origin: RequestInfo
+) -> UploadSummary:
+    """Attach several files, each on its own (zips opened member by member); a refused file never stops the others."""
+    summary = UploadSummary()
+    for name, stream in files:
+        if _is_zip(stream):
+            attach_zip(actor, where, stream, storage, limit, origin, summary)
+            continue
+        try:
+            summary.add(attach(actor, where, stream, name, kind, storage, limit, origin))
+        except InvalidInput as error:
+            summary.skipped.append((name, error.message))
+    return summary
+
+
+def _is_zip(stream: BinaryIO) -> bool:
+    head = stream.read(4)
+    stream.seek(0)
+    return head == b"PK\x03\x04"
+
+
+def attach_zip(
+    actor: User, where: Where, stream: BinaryIO, storage: LocalStorage, limit: int, origin: RequestInfo, summary: UploadSummary
+) -> None:
     """Attach every file of a zipped study (DICOM de-identified; DICOMDIRs and refused files listed, not stored)."""
-    _panel_for_upload(actor, panel_id)
+    _destination(actor, where)
     try:
         archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError):
-        raise InvalidInput(_("This zip file cannot be read; nothing was stored.")) from None
+        summary.skipped.append((_("zip file"), _("This zip file cannot be read; nothing was stored.")))
+        return
     members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
     if len(members) > MAX_ZIP_MEMBERS:
-        raise InvalidInput(_("The zip file holds more than %(n)d files; split it.", n=MAX_ZIP_MEMBERS))
-    summary = ZipSummary()
+        summary.skipped.append((_("zip file"), _("The zip file holds more than %(n)d files; split it.", n=MAX_ZIP_MEMBERS)))
+        return
     for member in members:
         name = member.filename.rsplit("/", 1)[-1][:200]
         if member.file_size > limit:
@@ -225,12 +442,63 @@ def attach_zip(actor: User, panel_id: int, stream: BinaryIO, storage: LocalStora
             continue
         try:
             with archive.open(member) as content:
-                attach(actor, panel_id, content, name, "document", storage, limit, origin)  # type: ignore[arg-type]
+                summary.add(attach(actor, where, content, name, "document", storage, limit, origin))  # type: ignore[arg-type]
         except InvalidInput as error:
             summary.skipped.append((name, error.message))
-            continue
         except (zipfile.BadZipFile, OSError, RuntimeError):
             summary.skipped.append((name, _("damaged inside the zip file")))
-            continue
-        summary.attached += 1
+
+
+def import_folder(
+    actor: User, cpms_id: str, folder: Path, storage: LocalStorage, limit: int, origin: RequestInfo, progress: Any
+) -> UploadSummary:
+    """Attach every file under a folder to a patient's record at their centre (the bulk road for large studies)."""
+    patient = db.session.scalar(select(PatientRow).where(PatientRow.cpms_id == cpms_id))
+    if patient is None:
+        raise NotFound(_("No patient has the CPMS ID %(cpms_id)s.", cpms_id=cpms_id))
+    where = Where(patient_id=patient.id)
+    _destination(actor, where)
+    summary = UploadSummary()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        with path.open("rb") as stream:
+            if path.name.upper() == "DICOMDIR":
+                summary.skipped.append((str(path.relative_to(folder)), _("a DICOMDIR: its files are imported one by one")))
+            else:
+                try:
+                    summary.add(attach(actor, where, stream, path.name, "document", storage, limit, origin))
+                except InvalidInput as error:
+                    summary.skipped.append((str(path.relative_to(folder)), error.message))
+        progress(path)
     return summary
+
+
+def options_for_ern(actor: User, ern_id: int) -> Options:
+    """The ERN's de-identification options, for its managers (and administrators)."""
+    if not (actor.is_admin or actor.has_role(Role.ERN_MANAGER, ern_id=ern_id)):
+        raise NotAllowed(_("Only the ERN's managers choose its de-identification options."))
+    settings = db.session.get(ErnSettings, ern_id)
+    return Options(
+        retain_patient_characteristics=bool(settings and settings.retain_patient_characteristics),
+        retain_device_identity=bool(settings and settings.retain_device_identity),
+    )
+
+
+def set_options_for_ern(actor: User, ern_id: int, options: Options, origin: RequestInfo) -> None:
+    """Choose the optional parts of the profile for the ERN's future uploads (files already stored stay as they are)."""
+    with transaction():
+        options_for_ern(actor, ern_id)
+        settings = db.session.get(ErnSettings, ern_id)
+        if settings is None:
+            settings = ErnSettings(ern_id=ern_id)
+            db.session.add(settings)
+        settings.retain_patient_characteristics = options.retain_patient_characteristics
+        settings.retain_device_identity = options.retain_device_identity
+        audit.record(
+            actor,
+            "ern.deidentification_options",
+            "ern",
+            ern_id,
+            origin,
+            retain_patient_characteristics=options.retain_patient_characteristics,
+            retain_device_identity=options.retain_device_identity,
+        )

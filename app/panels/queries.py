@@ -21,7 +21,7 @@ from app.accounts.models import User
 from app.accounts.models import user_thematic_areas
 from app.database import db
 from app.database import utcnow
-from app.documents.models import Document
+from app.documents import queries as document_queries
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
@@ -143,7 +143,8 @@ class PanelPage:
     is_member: bool
     is_lead: bool
     contributor_count: int
-    documents: list[Document]
+    documents: document_queries.Listing
+    reviews_documents: bool  # the patient's centre reviews images held for burned-in text
 
 
 def panel_with_header(panel_id: int) -> Panel | None:
@@ -195,6 +196,7 @@ def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPa
         )
     )
     listed = contributions(panel.id)
+    of_patients_centre = security.can_see_identifying_data(viewer, panel.patient)
     return PanelPage(
         panel=panel,
         members=members,
@@ -208,14 +210,8 @@ def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPa
         is_member=security.is_panel_member(viewer, panel),
         is_lead=panel.lead_id == viewer.id,
         contributor_count=len({c.author_id for c in listed}),
-        documents=list(
-            db.session.scalars(
-                select(Document)
-                .options(joinedload(Document.uploaded_by))
-                .where(Document.panel_id == panel.id)
-                .order_by(Document.uploaded_at.desc(), Document.id.desc())
-            )
-        ),
+        documents=document_queries.for_panel(panel.id, include_held=of_patients_centre),
+        reviews_documents=of_patients_centre and not panel.closed,
     )
 
 

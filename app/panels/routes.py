@@ -10,11 +10,8 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from app.documents import services as document_services
-from app.documents.storage import LocalStorage
 from app.errors import InvalidInput
 from app.errors import NotFound
 from app.formdesign.queries import form_for_version
@@ -253,61 +250,6 @@ def consultation_pdf(panel_id: int) -> Response:
     pdf = render_pdf(panel, _consultation_form(panel))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel.id}-consultation.pdf"'
-    return response
-
-
-def _is_zip(upload: FileStorage) -> bool:
-    head = upload.stream.read(4)
-    upload.stream.seek(0)
-    return head == b"PK\x03\x04"
-
-
-@bp.route("/<int:panel_id>/documents", methods=["POST"])
-@requires(LOGIN)
-def attach(panel_id: int) -> Response:
-    uploads = [upload for upload in request.files.getlist("file") if upload.filename]
-    if not uploads:
-        raise InvalidInput(_("Choose a file to attach."))
-    kind = request.form.get("kind", "document")
-    storage = LocalStorage(current_app.config["STORAGE_DIR"])
-    limit = int(current_app.config["MAX_FILE_BYTES"])
-    zipped = [upload for upload in uploads if _is_zip(upload)]
-    for upload in zipped:  # a zipped study: every file attached on its own, refused ones listed
-        summary = document_services.attach_zip(current_user, panel_id, upload.stream, storage, limit, origin())
-        flash(
-            ngettext("%(num)s file attached from the zip file.", "%(num)s files attached from the zip file.", summary.attached), "success"
-        )
-        for name, reason in summary.skipped[:20]:
-            flash(_("Not attached: %(name)s (%(reason)s)", name=name, reason=reason), "warning")
-    uploads = [upload for upload in uploads if upload not in zipped]
-    for upload in uploads:  # one transaction per file: a refused file names itself, the earlier ones stay
-        document_services.attach(
-            current_user,
-            panel_id,
-            upload.stream,
-            request.form.get("title", "") if len(uploads) == 1 and request.form.get("title") else upload.filename or "",
-            kind,
-            storage,
-            limit,
-            origin(),
-        )
-    if uploads:
-        flash(_("The file is attached (DICOM files de-identified; other files must not contain identifying data)."), "success")
-    back = request.form.get("return_to", "")
-    if back.startswith("/tasks/") and "//" not in back:
-        return redirect(back)
-    return _back(panel_id, "consultation" if kind == "summary" else "contributions")
-
-
-@bp.route("/<int:panel_id>/documents/<int:document_id>")
-@requires(LOGIN)
-def document(panel_id: int, document_id: int) -> Response:
-    found = document_services.document_for(current_user, panel_id, document_id)
-    storage = LocalStorage(current_app.config["STORAGE_DIR"])
-    response = Response(storage.chunks(found.content_hash), mimetype=found.media_type)
-    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "application/dicom": "dcm"}.get(found.media_type, "bin")
-    response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel_id}-document-{found.id}.{extension}"'
-    response.headers["Content-Length"] = str(found.size)
     return response
 
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import security
+from app.documents import queries as document_queries
 from app.errors import InvalidInput
 from app.organisations import queries as organisation_queries
 from app.panels import queries as panel_queries
@@ -69,6 +70,7 @@ def show(patient_id: int) -> str:
         "patients/show.html",
         patient=patient,
         panels=panel_queries.panels_of_patient(current_user, patient.id),
+        patient_documents=document_queries.for_patient(patient.id),
         can_open_panel=security.can_open_panel(current_user, patient) and not patient.frozen and patient.consent_care,
     )
 

@@ -22,11 +22,31 @@ from app.workflows.models import ProcessInstance
 
 class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "open_tasks"
-    __table_args__ = (Index("ix_open_tasks_scope", "ern_id", "centre_id", "role"),)
+    # The scope columns first (who may act), then what the coordinators' queue filters, sorts and counts:
+    # the queue's counts and page selection read this index alone.
+    __table_args__ = (
+        Index(
+            "ix_open_tasks_queue",
+            "ern_id",
+            "centre_id",
+            "role",
+            "process_id",
+            "name",
+            "label",
+            "assignee_id",
+            "due_at",
+            "sla_due_at",
+            "created_at",
+            "subject_type",
+            "subject_id",
+        ),
+        Index("ix_open_tasks_subject", "subject_type", "subject_id"),  # a panel's tasks; the queue's area filter
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
     engine_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    process_id: Mapped[str] = mapped_column(String(100), default="", server_default="")  # the instance's, for the queue
     name: Mapped[str] = mapped_column(String(100))
     label: Mapped[str] = mapped_column(String(200))
     form_key: Mapped[str] = mapped_column(String(100))
@@ -38,7 +58,9 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     # The one user the task is for, when it is for one person (else anyone holding ``role`` in scope).
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)  # the process's own deadline (a timer)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the ERN's service level for this task
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # coordinators told it is overdue
 
     instance: Mapped[ProcessInstance] = relationship()
     assignee: Mapped[User | None] = relationship()

@@ -14,9 +14,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import security
+from app.database import utcnow
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.i18n import today_for
+from app.queues import queries as queue_queries
 from app.requests import origin
 from app.security import LOGIN
 from app.security import requires
@@ -38,7 +40,8 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 @bp.route("/")
 @requires(LOGIN)
 def index() -> str:
-    return render_template("tasks/index.html", tasks=queries.open_tasks_for(current_user))
+    rows = queue_queries.my_tasks(current_user, security.open_task_filter(current_user, OpenTask), utcnow())
+    return render_template("tasks/index.html", rows=rows)
 
 
 @bp.route("/<uuid:task_id>", methods=["GET", "POST"])

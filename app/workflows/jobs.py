@@ -16,12 +16,16 @@ log = logging.getLogger(__name__)
 
 def _tick(app: Flask) -> None:
     from app.mail.services import send_pending_mail
+    from app.queues.services import escalate_overdue
     from app.workflows.services import fire_due_timers
 
     with app.app_context():
         fired = fire_due_timers(utcnow())
         if fired:
             log.info("fired timers of %d instance(s)", fired)
+        escalated = escalate_overdue(utcnow())
+        if escalated:
+            log.info("told coordinators of %d overdue task(s)", escalated)
         send_pending_mail(smtp_settings(app.config))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import bindparam
 from sqlalchemy import select
@@ -17,6 +18,7 @@ import engine
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
+from app.queues.models import SlaRule
 from app.tasks.models import OpenTask
 from app.workflows.models import InstanceEvent
 from app.workflows.models import InstanceStatus
@@ -41,6 +43,11 @@ _DEFINITIONS = engine.DefinitionCache()
 def definition_of(instance: ProcessInstance) -> engine.Definition:
     """The parsed definition an instance runs on (parsed once per version, then cached; no query when cached)."""
     return _DEFINITIONS.get(instance.process_id, instance.definition_id, lambda: _definition_xml(instance.definition_id))
+
+
+def definition_for_row(row: ProcessDefinition) -> engine.Definition:
+    """The parsed definition of a deployed version (cached like the instances' ones)."""
+    return _DEFINITIONS.get(row.process_id, row.id, lambda: bytes(row.xml))
 
 
 def _definition_xml(definition_id: int) -> bytes:
@@ -154,12 +161,14 @@ def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: da
     if advance.closed:
         connection.execute(_DELETE_OPEN_TASKS, {"instance_id": instance.id, "closed": list(advance.closed)})
     if advance.opened:
+        service_levels = _service_levels(instance.ern_id, {task.name for task in advance.opened})
         connection.execute(
             _INSERT_OPEN_TASKS,
             [
                 {
                     "instance_id": instance.id,
                     "engine_task_id": task.task_id,
+                    "process_id": instance.process_id,
                     "name": task.name,
                     "label": task.label,
                     "form_key": task.form_key,
@@ -171,10 +180,20 @@ def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: da
                     "assignee_id": instance.assignee_id,
                     "created_at": now,
                     "due_at": task.due_at,
+                    "sla_due_at": now + timedelta(days=service_levels[task.name]) if task.name in service_levels else None,
+                    "escalated_at": None,
                 }
                 for task in advance.opened
             ],
         )
+
+
+def _service_levels(ern_id: int | None, names: set[str]) -> dict[str, int]:
+    """Days within which the ERN wants these tasks done (its SLA rules), by task name."""
+    if ern_id is None:
+        return {}
+    rows = db.session.execute(select(SlaRule.task_name, SlaRule.days).where(SlaRule.ern_id == ern_id, SlaRule.task_name.in_(names)))
+    return {name: days for name, days in rows}
 
 
 def start(

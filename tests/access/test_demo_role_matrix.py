@@ -21,6 +21,7 @@ LEUVEN = {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu"}  # BE10 health profe
 BRNO = {"hp2@demo.consilium.eu"}
 VASCERN = {"coordinator@demo.consilium.eu", "hp4@demo.consilium.eu", "hp5@demo.consilium.eu"}
 COORDINATORS = {"coordinator@demo.consilium.eu"}
+MANAGERS = {"manager@demo.consilium.eu"}  # EuroBloodNet's ERN manager
 # Demo panels (app/demo/panels.py) and who sees them: members and invitees, the patient's centre,
 # the ERN's coordinators and the panel managers in scope (hp3 manages EuroBloodNet panels).
 SILVER_BIRCH = (
@@ -36,6 +37,7 @@ RED_KITE = LEUVEN | COORDINATORS | {"hp3@demo.consilium.eu", "researcher@demo.co
 ACCOUNTS = [
     "coordinator@demo.consilium.eu",
     "researcher@demo.consilium.eu",
+    "manager@demo.consilium.eu",
     "guest@demo.consilium.eu",
     "hp1@demo.consilium.eu",
     "hp2@demo.consilium.eu",
@@ -86,6 +88,10 @@ def expected(email, objects):
         ("GET", "/members"): allowed(COORDINATORS, no=403),
         ("POST", "/patients/enrol"): allowed(LEUVEN, yes=302, no=403),
         ("GET", "/panels/"): 200,
+        ("GET", "/erns/EuroBloodNet/queue"): allowed(COORDINATORS | MANAGERS, no=403),
+        ("GET", "/erns/EuroBloodNet/settings"): allowed(MANAGERS, no=403),
+        ("GET", "/erns/EuroBloodNet/processes/"): allowed(MANAGERS, no=403),
+        ("GET", "/erns/EuroBloodNet/de-identification"): allowed(MANAGERS, no=403),
         ("GET", f"/panels/{objects['panels']['silver birch']}"): allowed(SILVER_BIRCH),
         ("GET", f"/panels/{objects['panels']['silver birch']}?tab=members"): allowed(SILVER_BIRCH),
         ("GET", f"/panels/{objects['panels']['quiet harbour']}?tab=contributions"): allowed(QUIET_HARBOUR),

@@ -54,8 +54,18 @@ ROUTES = {
     "panels.addendum": ("POST", "/panels/{panel}/addendum"),
     "panels.report": ("GET", "/panels/{panel}/outcome.pdf"),
     "panels.consultation": ("GET", "/panels/{panel}/consultation"),
-    "panels.attach": ("POST", "/panels/{panel}/documents"),
-    "panels.document": ("GET", "/panels/{panel}/documents/1"),
+    "documents.attach_to_panel": ("POST", "/panels/{panel}/documents"),
+    "documents.attach_to_patient": ("POST", "/patients/{patient}/documents"),
+    "documents.download": ("GET", "/documents/{document}/download"),
+    "documents.preview": ("GET", "/documents/{pdf}/preview"),
+    "documents.viewer": ("GET", "/documents/{document}/viewer"),
+    "documents.frame": ("GET", "/documents/{document}/frames/0.png?center=40&width=400"),
+    "documents.thumbnail": ("GET", "/documents/{document}/thumbnail.png"),
+    "documents.header": ("GET", "/documents/{document}/header"),
+    "documents.share": ("POST", "/documents/{held}/share"),
+    "documents.discard": ("POST", "/documents/{held}/discard"),
+    "documents.profile": ("GET", "/documents/de-identification"),
+    "documents.ern_options": ("GET", "/erns/EuroBloodNet/de-identification"),
     "panels.consultation_pdf": ("GET", "/panels/{panel}/consultation.pdf"),
     "organisations.admin": ("GET", "/admin/organisations"),
     "organisations.create_ern": ("POST", "/admin/erns"),
@@ -68,7 +78,30 @@ ROUTES = {
     "formdesign.publish": ("POST", "/erns/EuroBloodNet/forms/consultation"),
     "formdesign.step": ("POST", "/erns/EuroBloodNet/forms/consultation/step"),
     "notifications.index": ("GET", "/notifications/"),
+    "queues.queue": ("GET", "/erns/EuroBloodNet/queue"),
+    "ernsettings.settings": ("GET", "/erns/EuroBloodNet/settings"),
+    "ernsettings.intervals": ("POST", "/erns/EuroBloodNet/settings/intervals"),
+    "ernsettings.service_level": ("POST", "/erns/EuroBloodNet/settings/service-levels"),
+    "ernsettings.add_area": ("POST", "/erns/EuroBloodNet/settings/areas"),
+    "ernsettings.create_group": ("POST", "/erns/EuroBloodNet/settings/groups"),
+    "ernsettings.delete_group": ("POST", "/erns/EuroBloodNet/settings/groups/1/delete"),
+    "queues.remind": ("POST", "/erns/EuroBloodNet/queue/remind"),
+    "queues.claim": ("POST", "/queue/tasks/{task}/claim"),
+    "queues.reassign": ("GET", "/queue/tasks/{task}/reassign"),
     "notifications.mark_read": ("POST", "/notifications/read"),
+    "processes.index": ("GET", "/erns/EuroBloodNet/processes/"),
+    "processes.show": ("GET", "/erns/EuroBloodNet/processes/enrolment"),
+    "processes.edit": ("GET", "/erns/EuroBloodNet/processes/enrolment/edit"),
+    "processes.save": ("POST", "/erns/EuroBloodNet/processes/enrolment/edit"),
+    "processes.import_form": ("GET", "/erns/EuroBloodNet/processes/enrolment/import"),
+    "processes.import_file": ("POST", "/erns/EuroBloodNet/processes/enrolment/import"),
+    "processes.preview": ("POST", "/erns/EuroBloodNet/processes/enrolment/preview"),
+    "processes.version": ("GET", "/erns/EuroBloodNet/processes/enrolment/versions/1"),
+    "processes.diff": ("GET", "/erns/EuroBloodNet/processes/enrolment/diff"),
+    "processes.rollback": ("POST", "/erns/EuroBloodNet/processes/enrolment/versions/1/rollback"),
+    "processes.migration": ("GET", "/erns/EuroBloodNet/processes/enrolment/migration"),
+    "processes.migrate": ("POST", "/erns/EuroBloodNet/processes/enrolment/migration"),
+    "processes.instance": ("GET", "/erns/EuroBloodNet/processes/instances/1"),
 }
 
 
@@ -97,7 +130,12 @@ def targets(world):
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
     panel_id = factories.open_panel(world.clinician, patient)
-    return {"patient": patient.id, "task": task_id, "user": world.colleague.id, "panel": panel_id}
+    documents = {
+        "document": factories.attach(world.clinician, panel_id, "CT_small.dcm"),
+        "pdf": factories.attach(world.clinician, panel_id, b"%PDF-1.4\n%%EOF\n"),
+        "held": factories.attach(world.clinician, panel_id, "SC_rgb_rle.dcm"),
+    }
+    return {"patient": patient.id, "task": task_id, "user": world.colleague.id, "panel": panel_id, **documents}
 
 
 def _call(client, endpoint, targets):
@@ -172,8 +210,19 @@ EXPECTED = {
     "panels.addendum": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
     "panels.report": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "panels.consultation": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
-    "panels.attach": {"clinician": 422, "brno_clinician": 422, "researcher": 422},  # no file: refused before any look-up
-    "panels.document": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "documents.attach_to_panel": {"clinician": 422, "brno_clinician": 422, "researcher": 422},  # no file: refused before any look-up
+    "documents.attach_to_patient": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    # A panel's files: for those who see the panel (the clinician's centre); images held for review: the centre only.
+    "documents.download": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "documents.preview": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "documents.viewer": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "documents.frame": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "documents.thumbnail": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "documents.header": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "documents.share": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
+    "documents.discard": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
+    "documents.profile": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "documents.ern_options": {"clinician": 403, "brno_clinician": 403, "researcher": 403},  # the ERN's managers only
     "panels.consultation_pdf": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "organisations.admin": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "organisations.create_ern": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
@@ -187,7 +236,33 @@ EXPECTED = {
     "formdesign.publish": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "formdesign.step": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "notifications.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    # The ERN's queue: coordinators and managers; a task is claimed by someone its role allows.
+    "queues.queue": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    # ERN settings: its managers only.
+    "ernsettings.settings": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.intervals": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.service_level": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.add_area": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.create_group": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.delete_group": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "queues.remind": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "queues.claim": {"clinician": 302, "brno_clinician": 403, "researcher": 403},
+    "queues.reassign": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "notifications.mark_read": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
+    # Only the ERN's managers (and administrators) administer its processes.
+    "processes.index": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.show": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.edit": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.save": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.import_form": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.import_file": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.preview": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.version": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.diff": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.rollback": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.migration": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.migrate": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "processes.instance": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
 }
 
 

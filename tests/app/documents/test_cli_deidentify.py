@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from pydicom import dcmread
+from pydicom.data import get_charset_files
 from pydicom.data import get_testdata_file
 
 from app.documents.deidentify import Patient
@@ -32,6 +33,18 @@ FILES = [
     "GDCMJ2K_TextGBR.dcm",
     "liver_1frame.dcm",
 ]
+# Names and texts in other character sets (Arabic, French, Greek, Hebrew, Japanese, Korean, Russian,
+# Chinese), from the charset files pydicom ships.
+CHARSET_FILES = [
+    "chrArab.dcm",
+    "chrFren.dcm",
+    "chrGreek.dcm",
+    "chrHbrw.dcm",
+    "chrJapMulti.dcm",
+    "chrKoreanMulti.dcm",
+    "chrRuss.dcm",
+    "chrX1.dcm",
+]
 UID_KEYWORDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID")
 IDENTIFYING = ("PatientID", "PatientBirthDate", "OtherPatientIDs", "AccessionNumber", "InstitutionName", "ReferringPhysicianName")
 
@@ -44,6 +57,9 @@ def study(tmp_path):
         folder = source / f"series{number % 3}"
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(get_testdata_file(name), folder / name)
+    for name in CHARSET_FILES:
+        (source / "charsets").mkdir(exist_ok=True)
+        shutil.copy(get_charset_files(name)[0], source / "charsets" / name)
     (source / "notes.txt").write_text("not a DICOM file")
     (source / "MR_truncated.dcm").write_bytes(Path(get_testdata_file("MR_truncated.dcm")).read_bytes())
     return source
@@ -111,3 +127,11 @@ def test_an_unknown_patient_is_refused_with_a_message(app, world, study, tmp_pat
     result = _run(app, study, tmp_path / "out", "ERN-XX00-Nowhere-001")
     assert result.exit_code != 0 and "No patient has the CPMS ID ERN-XX00-Nowhere-001" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_with_a_damaged_value_representation_is_reported_not_a_crash(app, world, tmp_path):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    (tmp_path / "in").mkdir()
+    shutil.copy(get_testdata_file("badVR.dcm"), tmp_path / "in" / "badVR.dcm")
+    result = _run(app, tmp_path / "in", tmp_path / "out", patient.cpms_id)
+    assert result.exit_code == 0 and "badVR.dcm: could not be de-identified" in result.output

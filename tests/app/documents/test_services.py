@@ -44,10 +44,10 @@ def test_a_member_attaches_a_pdf_stored_under_its_hash_and_only_panel_viewers_do
     assert stored.read_bytes() == PDF  # the original file name is never on disk
     page = client.get(f"/panels/{panel_id}?tab=contributions").text
     assert "Echo report" in page and "attached a document" in page
-    download = client.get(f"/panels/{panel_id}/documents/{document.id}")
+    download = client.get(f"/documents/{document.id}/download")
     assert download.data == PDF and download.mimetype == "application/pdf" and "attachment" in download.headers["Content-Disposition"]
     client.post("/logout")
-    assert login(world.brno_clinician).get(f"/panels/{panel_id}/documents/{document.id}").status_code == 404
+    assert login(world.brno_clinician).get(f"/documents/{document.id}/download").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_a_dicom_file_is_stored_only_de_identified_and_listed_by_series(app, wor
     stored = Path(app.config["STORAGE_DIR"]) / document.content_hash[:2] / document.content_hash[2:4] / document.content_hash
     data = stored.read_bytes()
     assert b"CompressedSamples" not in data and hashlib.sha256(original).hexdigest() != document.content_hash
-    downloaded = dcmread(BytesIO(client.get(f"/panels/{panel_id}/documents/{document.id}").data))
+    downloaded = dcmread(BytesIO(client.get(f"/documents/{document.id}/download").data))
     patient = db.session.get(Panel, panel_id).patient
     assert str(downloaded.PatientName) == patient.cpms_id and downloaded.PatientIdentityRemoved == "YES"
     assert "1 image" in client.get(f"/panels/{panel_id}?tab=contributions").text
@@ -146,7 +146,7 @@ def test_a_zipped_study_is_attached_file_by_file_and_refused_files_are_listed(wo
     )
     assert response.status_code == 302
     page = client.get(f"/panels/{panel_id}").text
-    assert "2 files attached from the zip file" in page and "Not attached: readme.exe" in page and "Not attached: DICOMDIR" in page
+    assert "2 files attached." in page and "Not attached: readme.exe" in page and "Not attached: DICOMDIR" in page
     documents = db.session.scalars(select(Document)).all()
     assert sorted(d.media_type for d in documents) == ["application/dicom", "application/dicom"]
     assert len({d.series_uid for d in documents}) == 2

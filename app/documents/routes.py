@@ -1,0 +1,259 @@
+"""Uploading, listing, previewing and viewing documents of patients and panels (access checked by the services)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.documents import imaging
+from app.documents import profile as deidentification_profile
+from app.documents import services
+from app.documents.deidentify import Options
+from app.documents.models import Document
+from app.documents.services import UploadSummary
+from app.documents.services import Where
+from app.documents.storage import LocalStorage
+from app.errors import InvalidInput
+from app.errors import NotFound
+from app.organisations import queries as organisation_queries
+from app.organisations.models import Ern
+from app.requests import origin
+from app.security import LOGIN
+from app.security import requires
+
+bp = Blueprint("documents", __name__)
+
+PREVIEWABLE = {"application/pdf", "image/png", "image/jpeg"}
+EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "application/dicom": "dcm"}
+MAX_FRAME_SIZE = 2048
+
+
+def _storage() -> LocalStorage:
+    return LocalStorage(current_app.config["STORAGE_DIR"])
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _upload(where: Where, back: str) -> Response:
+    """Attach what was sent (files, a folder's files, zips); the browser's uploader sends one file per request."""
+    uploads = [upload for upload in request.files.getlist("file") if upload.filename]
+    if not uploads:
+        raise InvalidInput(_("Choose a file to attach."))
+    kind = request.form.get("kind", "document")
+    title = request.form.get("title", "")
+    files = [(title if len(uploads) == 1 and title else Path(upload.filename or "").name, upload.stream) for upload in uploads]
+    summary = services.attach_many(
+        current_user,
+        where,
+        files,
+        kind,
+        _storage(),
+        int(current_app.config["MAX_FILE_BYTES"]),
+        origin(),  # type: ignore[arg-type]
+    )
+    if not summary.attached:
+        message = "; ".join(f"{name}: {reason}" if len(summary.skipped) > 1 else reason for name, reason in summary.skipped)
+        raise InvalidInput(message or _("Nothing was attached."))
+    if _wants_json():
+        return jsonify(attached=summary.attached, held=summary.held, skipped=[{"name": n, "reason": r} for n, r in summary.skipped])
+    _tell(summary)
+    return redirect(back)
+
+
+def _tell(summary: UploadSummary) -> None:
+    flash(
+        ngettext("%(num)s file attached.", "%(num)s files attached.", summary.attached)
+        + " "
+        + _("DICOM files are de-identified; other files must not contain identifying data."),
+        "success",
+    )
+    if summary.held:
+        flash(_("Some images may show identifying text in the picture: they wait for review before the panel sees them."), "warning")
+    for name, reason in summary.skipped[:20]:
+        flash(_("Not attached: %(name)s (%(reason)s)", name=name, reason=reason), "warning")
+
+
+@bp.route("/panels/<int:panel_id>/documents", methods=["POST"])
+@requires(LOGIN)
+def attach_to_panel(panel_id: int) -> Response:
+    back = request.form.get("return_to", "")
+    if not (back.startswith("/tasks/") and "//" not in back):
+        tab = "consultation" if request.form.get("kind") == "summary" else "contributions"
+        back = url_for("panels.show", panel_id=panel_id, tab=tab)
+    return _upload(Where(panel_id=panel_id), back)
+
+
+@bp.route("/patients/<int:patient_id>/documents", methods=["POST"])
+@requires(LOGIN)
+def attach_to_patient(patient_id: int) -> Response:
+    return _upload(Where(patient_id=patient_id), url_for("patients.show", patient_id=patient_id) + "#documents")
+
+
+def _file_response(document: Document, inline: bool) -> Response:
+    response = Response(_storage().chunks(document.content_hash), mimetype=document.media_type)
+    name = f"document-{document.id}.{EXTENSIONS.get(document.media_type, 'bin')}"
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
+    response.headers["Content-Length"] = str(document.size)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/documents/<int:document_id>/download")
+@requires(LOGIN)
+def download(document_id: int) -> Response:
+    return _file_response(services.document_for(current_user, document_id), inline=False)
+
+
+@bp.route("/documents/<int:document_id>/preview")
+@requires(LOGIN)
+def preview(document_id: int) -> Response:
+    """PDFs and images shown by the browser itself (the type was sniffed at upload; nothing else is inline)."""
+    document = services.document_for(current_user, document_id)
+    if document.media_type not in PREVIEWABLE:
+        raise NotFound(_("This file has no preview: download it."))
+    response = _file_response(document, inline=True)
+    if document.media_type != "application/pdf":  # the browser's PDF viewer cannot run in a sandbox
+        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+@bp.route("/documents/<int:document_id>/viewer")
+@requires(LOGIN)
+def viewer(document_id: int) -> str:
+    images = services.series_of(current_user, document_id)
+    first = images[0]
+    if not first.is_dicom or not first.image:
+        raise NotFound(_("This file is not an image series."))
+    data = {
+        "images": [
+            {key: (d.image or {}).get(key) for key in ("frames", "spacing", "rows", "columns")}
+            | {"id": d.id, "frames": (d.image or {}).get("frames") or 1}
+            for d in images
+        ],
+        "frameUrl": url_for("documents.frame", document_id=0, frame=0).replace("/0/frames/0.png", "/{id}/frames/{frame}.png"),
+        "headerUrl": url_for("documents.header", document_id=0).replace("/0/", "/{id}/"),
+        "window": first.image.get("window"),
+        "presets": imaging.CT_PRESETS if first.image.get("modality") == "CT" else {},
+        "colour": bool(first.image.get("colour")),
+    }
+    return render_template(
+        "documents/viewer.html",
+        first=first,
+        images=images,
+        series=services.series_nearby(current_user, first),
+        data=data,
+        frames=sum(item["frames"] for item in data["images"]),  # type: ignore[misc]
+    )
+
+
+def _image_response(png: bytes) -> Response:
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"  # de-identified copies never change
+    response.headers["Vary"] = "Accept"  # errors answer JSON to scripts
+    return response
+
+
+@bp.route("/documents/<int:document_id>/frames/<int:frame>.png")
+@requires(LOGIN)
+def frame(document_id: int, frame: int) -> Response:
+    document = services.document_for(current_user, document_id)
+    if not document.is_dicom:
+        raise NotFound(_("This file is not an image."))
+    chosen = imaging.window(request.args.get("center"), request.args.get("width"))
+    size = min(MAX_FRAME_SIZE, max(16, request.args.get("size", MAX_FRAME_SIZE, type=int) or MAX_FRAME_SIZE))
+    try:
+        with _storage().open(document.content_hash) as source:
+            return _image_response(imaging.render_frame(source, frame, chosen, size))
+    except imaging.CannotRender as problem:
+        raise InvalidInput(_("This image cannot be shown: %(problem)s.", problem=str(problem))) from None
+
+
+@bp.route("/documents/<int:document_id>/thumbnail.png")
+@requires(LOGIN)
+def thumbnail(document_id: int) -> Response:
+    images = services.series_of(current_user, document_id)
+    middle = images[len(images) // 2]
+    if not middle.is_dicom:
+        raise NotFound(_("This file is not an image."))
+    frames = (middle.image or {}).get("frames", 1)
+    try:
+        with _storage().open(middle.content_hash) as source:
+            return _image_response(imaging.render_frame(source, frames // 2, None, imaging.THUMBNAIL))
+    except imaging.CannotRender:
+        raise NotFound(_("No thumbnail: this image cannot be shown.")) from None
+
+
+@bp.route("/documents/<int:document_id>/header")
+@requires(LOGIN)
+def header(document_id: int) -> Response:
+    document = services.document_for(current_user, document_id)
+    if not document.is_dicom:
+        raise NotFound(_("This file is not a DICOM file."))
+    with _storage().open(document.content_hash) as source:
+        return jsonify(rows=imaging.header(source))
+
+
+@bp.route("/documents/<int:document_id>/share", methods=["POST"])
+@requires(LOGIN)
+def share(document_id: int) -> Response:
+    panel = services.share_reviewed(current_user, document_id, origin())
+    flash(_("The series is shared with the panel."), "success")
+    return redirect(url_for("panels.show", panel_id=panel.id, tab="contributions"))
+
+
+@bp.route("/documents/<int:document_id>/discard", methods=["POST"])
+@requires(LOGIN)
+def discard(document_id: int) -> Response:
+    panel = services.discard_held(current_user, document_id, origin())
+    flash(_("The series is removed: the panel never saw it."), "success")
+    return redirect(url_for("panels.show", panel_id=panel.id, tab="contributions"))
+
+
+@bp.route("/documents/de-identification")
+@requires(LOGIN)
+def profile() -> str:
+    """Exactly what is done to every DICOM file, from the same data file the code applies."""
+    return render_template(
+        "documents/profile.html",
+        rows=deidentification_profile.rows(),
+        source=deidentification_profile.source(),
+        actions=deidentification_profile.ACTIONS,
+    )
+
+
+def _ern(code: str) -> Ern:
+    ern = organisation_queries.ern_by_code(code[:40])
+    if ern is None:
+        raise NotFound(_("No such ERN."))
+    return ern
+
+
+@bp.route("/erns/<code>/de-identification", methods=["GET", "POST"])
+@requires(LOGIN)
+def ern_options(code: str) -> Response | str:
+    """An ERN's managers choose the optional parts of the de-identification profile."""
+    ern = _ern(code)
+    options = services.options_for_ern(current_user, ern.id)
+    if request.method == "POST":
+        chosen = Options(
+            retain_patient_characteristics=request.form.get("retain_patient_characteristics") == "1",
+            retain_device_identity=request.form.get("retain_device_identity") == "1",
+        )
+        services.set_options_for_ern(current_user, ern.id, chosen, origin())
+        flash(_("The de-identification options of %(ern)s are saved; they apply to files uploaded from now on.", ern=ern.code), "success")
+        return redirect(url_for("documents.ern_options", code=ern.code))
+    return render_template("documents/ern_options.html", ern=ern, options=options)

@@ -1,0 +1,142 @@
+"""What an ERN's managers set for their network: process intervals, service levels, expert groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.accounts.models import Membership
+from app.accounts.models import Role
+from app.accounts.models import User
+from app.audit import services as audit
+from app.audit.services import RequestInfo
+from app.database import db
+from app.database import transaction
+from app.errors import InvalidInput
+from app.errors import NotAllowed
+from app.errors import NotFound
+from app.panels.models import DEFAULT_INTERVALS
+from app.panels.models import ErnSettings
+from app.panels.models import ExpertGroup
+
+MAX_DAYS = 365
+INTERVAL_LABELS = {
+    "reminder_after": "Remind an invitee after (days)",
+    "expire_after": "An invitation expires after (days)",
+    "urgent_reminder_after": "Urgent panels: remind after (days)",
+    "urgent_expire_after": "Urgent panels: expire after (days)",
+    "review_window": "Members review a draft outcome for (days)",
+}
+
+
+def manages(user: User, ern_id: int) -> bool:
+    return user.is_admin or user.has_role(Role.ERN_MANAGER, ern_id=ern_id)
+
+
+def require_manager(user: User, ern_id: int) -> None:
+    if not manages(user, ern_id):
+        raise NotAllowed(_("Only the ERN's managers change its settings."))
+
+
+def intervals(ern_id: int) -> dict[str, int]:
+    """The ERN's intervals in days (the defaults where it set none)."""
+    settings = db.session.get(ErnSettings, ern_id)
+    values = {key: getattr(settings, key) if settings else default for key, default in DEFAULT_INTERVALS.items()}
+    return {key: _days(value) for key, value in values.items()}
+
+
+def _days(duration: str) -> int:
+    """Days of an ISO 8601 duration as the processes use them ("P3D"; "PT…" hours rounded up to a day)."""
+    text = duration.upper()
+    if text.startswith("P") and text.endswith("D") and text[1:-1].isdigit():
+        return int(text[1:-1])
+    return 1
+
+
+def save_intervals(actor: User, ern_id: int, raw: dict[str, str], origin: RequestInfo) -> None:
+    """New intervals for processes started from now on (running timers keep theirs)."""
+    errors: dict[str, list[str]] = {}
+    days: dict[str, int] = {}
+    for key in DEFAULT_INTERVALS:
+        value = (raw.get(key) or "").strip()
+        if not value.isdigit() or not 1 <= int(value) <= MAX_DAYS:
+            errors[key] = [_("Give a whole number of days between 1 and %(n)d.", n=MAX_DAYS)]
+        else:
+            days[key] = int(value)
+    for remind, expire in (("reminder_after", "expire_after"), ("urgent_reminder_after", "urgent_expire_after")):
+        if remind in days and expire in days and days[remind] >= days[expire]:
+            errors[remind] = [_("The reminder must come before the invitation expires.")]
+    if errors:
+        raise InvalidInput(_("Check the highlighted intervals."), errors)
+    with transaction():
+        require_manager(actor, ern_id)
+        settings = db.session.get(ErnSettings, ern_id)
+        if settings is None:
+            settings = ErnSettings(ern_id=ern_id)
+            db.session.add(settings)
+        for key, value in days.items():
+            setattr(settings, key, f"P{value}D")
+        audit.record(actor, "ern.intervals", "ern", ern_id, origin, **days)
+
+
+def experts(ern_id: int) -> list[User]:
+    """Health professionals of the ERN who may be put in a group."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.ern_id == ern_id, Membership.role.in_((Role.MEMBER_EXPERT, Role.GUEST_EXPERT, Role.PANEL_MANAGER)))
+            .distinct()
+            .order_by(User.last_name, User.first_name)
+        )
+    )
+
+
+def groups(ern_id: int) -> list[ExpertGroup]:
+    return list(db.session.scalars(select(ExpertGroup).where(ExpertGroup.ern_id == ern_id).order_by(ExpertGroup.name)))
+
+
+def create_group(actor: User, ern_id: int, name: str, member_ids: Iterable[int], origin: RequestInfo) -> ExpertGroup:
+    """A named list of the ERN's experts that a panel lead invites in one click."""
+    name = " ".join(name.split())[:200]
+    if not name:
+        raise InvalidInput(_("Name the group."), {"name": [_("Name the group.")]})
+    with transaction():
+        require_manager(actor, ern_id)
+        allowed = {user.id: user for user in experts(ern_id)}
+        members = [allowed[i] for i in dict.fromkeys(member_ids) if i in allowed]
+        if not members:
+            raise InvalidInput(_("Choose at least one expert of the ERN."), {"member_id": [_("Choose at least one expert.")]})
+        if db.session.scalar(select(ExpertGroup.id).where(ExpertGroup.ern_id == ern_id, ExpertGroup.name == name)):
+            raise InvalidInput(_("A group of this name exists."), {"name": [_("Choose another name.")]})
+        group = ExpertGroup(ern_id=ern_id, name=name, members=members)
+        db.session.add(group)
+        db.session.flush()
+        audit.record(actor, "ern.group_created", "ern", ern_id, origin, group=group.id, members=len(members))
+        return group
+
+
+def delete_group(actor: User, ern_id: int, group_id: int, origin: RequestInfo) -> None:
+    with transaction():
+        require_manager(actor, ern_id)
+        group = db.session.get(ExpertGroup, group_id)
+        if group is None or group.ern_id != ern_id:
+            raise NotFound(_("No such group."))
+        db.session.delete(group)
+        audit.record(actor, "ern.group_deleted", "ern", ern_id, origin, group=group_id)
+
+
+def task_choices(ern_id: int) -> list[tuple[str, str]]:
+    """User tasks of the processes the ERN runs (name, label), for choosing service levels."""
+    from app.workflows import store
+    from app.workflows.models import ProcessDefinition
+
+    choices: dict[str, str] = {}
+    for process_id in db.session.scalars(select(ProcessDefinition.process_id).distinct()):
+        row = store.current_definition(process_id, ern_id)
+        definition = store.definition_for_row(row)
+        for name, info in definition.user_tasks.items():
+            choices.setdefault(name, f"{info.label} ({process_id})")
+    return sorted(choices.items(), key=lambda item: item[1].casefold())

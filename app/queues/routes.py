@@ -1,0 +1,106 @@
+"""The coordinator's queue of an ERN, and the steering actions on its tasks."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.database import db
+from app.database import utcnow
+from app.errors import NotAllowed
+from app.errors import NotFound
+from app.organisations import queries as organisation_queries
+from app.organisations.models import Ern
+from app.queues import queries
+from app.queues import services
+from app.requests import origin
+from app.security import LOGIN
+from app.security import requires
+from app.tasks import queries as task_queries
+
+bp = Blueprint("queues", __name__)
+
+
+def _ern(code: str) -> Ern:
+    ern = organisation_queries.ern_by_code(code[:40])
+    if ern is None:
+        raise NotFound(_("No such ERN."))
+    if not services.steers_queue(current_user, ern.id):
+        raise NotAllowed(_("Only the ERN's coordinators and managers see its queue."))
+    return ern
+
+
+def _filters() -> queries.Filters:
+    return queries.Filters(
+        process=request.args.get("process", "")[:100],
+        task=request.args.get("task", "")[:100],
+        centre_id=request.args.get("centre", type=int),
+        area_id=request.args.get("area", type=int),
+        overdue=request.args.get("overdue") == "1",
+        unassigned=request.args.get("unassigned") == "1",
+    )
+
+
+@bp.route("/erns/<code>/queue")
+@requires(LOGIN)
+def queue(code: str) -> str:
+    ern = _ern(code)
+    sort = request.args.get("sort", "due")
+    descending = request.args.get("dir") == "desc"
+    result = queries.queue(ern.id, _filters(), utcnow(), sort=sort, descending=descending, page=request.args.get("page", 1, type=int) or 1)
+    args = {k: v for k, v in request.args.items() if k not in ("page",)} | {"code": ern.code}
+    return render_template("queues/queue.html", ern=ern, result=result, filters=_filters(), sort=sort, descending=descending, args=args)
+
+
+@bp.route("/erns/<code>/queue/remind", methods=["POST"])
+@requires(LOGIN)
+def remind(code: str) -> Response:
+    ern = _ern(code)
+    chosen = [value[:36] for value in request.form.getlist("task")]
+    if not chosen:
+        flash(_("Choose the tasks to remind people of."), "warning")
+    else:
+        count = services.remind(current_user, chosen, origin())
+        flash(ngettext("A reminder was sent for %(num)s task.", "Reminders were sent for %(num)s tasks.", count), "success")
+    return redirect(
+        request.form.get("back", "") if request.form.get("back", "").startswith("/erns/") else url_for("queues.queue", code=ern.code)
+    )
+
+
+@bp.route("/queue/tasks/<uuid:task_id>/claim", methods=["POST"])
+@requires(LOGIN)
+def claim(task_id: object) -> Response:
+    task = services.claim(current_user, str(task_id), origin())
+    flash(_("The task is yours: colleagues see that you are handling it."), "success")
+    return redirect(url_for("tasks.show", task_id=task.engine_task_id))
+
+
+@bp.route("/queue/tasks/<uuid:task_id>/reassign", methods=["GET", "POST"])
+@requires(LOGIN)
+def reassign(task_id: object) -> Response | str:
+    task = task_queries.open_task(str(task_id))
+    if task is None or task.ern_id is None:
+        raise NotFound(_("This task is no longer open."))
+    if not services.steers_queue(current_user, task.ern_id):
+        raise NotFound(_("This task is no longer open."))
+    ern = db.session.get(Ern, task.ern_id)
+    if request.method == "POST":
+        value = request.form.get("assignee", "")
+        services.reassign(
+            current_user,
+            str(task_id),
+            int(value) if value.isascii() and value.isdigit() else None,
+            request.form.get("reason", ""),
+            origin(),
+        )
+        flash(_("The task is reassigned."), "success")
+        return redirect(url_for("queues.queue", code=ern.code if ern else ""))
+    return render_template("queues/reassign.html", task=task, ern=ern, candidates=services.candidates(task))

@@ -1,0 +1,178 @@
+"""Steering open tasks: claim, reassign with a reason, remind, service levels and their escalation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timedelta
+from types import SimpleNamespace
+
+from flask_babel import gettext as _
+from sqlalchemy import bindparam
+from sqlalchemy import select
+from sqlalchemy import update
+
+from app import security
+from app.accounts.models import Membership
+from app.accounts.models import Role
+from app.accounts.models import User
+from app.audit import services as audit
+from app.audit.services import RequestInfo
+from app.database import db
+from app.database import transaction
+from app.errors import InvalidInput
+from app.errors import NotAllowed
+from app.errors import NotFound
+from app.notifications.services import notify
+from app.organisations.models import Ern
+from app.queues.models import SlaRule
+from app.queues.queries import DUE
+from app.tasks.models import OpenTask
+
+MAX_SLA_DAYS = 365
+PERSONAL_ROLES = ("invitee",)  # tasks that belong to one person by nature: never reassigned
+
+
+def steers_queue(user: User, ern_id: int) -> bool:
+    """Coordinators and managers of the ERN (and administrators) see and steer every open task of it."""
+    return user.is_admin or user.has_role(Role.COORDINATOR, ern_id=ern_id) or user.has_role(Role.ERN_MANAGER, ern_id=ern_id)
+
+
+def _require_steering(user: User, ern_id: int) -> None:
+    if not steers_queue(user, ern_id):
+        raise NotAllowed(_("Only the ERN's coordinators and managers steer its tasks."))
+
+
+def _eligible(user: User, task: OpenTask) -> bool:
+    """Whether the user could take the task by their own role (whoever it is assigned to now)."""
+    unassigned = SimpleNamespace(**{**{c.key: getattr(task, c.key) for c in OpenTask.__table__.columns}, "assignee_id": None})
+    return user.is_active and security.can_complete(user, unassigned)
+
+
+def candidates(task: OpenTask) -> list[User]:
+    """The people of the ERN who could take this task (the only ones it may be reassigned to)."""
+    users = db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.ern_id == task.ern_id)
+        .distinct()
+        .order_by(User.last_name)
+    )
+    return [user for user in users if _eligible(user, task)]
+
+
+def _task(engine_task_id: str) -> OpenTask:
+    task = db.session.scalar(select(OpenTask).where(OpenTask.engine_task_id == engine_task_id).with_for_update())
+    if task is None:
+        raise NotFound(_("This task is no longer open."))
+    return task
+
+
+def claim(actor: User, engine_task_id: str, origin: RequestInfo) -> OpenTask:
+    """Take a task one's role allows, so that colleagues see it is being handled."""
+    with transaction():
+        task = _task(engine_task_id)
+        if task.role in PERSONAL_ROLES or not _eligible(actor, task):
+            raise NotAllowed(_("You cannot take this task: it is not for your role."))
+        task.assignee_id = actor.id
+        audit.record(actor, "task.claimed", "task", task.engine_task_id, origin)
+        return task
+
+
+def reassign(actor: User, engine_task_id: str, assignee_id: int | None, reason: str, origin: RequestInfo) -> OpenTask:
+    """A coordinator gives a task to someone else who could take it (or back to everyone who could), saying why."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Say why the task is reassigned."), {"reason": [_("Say why the task is reassigned.")]})
+    with transaction():
+        task = _task(engine_task_id)
+        if task.ern_id is None:
+            raise NotFound(_("This task is no longer open."))
+        _require_steering(actor, task.ern_id)
+        if task.role in PERSONAL_ROLES:
+            raise InvalidInput(_("An invitation belongs to the invitee: withdraw it or invite someone else instead."))
+        assignee = db.session.get(User, assignee_id) if assignee_id else None
+        if assignee_id and (assignee is None or not _eligible(assignee, task)):
+            raise InvalidInput(_("This person cannot take the task: choose someone whose role allows it."))
+        task.assignee_id = assignee.id if assignee else None
+        audit.record(actor, "task.reassigned", "task", task.engine_task_id, origin, assignee_id=task.assignee_id, reason=reason[:500])
+        if assignee is not None:
+            notify([assignee], f"{actor.full_name} gave you a task: {task.label}. Reason: {reason[:300]}", f"/tasks/{task.engine_task_id}")
+        return task
+
+
+def remind(actor: User, engine_task_ids: list[str], origin: RequestInfo) -> int:
+    """Remind whoever a task waits on (its assignee, else everyone who could take it); the number of tasks."""
+    with transaction():
+        tasks = db.session.scalars(select(OpenTask).where(OpenTask.engine_task_id.in_(engine_task_ids[:500]))).all()
+        for task in tasks:
+            if task.ern_id is None:
+                continue
+            _require_steering(actor, task.ern_id)
+            people = [task.assignee] if task.assignee is not None else candidates(task)
+            notify(people, f"Reminder: {task.label} is waiting for you.", f"/tasks/{task.engine_task_id}")
+            audit.record(actor, "task.reminded", "task", task.engine_task_id, origin, people=len(people))
+        return len(tasks)
+
+
+def rules(ern_id: int) -> list[SlaRule]:
+    return list(db.session.scalars(select(SlaRule).where(SlaRule.ern_id == ern_id).order_by(SlaRule.task_name)))
+
+
+def set_rule(actor: User, ern_id: int, task_name: str, days: int | None, origin: RequestInfo) -> None:
+    """Set (or with no days, remove) the ERN's service level for a task; open tasks of that name get the new due date."""
+    if days is not None and not 1 <= days <= MAX_SLA_DAYS:
+        raise InvalidInput(_("Give a number of days between 1 and %(n)d.", n=MAX_SLA_DAYS))
+    if not task_name or len(task_name) > 100:
+        raise InvalidInput(_("Choose a task."))
+    with transaction():
+        if not (actor.is_admin or actor.has_role(Role.ERN_MANAGER, ern_id=ern_id)):
+            raise NotAllowed(_("Only the ERN's managers set its service levels."))
+        rule = db.session.scalar(select(SlaRule).where(SlaRule.ern_id == ern_id, SlaRule.task_name == task_name))
+        if days is None:
+            if rule is not None:
+                db.session.delete(rule)
+        elif rule is None:
+            db.session.add(SlaRule(ern_id=ern_id, task_name=task_name, days=days))
+        else:
+            rule.days = days
+        _redate_open_tasks(ern_id, task_name, days)
+        audit.record(actor, "ern.service_level", "ern", ern_id, origin, task=task_name, days=days)
+
+
+def _redate_open_tasks(ern_id: int, task_name: str, days: int | None) -> None:
+    tasks = db.session.execute(select(OpenTask.id, OpenTask.created_at).where(OpenTask.ern_id == ern_id, OpenTask.name == task_name)).all()
+    if not tasks:
+        return
+    values = [{"task_id": task_id, "due": created + timedelta(days=days) if days else None} for task_id, created in tasks]
+    db.session.execute(
+        update(OpenTask.__table__)
+        .where(OpenTask.__table__.c.id == bindparam("task_id"))
+        .values(sla_due_at=bindparam("due"), escalated_at=None),
+        values,
+    )
+
+
+def escalate_overdue(now: datetime, limit: int = 500) -> int:
+    """Tell each ERN's coordinators which of its tasks went past their due date (once per task); the number told."""
+    with transaction():
+        overdue = db.session.scalars(
+            select(OpenTask)
+            .where(DUE < now, OpenTask.escalated_at.is_(None), OpenTask.ern_id.is_not(None))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        by_ern: dict[int, list[OpenTask]] = {}
+        for task in overdue:
+            task.escalated_at = now
+            by_ern.setdefault(int(task.ern_id or 0), []).append(task)
+        for ern_id, tasks in by_ern.items():
+            coordinators = db.session.scalars(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.ern_id == ern_id, Membership.role == Role.COORDINATOR)
+            ).all()
+            labels = ", ".join(sorted({task.label for task in tasks}))[:200]
+            ern = db.session.get(Ern, ern_id)
+            link = f"/erns/{ern.code}/queue?overdue=1" if ern else "/"
+            notify(coordinators, f"{len(tasks)} task(s) are past their due date: {labels}.", link)
+        return len(overdue)

@@ -1,0 +1,6 @@
+import ConsiliumPropertiesProvider from './ConsiliumPropertiesProvider';
+
+export default {
+  __init__: ['consiliumPropertiesProvider'],
+  consiliumPropertiesProvider: ['type', ConsiliumPropertiesProvider],
+};

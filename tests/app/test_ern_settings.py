@@ -1,0 +1,64 @@
+"""An ERN's managers set its intervals, service levels, thematic areas and expert groups in the browser."""
+
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import Role
+from app.database import db
+from app.panels.models import ErnSettings
+from app.panels.models import ExpertGroup
+from app.queues.models import SlaRule
+from tests import factories
+
+
+@pytest.fixture
+def manager(world):
+    user = factories.make_user("manager@ern.example", [(world.ern, None, Role.ERN_MANAGER)], "Mara", "Manager")
+    db.session.commit()
+    return user
+
+
+INTERVALS = {"reminder_after": "2", "expire_after": "10", "urgent_reminder_after": "1", "urgent_expire_after": "4", "review_window": "5"}
+
+
+def test_a_manager_sets_the_intervals_used_by_later_processes(world, login, manager):
+    client = login(manager)
+    page = client.get("/erns/EuroBloodNet/settings").text
+    assert 'name="reminder_after" value="3"' in page and 'name="review_window" value="7"' in page
+    assert client.post("/erns/EuroBloodNet/settings/intervals", data=INTERVALS).status_code == 302
+    settings = db.session.get(ErnSettings, world.ern.id)
+    assert (settings.reminder_after, settings.expire_after, settings.review_window) == ("P2D", "P10D", "P5D")
+
+
+def test_bad_intervals_are_refused_at_the_field_and_what_was_typed_stays(world, login, manager):
+    response = login(manager).post(
+        "/erns/EuroBloodNet/settings/intervals", data={**INTERVALS, "reminder_after": "12", "review_window": "x"}
+    )
+    assert response.status_code == 422
+    assert "The reminder must come before the invitation expires." in response.text and 'value="12"' in response.text
+    assert "between 1 and 365" in response.text
+    assert db.session.get(ErnSettings, world.ern.id) is None
+
+
+def test_service_levels_thematic_areas_and_expert_groups(world, login, manager):
+    client = login(manager)
+    assert client.post("/erns/EuroBloodNet/settings/service-levels", data={"task": "answer_invitation", "days": "3"}).status_code == 302
+    assert db.session.scalar(select(SlaRule.days).where(SlaRule.task_name == "answer_invitation")) == 3
+    assert client.post("/erns/EuroBloodNet/settings/service-levels", data={"task": "rm -rf", "days": "3"}).status_code == 422
+    assert client.post("/erns/EuroBloodNet/settings/areas", data={"name": "Porphyrias"}).status_code == 302
+    assert "Porphyrias" in client.get("/erns/EuroBloodNet/settings").text
+    response = client.post(
+        "/erns/EuroBloodNet/settings/groups",
+        data={"name": "Amyloidosis board", "member_id": [str(world.clinician.id), str(world.brno_clinician.id), str(world.researcher.id)]},
+    )
+    assert response.status_code == 302
+    group = db.session.scalar(select(ExpertGroup))
+    assert sorted(u.id for u in group.members) == sorted([world.clinician.id, world.brno_clinician.id])  # researchers are no experts
+    assert client.post(f"/erns/EuroBloodNet/settings/groups/{group.id}/delete").status_code == 302
+    assert db.session.scalar(select(ExpertGroup)) is None
+
+
+def test_a_manager_of_another_ern_cannot_change_these_settings(world, login):
+    other = factories.make_user("other@ern.example", [(world.other_ern, None, Role.ERN_MANAGER)], "Otto", "Other")
+    db.session.commit()
+    assert login(other).post("/erns/EuroBloodNet/settings/intervals", data=INTERVALS).status_code == 403

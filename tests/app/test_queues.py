@@ -1,0 +1,124 @@
+"""Coordinators' queues: every open task of the ERN, pseudonymised; claim, reassign, remind; service levels."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy import update
+
+from app.accounts.models import Role
+from app.database import db
+from app.database import utcnow
+from app.errors import InvalidInput
+from app.errors import NotAllowed
+from app.notifications.models import Notification
+from app.panels.models import Panel
+from app.queues import services
+from app.tasks.models import OpenTask
+from tests import factories
+from tests.factories import ORIGIN
+
+
+@pytest.fixture
+def manager(world):
+    user = factories.make_user("manager@ern.example", [(world.ern, None, Role.ERN_MANAGER)], "Mara", "Manager")
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def tasks(world):
+    """An enrolment waiting at Leuven and a panel whose lead must select experts."""
+    enrolment = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    factories.open_panel(world.clinician, patient)
+    return enrolment, patient
+
+
+def _task(name):
+    return db.session.scalar(select(OpenTask).where(OpenTask.name == name))
+
+
+def test_the_coordinator_sees_every_open_task_pseudonymised_with_counts_per_column(world, login, tasks):
+    _enrolment, patient = tasks
+    page = login(world.coordinator).get("/erns/EuroBloodNet/queue").text
+    panel = db.session.scalar(select(Panel))
+    assert "Finish panel selection" in page and panel.title in page and "BE10" in page and "Enrol patient" in page
+    assert patient.last_name not in page and patient.first_name not in page
+    assert '<option value="panel">panel (1)</option>' in page and '<option value="enrolment">enrolment (1)</option>' in page
+    filtered = login(world.coordinator).get("/erns/EuroBloodNet/queue?process=panel").text.split("<tbody>")[1]
+    assert "Finish panel selection" in filtered and "Enrol patient" not in filtered
+
+
+def test_a_service_level_dates_open_tasks_and_overdue_ones_come_first_and_are_escalated_once(world, login, manager, tasks):
+    services.set_rule(manager, world.ern.id, "select_experts", 3, ORIGIN)
+    task = _task("select_experts")
+    assert task.sla_due_at is not None and task.due_at is None
+    db.session.execute(update(OpenTask).where(OpenTask.id == task.id).values(sla_due_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    page = login(world.coordinator).get("/erns/EuroBloodNet/queue").text
+    first_row = page.split("<tbody>")[1].split("</tr>")[0]
+    assert "Finish panel selection" in first_row and "overdue" in first_row and "1 overdue" in page
+    assert services.escalate_overdue(utcnow()) == 1
+    assert services.escalate_overdue(utcnow()) == 0  # once per task
+    told = db.session.scalars(select(Notification).where(Notification.user_id == world.coordinator.id)).all()
+    assert len(told) == 1 and "past their due date" in told[0].text and told[0].link == "/erns/EuroBloodNet/queue?overdue=1"
+    services.set_rule(manager, world.ern.id, "select_experts", None, ORIGIN)
+    assert _task("select_experts").sla_due_at is None
+
+
+def test_only_managers_set_service_levels_within_bounds(world, manager):
+    with pytest.raises(NotAllowed):
+        services.set_rule(world.coordinator, world.ern.id, "select_experts", 3, ORIGIN)
+    with pytest.raises(InvalidInput):
+        services.set_rule(manager, world.ern.id, "select_experts", 0, ORIGIN)
+
+
+def test_a_new_task_gets_its_due_date_from_the_service_level(world, manager):
+    services.set_rule(manager, world.ern.id, "select_experts", 2, ORIGIN)
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    factories.open_panel(world.clinician, patient)
+    task = _task("select_experts")
+    assert timedelta(days=1, hours=23) < task.sla_due_at - task.created_at <= timedelta(days=2)
+
+
+def test_the_coordinator_reassigns_with_a_reason_only_to_someone_whose_role_allows_it(world, login, tasks):
+    task = _task("select_experts")
+    eligible = [user.id for user in services.candidates(task)]
+    assert eligible == [world.clinician.id]  # the lead: the panel lead's task is for the lead
+    enrolment = _task("enrol_patient")
+    assert {u.id for u in services.candidates(enrolment)} >= {world.clinician.id, world.colleague.id}
+    assert world.brno_clinician.id not in {u.id for u in services.candidates(enrolment)}
+    with pytest.raises(InvalidInput):
+        services.reassign(world.coordinator, enrolment.engine_task_id, world.colleague.id, "  ", ORIGIN)
+    with pytest.raises(InvalidInput):
+        services.reassign(world.coordinator, enrolment.engine_task_id, world.brno_clinician.id, "Brno has time", ORIGIN)
+    client = login(world.coordinator)
+    response = client.post(
+        f"/queue/tasks/{enrolment.engine_task_id}/reassign", data={"assignee": str(world.colleague.id), "reason": "Hanna is on leave"}
+    )
+    assert response.status_code == 302
+    assert db.session.get(OpenTask, enrolment.id).assignee_id == world.colleague.id
+    told = db.session.scalar(select(Notification).where(Notification.user_id == world.colleague.id))
+    assert "Hanna is on leave" in told.text
+    with pytest.raises(NotAllowed):
+        services.reassign(world.clinician, enrolment.engine_task_id, world.clinician.id, "mine", ORIGIN)
+
+
+def test_a_colleague_claims_a_task_of_the_centre_and_it_shows_in_my_tasks(world, login, tasks):
+    enrolment = _task("enrol_patient")
+    client = login(world.colleague)
+    assert client.post(f"/queue/tasks/{enrolment.engine_task_id}/claim").status_code == 302
+    assert db.session.get(OpenTask, enrolment.id).assignee_id == world.colleague.id
+    assert enrolment.label in client.get("/tasks/").text
+
+
+def test_reminders_reach_the_people_a_task_waits_on(world, login, tasks):
+    task = _task("select_experts")
+    client = login(world.coordinator)
+    response = client.post("/erns/EuroBloodNet/queue/remind", data={"task": [task.engine_task_id]})
+    assert response.status_code == 302
+    reminder = db.session.scalar(
+        select(Notification).where(Notification.user_id == world.clinician.id, Notification.text.like("Reminder%"))
+    )
+    assert reminder is not None and reminder.link == f"/tasks/{task.engine_task_id}"
