@@ -142,6 +142,19 @@ class AccountRequest(db.Model):  # type: ignore[name-defined,misc]
     centre: Mapped[Centre] = relationship()
 
 
+class SignIn(db.Model):  # type: ignore[name-defined,misc]
+    """One signed-in session. The browser's cookie carries the token; the row says whether it still counts, so
+    signing out ends the session on the server too (a replayed or late-arriving cookie signs no one in)."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class PasswordToken(db.Model):  # type: ignore[name-defined,misc]
     """A single-use, expiring link to set or reset a password (stored hashed)."""
 

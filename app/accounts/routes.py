@@ -14,7 +14,6 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_login import logout_user
 from werkzeug.wrappers import Response
 
 from app import security
@@ -45,7 +44,8 @@ _PENDING_TOTP_KEY = "totp_setup"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return account_queries.signed_in_user(int(user_id)) if user_id.isdigit() else None
+    token = sessions.sign_in_token()
+    return account_queries.signed_in_user(int(user_id), token) if user_id.isdigit() and token else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -142,8 +142,7 @@ def set_up() -> str | Response | tuple[str, int]:
 @bp.route("/logout", methods=["POST"])
 @requires(LOGIN)
 def logout() -> Response:
-    logout_user()
-    session.clear()
+    sessions.end_session("signed out")
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 import zoneinfo
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
 from app import security
+from app.accounts import queries as account_queries
 from app.accounts import requests
 from app.accounts import second_factor
 from app.accounts import throttling
@@ -21,6 +24,7 @@ from app.accounts.models import AccountRequest
 from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
 from app.accounts.models import Role
+from app.accounts.models import SignIn
 from app.accounts.models import User
 from app.accounts.passwords import UNUSABLE_PASSWORD
 from app.accounts.passwords import hash_password
@@ -64,6 +68,26 @@ def check_password(
     if not ok or user is None:
         return None
     return user, _next_step(user, training_mode)
+
+
+def start_sign_in(user: User, origin: RequestInfo) -> str:
+    """A new signed-in session for the user; the token goes into the browser's cookie."""
+    token = secrets.token_urlsafe(32)
+    with transaction():
+        db.session.add(SignIn(user_id=user.id, token_hash=account_queries.sign_in_token_hash(token)))
+        audit.record(user, "login.started", "user", user.id, origin)
+    return token
+
+
+def end_sign_in(user: User, token: str, origin: RequestInfo, *, reason: str) -> None:
+    """End a signed-in session on the server: its cookie, wherever it turns up again, no longer signs anyone in."""
+    with transaction():
+        db.session.execute(
+            update(SignIn)
+            .where(SignIn.user_id == user.id, SignIn.token_hash == account_queries.sign_in_token_hash(token), SignIn.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+        audit.record(user, "login.ended", "user", user.id, origin, reason=reason)
 
 
 def check_identity_provider(claims: dict[str, Any], origin: RequestInfo, *, training_mode: bool) -> tuple[User, LoginStep]:

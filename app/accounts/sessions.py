@@ -1,4 +1,5 @@
-"""Signed-in sessions: rotation at login, idle and absolute time-outs, the half-finished login."""
+"""Signed-in sessions: rotation at login, ended on the server at sign-out, idle and absolute time-outs, the
+half-finished login."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
 
+from app.accounts import services
 from app.accounts.models import User
+from app.requests import origin
 
 _PENDING = "pending_login"
+_SIGN_IN = "sign_in"
 _SIGNED_IN_AT = "signed_in_at"
 _LAST_SEEN = "last_seen"
 PENDING_SECONDS = 300  # time to enter the second factor after the password
@@ -43,7 +47,20 @@ def finish_login(user: User) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
+    session[_SIGN_IN] = services.start_sign_in(user, origin())
     session[_SIGNED_IN_AT] = session[_LAST_SEEN] = time.time()
+
+
+def sign_in_token() -> str:
+    return str(session.get(_SIGN_IN, ""))
+
+
+def end_session(reason: str) -> None:
+    """Sign out here and on the server: a copy of this cookie (or a late response that sets it again) is worthless."""
+    if current_user.is_authenticated and session.get(_SIGN_IN):
+        services.end_sign_in(current_user, sign_in_token(), origin(), reason=reason)
+    logout_user()
+    session.clear()
 
 
 def enforce_time_outs() -> Any:
@@ -57,8 +74,7 @@ def enforce_time_outs() -> Any:
     last_seen = float(session.get(_LAST_SEEN, 0))
     # A disabled or expired account loses its open sessions too, not only future sign-ins.
     if now - last_seen > idle or now - signed_in_at > absolute or not current_user.is_active:
-        logout_user()
-        session.clear()
+        end_session("timed out" if current_user.is_active else "account closed")
         flash(_("Your session ended; please sign in again."), "info")
         return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
     session[_LAST_SEEN] = now

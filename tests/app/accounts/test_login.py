@@ -116,6 +116,24 @@ def test_signing_in_starts_a_new_session(world, client):
         assert "planted" not in session
 
 
+def test_signing_out_ends_the_session_on_the_server_too(world, client):
+    """A response that was already on its way when the user signed out sets the old cookie again; so may a
+    copied cookie. Neither signs anyone in; the same user's session in another browser goes on."""
+    other_browser = client.application.test_client()
+    with client.application.app_context():  # its own request globals: Flask-Login keeps the user there
+        assert sign_in(other_browser, world.clinician).status_code == 302
+    sign_in(client, world.clinician)
+    cookie = client.get_cookie("session", domain="consilium.test")
+    assert cookie is not None
+    assert client.post("/logout").headers["Location"].endswith("/login")
+    client.set_cookie("session", cookie.value, domain="consilium.test")
+    assert client.get("/").headers["Location"].startswith("/login")
+    with client.application.app_context():
+        assert other_browser.get("/").status_code == 200
+    ended = db.session.scalars(select(AuditEntry).where(AuditEntry.actor_id == world.clinician.id, AuditEntry.action == "login.ended"))
+    assert [entry.details for entry in ended] == [{"reason": "signed out"}]
+
+
 @pytest.mark.parametrize(("key", "age"), [("last_seen", 31 * 60), ("signed_in_at", 13 * 3600)])
 def test_idle_and_absolute_time_outs_end_the_session(world, client, key, age):
     sign_in(client, world.clinician)
