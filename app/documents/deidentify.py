@@ -36,11 +36,13 @@ from pathlib import Path
 from typing import Any
 from typing import cast
 
+from pydicom import config
 from pydicom.charset import default_encoding
 from pydicom.datadict import dictionary_VR
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
@@ -380,6 +382,8 @@ def _raw_value(dataset: Dataset, raw: RawDataElement) -> Any:
     if raw.VR == "UI":
         uids = [uid.strip() for uid in cast(bytes, raw.value).decode(default_encoding).rstrip(" \0").split("\\")]
         return uids[0] if len(uids) == 1 else uids
+    if raw.VR == "DA" and b"\\" not in cast(bytes, raw.value) and not config.datetime_conversion:
+        return cast(bytes, raw.value).decode(default_encoding).rstrip(" \0")  # a single date, as pydicom decodes it
     return convert_value(cast(str, raw.VR), raw, dataset.original_character_set or dataset._character_set)
 
 
@@ -400,7 +404,7 @@ def _apply(dataset: Dataset, tag: BaseTag, action: str, patient: Patient, option
     raw = dataset.get_item(tag)
     if action == "K" and raw is not None and raw.VR not in (None, "SQ", "UN"):
         return  # kept as it is: decoded already, or raw in a VR that is not a standard one
-    element = dataset[tag]
+    element = _explicit_sequence(dataset, raw) if raw is not None and raw.is_raw and raw.VR == "SQ" else dataset[tag]
     if element.VR == "SQ":
         _sequence(dataset, element, action, patient, options)
         return
@@ -414,6 +418,15 @@ def _apply(dataset: Dataset, tag: BaseTag, action: str, patient: Patient, option
         element.value = _new_uids(element.value, patient)
     elif action == "C":
         element.value = _cleaned(element.VR, element.value, patient)
+
+
+def _explicit_sequence(dataset: Dataset, raw: RawDataElement) -> DataElement:
+    """A sequence read with its VR (explicit VR transfer syntaxes), decoded as ``dataset[tag]`` would, without
+    the look-up's hooks: those decode the parent's Pixel Representation for the items' ambiguous VRs, which an
+    explicit VR has resolved already. Its items stay raw as read."""
+    element = convert_raw_data_element(raw, encoding=dataset.original_character_set or dataset._character_set, ds=dataset)
+    dataset._dict[raw.tag] = element
+    return element
 
 
 def _sequence(dataset: Dataset, element: DataElement, action: str, patient: Patient, options: Options) -> None:
@@ -463,17 +476,18 @@ def _shift_date(text: str, patient: Patient) -> str:
 
 
 def _without_identifiers(text: str, patient: Patient) -> str:
-    cleaned = text
-    for pattern in _identifier_patterns(patient.identifiers):
-        cleaned = pattern.sub("***", cleaned)
-    return cleaned
+    pattern = _identifier_pattern(patient.identifiers)
+    return pattern.sub("***", text) if pattern is not None else text
 
 
 @lru_cache(maxsize=64)
-def _identifier_patterns(identifiers: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    """Each part (longer than one character) of each identifier, in order, matched case-insensitively."""
-    parts = [part for identifier in identifiers for part in re.split(r"[\s^,]+", identifier) if len(part) > 1]
-    return tuple(re.compile(re.escape(part), re.IGNORECASE) for part in parts)
+def _identifier_pattern(identifiers: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Any part (longer than one character) of any identifier, case-insensitively; the longest parts first,
+    so that a name is starred whole rather than a shorter part inside it."""
+    parts = {part for identifier in identifiers for part in re.split(r"[\s^,]+", identifier) if len(part) > 1}
+    if not parts:
+        return None
+    return re.compile("|".join(re.escape(part) for part in sorted(parts, key=lambda part: (-len(part), part))), re.IGNORECASE)
 
 
 def _rebuild_file_meta(dataset: Dataset) -> None:
@@ -484,8 +498,11 @@ def _rebuild_file_meta(dataset: Dataset) -> None:
     if old is not None and TRANSFER_SYNTAX_UID in old:
         values[TRANSFER_SYNTAX_UID] = old[TRANSFER_SYNTAX_UID].value
     for tag, media_storage_tag in ((SOP_CLASS_UID, MEDIA_STORAGE_SOP_CLASS_UID), (SOP_INSTANCE_UID, MEDIA_STORAGE_SOP_INSTANCE_UID)):
-        if tag in dataset:
-            values[media_storage_tag] = dataset[tag].value
+        element = dataset.get_item(tag)
+        if element is None:
+            continue
+        # A raw UID is read without being stored: decoded, it would no longer be written as its bytes.
+        values[media_storage_tag] = _raw_value(dataset, element) if _undecoded(element) and element.VR == "UI" else dataset[tag].value
     values[IMPLEMENTATION_CLASS_UID] = PYDICOM_IMPLEMENTATION_UID
     elements = {BaseTag(tag): DataElement(tag, "UI", value, already_converted=isinstance(value, UID)) for tag, value in values.items()}
     elements[BaseTag(IMPLEMENTATION_VERSION_NAME)] = DataElement(IMPLEMENTATION_VERSION_NAME, "SH", "CONSILIUM", already_converted=True)
