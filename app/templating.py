@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from app.audit.queries import can_read_audit
 from app.i18n import display_date
 from app.i18n import display_datetime
+from app.i18n import install_template_gettext
 from app.notifications.queries import unread_count
 from app.organisations.queries import clinical_centres_of
 from app.organisations.queries import erns_of
@@ -34,6 +35,7 @@ def _once_per_request(lookup: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def register(app: Flask) -> None:
+    install_template_gettext(app)
     app.jinja_env.filters["display_date"] = display_date
     app.jinja_env.filters["display_datetime"] = display_datetime
     app.jinja_env.globals["answer_text"] = answer_text

@@ -1,11 +1,13 @@
 """The coordinator's queue: every open task of an ERN, pseudonymised, filtered, sorted, counted per column.
 
-A fixed number of queries whatever the number of tasks: the page (one query with its joins), its
-total, and one grouped count per filter column.
+Four queries whatever the number of tasks: the tasks grouped by the four choice columns at once
+(the total and each column's counts are summed from those few groups), the overdue count, the
+page's ids (the queue index), and the page's rows as plain columns.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -17,7 +19,6 @@ from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
 from app.database import db
@@ -34,6 +35,7 @@ SORTS: dict[str, Any] = {
     "process": OpenTask.process_id,
     "centre": OpenTask.centre_id,
 }
+_IN_PANEL = and_(OpenTask.subject_type == "panel", Panel.id == OpenTask.subject_id)
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,16 @@ class Filters:
 
 @dataclass(frozen=True)
 class Row:
-    task: OpenTask
+    engine_task_id: str
     process_id: str
+    label: str
+    role: str
     subject: str  # pseudonymised: "#12 amber fox", "patient #3", "account request"
     area: str
     centre: str
+    assignee_id: int | None
     assignee: str
+    created_at: datetime
     due: datetime | None
     overdue: bool
 
@@ -65,6 +71,29 @@ class Queue:
     pages: int
     total: int
     counts: dict[str, list[tuple[Any, str, int]]] = field(default_factory=dict)  # column → (value, label, count)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Open tasks alike in the four choice columns, and how many there are."""
+
+    process: str
+    task: str
+    task_label: str
+    centre_id: int | None
+    centre: str
+    area_id: int | None
+    area: str
+    count: int
+
+    def matches(self, filters: Filters, *, but: str = "") -> bool:
+        """Whether these tasks pass the filters, leaving out the one named by ``but``."""
+        return (
+            (but == "process" or not filters.process or self.process == filters.process)
+            and (but == "task" or not filters.task or self.task == filters.task)
+            and (but == "centre" or not filters.centre_id or self.centre_id == filters.centre_id)
+            and (but == "area" or not filters.area_id or self.area_id == filters.area_id)
+        )
 
 
 def _conditions(ern_id: int, filters: Filters, now: datetime) -> list[ColumnElement[bool]]:
@@ -91,118 +120,158 @@ def queue(
 ) -> Queue:
     """One page of the ERN's open tasks, overdue first, then by the chosen column.
 
-    The page's ids are chosen from open_tasks alone (its index), then only those rows are loaded with their joins.
+    The page's ids are chosen from open_tasks alone (its index), then only those rows are read with their joins.
     """
-    conditions = _conditions(ern_id, filters, now)
-    column = SORTS.get(sort, DUE)
-    order = column.desc() if descending else column.asc()
-    total = db.session.scalar(select(func.count()).select_from(OpenTask).where(*conditions)) or 0
+    groups = _groups(ern_id, filters, now)
+    total = sum(group.count for group in groups if group.matches(filters))
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
+    column = SORTS.get(sort, DUE)
+    order = column.desc() if descending else column.asc()
     ids = list(
         db.session.scalars(
             select(OpenTask.id)
-            .where(*conditions)
+            .where(*_conditions(ern_id, filters, now))
             .order_by(case((DUE < now, 0), else_=1), column.is_(None), order, OpenTask.id)
             .limit(per_page)
             .offset((page - 1) * per_page)
         )
     )
-    assignee = aliased(User)
-    loaded = (
-        {
-            task.id: (task, panel, area, centre, user)
-            for task, panel, area, centre, user in db.session.execute(
-                select(OpenTask, Panel, ThematicArea.name, Centre.code, assignee)
-                .outerjoin(Panel, and_(OpenTask.subject_type == "panel", Panel.id == OpenTask.subject_id))
-                .outerjoin(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
-                .outerjoin(Centre, Centre.id == OpenTask.centre_id)
-                .outerjoin(assignee, assignee.id == OpenTask.assignee_id)
-                .where(OpenTask.id.in_(ids))
-            )
-        }
-        if ids
-        else {}
+    counts = _counts(groups, filters)
+    overdue = (
+        total
+        if filters.overdue
+        else db.session.scalar(select(func.count()).select_from(OpenTask).where(*_conditions(ern_id, replace(filters, overdue=True), now)))
     )
-    rows = []
-    for task_id in ids:
-        task, panel, area, centre, user = loaded[task_id]
-        due = task.due_at or task.sla_due_at
-        rows.append(
-            Row(
-                task,
-                task.process_id,
-                _subject(task, panel),
-                area or "",
-                centre or "",
-                user.full_name if user else "",
-                due,
-                bool(due and due < now),
-            )
+    counts["overdue"] = [(True, "overdue", overdue or 0)]
+    return Queue(rows=_rows(ids, now), page=page, pages=pages, total=total, counts=counts)
+
+
+def _groups(ern_id: int, filters: Filters, now: datetime) -> list[_Group]:
+    """The ERN's open tasks that pass the check-box filters, grouped by the choice columns, with the names of
+    centres and areas."""
+    query = (
+        select(
+            OpenTask.process_id,
+            OpenTask.name,
+            func.max(OpenTask.label),
+            OpenTask.centre_id,
+            func.max(Centre.code),
+            Panel.thematic_area_id,
+            func.max(ThematicArea.name),
+            func.count(),
         )
-    return Queue(rows=rows, page=page, pages=pages, total=total, counts=_counts(ern_id, filters, now))
-
-
-def _subject(task: OpenTask, panel: Panel | None) -> str:
-    if panel is not None:
-        return panel.title
-    if task.subject_type == "patient":
-        return f"patient #{task.subject_id}" if task.subject_id else "enrolment"
-    return task.subject_type.replace("_", " ")
-
-
-def _grouped(key: Any, conditions: list[ColumnElement[bool]], label: Any = None) -> list[tuple[Any, str, int]]:
-    query = select(key, key if label is None else label, func.count()).select_from(OpenTask).where(*conditions).group_by(key)
-    rows = db.session.execute(query.order_by(func.count().desc()))
-    return [(value, str(text), number) for value, text, number in rows if value not in (None, "")]
-
-
-def _counts(ern_id: int, filters: Filters, now: datetime) -> dict[str, list[tuple[Any, str, int]]]:
-    """How many tasks each value of a column has, within the other filters (one grouped query per column).
-
-    Grouped on open_tasks alone; names of centres and areas are looked up for the few groups there are.
-    """
-
-    def others(**cleared: Any) -> list[ColumnElement[bool]]:
-        return _conditions(ern_id, replace(filters, **cleared), now)
-
-    counts = {
-        "process": _grouped(OpenTask.process_id, others(process="")),
-        "task": _grouped(OpenTask.name, others(task=""), label=func.max(OpenTask.label)),
-        "centre": _grouped(OpenTask.centre_id, others(centre_id=None)),
-    }
-    codes = dict(db.session.execute(select(Centre.id, Centre.code).where(Centre.id.in_([c for c, _l, _n in counts["centre"]]))).all())
-    counts["centre"] = [(centre, str(codes.get(centre, centre)), number) for centre, _label, number in counts["centre"]]
-    area_query = (
-        select(Panel.thematic_area_id, func.max(ThematicArea.name), func.count())
         .select_from(OpenTask)
-        .join(Panel, and_(OpenTask.subject_type == "panel", Panel.id == OpenTask.subject_id))
-        .join(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
-        .where(*others(area_id=None))
-        .group_by(Panel.thematic_area_id)
-        .order_by(func.count().desc())
+        .outerjoin(Panel, _IN_PANEL)
+        .outerjoin(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
+        .outerjoin(Centre, Centre.id == OpenTask.centre_id)
+        .where(*_conditions(ern_id, Filters(overdue=filters.overdue, unassigned=filters.unassigned), now))
+        .group_by(OpenTask.process_id, OpenTask.name, OpenTask.centre_id, Panel.thematic_area_id)
     )
-    counts["area"] = [(area, str(name), number) for area, name, number in db.session.execute(area_query)]
-    overdue = db.session.scalar(select(func.count()).select_from(OpenTask).where(*others(overdue=True))) or 0
-    counts["overdue"] = [(True, "overdue", overdue)]
-    return counts
+    return [
+        _Group(process or "", name, label or name, centre_id, centre or "", area_id, area or "", count)
+        for process, name, label, centre_id, centre, area_id, area, count in db.session.execute(query)
+    ]
+
+
+def _counts(groups: list[_Group], filters: Filters) -> dict[str, list[tuple[Any, str, int]]]:
+    """How many tasks each value of a column has, within the other filters; most first."""
+
+    def column(name: str, value: Any, label: Any) -> list[tuple[Any, str, int]]:
+        counted: Counter[Any] = Counter()
+        labels: dict[Any, str] = {}
+        for group in groups:
+            key = value(group)
+            if key in (None, "") or not group.matches(filters, but=name):
+                continue
+            counted[key] += group.count
+            labels[key] = label(group)
+        return [(key, labels[key], number) for key, number in counted.most_common()]
+
+    return {
+        "process": column("process", lambda g: g.process, lambda g: g.process),
+        "task": column("task", lambda g: g.task, lambda g: g.task_label),
+        "centre": column("centre", lambda g: g.centre_id, lambda g: g.centre or str(g.centre_id)),
+        "area": column("area", lambda g: g.area_id, lambda g: g.area),
+    }
+
+
+_ROW_COLUMNS = (
+    OpenTask.id,
+    OpenTask.engine_task_id,
+    OpenTask.process_id,
+    OpenTask.label,
+    OpenTask.role,
+    OpenTask.subject_type,
+    OpenTask.subject_id,
+    OpenTask.assignee_id,
+    OpenTask.created_at,
+    DUE,
+    Panel.id,
+    Panel.nickname,
+    ThematicArea.name,
+    Centre.code,
+    User.first_name,
+    User.last_name,
+)
+
+
+def _rows(ids: list[int], now: datetime) -> list[Row]:
+    """The rows of these open tasks, in this order, as plain columns (no ORM objects)."""
+    if not ids:
+        return []
+    query = (
+        select(*_ROW_COLUMNS)
+        .select_from(OpenTask)
+        .outerjoin(Panel, _IN_PANEL)
+        .outerjoin(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
+        .outerjoin(Centre, Centre.id == OpenTask.centre_id)
+        .outerjoin(User, User.id == OpenTask.assignee_id)
+        .where(OpenTask.id.in_(ids))
+    )
+    found = {row[0]: row for row in db.session.execute(query)}
+    return [_row(found[task_id], now) for task_id in ids if task_id in found]
+
+
+def _row(columns: Any, now: datetime, assignee: str | None = None) -> Row:
+    _id, engine_id, process, label, role, subject_type, subject_id, assignee_id, created, due = columns[:10]
+    panel_id, nickname, area, centre = columns[10:14]
+    if assignee is None:
+        assignee = f"{columns[14]} {columns[15]}" if assignee_id else ""
+    return Row(
+        engine_id,
+        process,
+        label,
+        role,
+        _subject(subject_type, subject_id, panel_id, nickname),
+        area or "",
+        centre or "",
+        assignee_id,
+        assignee,
+        created,
+        due,
+        bool(due and due < now),
+    )
+
+
+def _subject(subject_type: str, subject_id: int | None, panel_id: int | None, nickname: str | None) -> str:
+    if panel_id is not None:
+        return f"#{panel_id} {nickname or ''}".rstrip()
+    if subject_type == "patient":
+        return f"patient #{subject_id}" if subject_id else "enrolment"
+    return subject_type.replace("_", " ")
 
 
 def my_tasks(user: User, condition: ColumnElement[bool], now: datetime, limit: int = 200) -> list[Row]:
     """The user's open tasks across panels and processes, overdue first, then by due date and age."""
     query = (
-        select(OpenTask, Panel, ThematicArea.name, Centre.code)
-        .outerjoin(Panel, and_(OpenTask.subject_type == "panel", Panel.id == OpenTask.subject_id))
+        select(*_ROW_COLUMNS[:14])
+        .select_from(OpenTask)
+        .outerjoin(Panel, _IN_PANEL)
         .outerjoin(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
         .outerjoin(Centre, Centre.id == OpenTask.centre_id)
         .where(condition)
         .order_by(case((DUE < now, 0), else_=1), DUE.is_(None), DUE, OpenTask.created_at, OpenTask.id)
         .limit(limit)
     )
-    rows = []
-    for task, panel, area, centre in db.session.execute(query):
-        due = task.due_at or task.sla_due_at
-        rows.append(
-            Row(task, task.process_id, _subject(task, panel), area or "", centre or "", user.full_name, due, bool(due and due < now))
-        )
-    return rows
+    return [_row(columns, now, assignee=user.full_name) for columns in db.session.execute(query)]

@@ -46,6 +46,11 @@ def test_the_coordinator_sees_every_open_task_pseudonymised_with_counts_per_colu
     assert "Finish panel selection" in page and panel.title in page and "BE10" in page and "Enrol patient" in page
     assert patient.last_name not in page and patient.first_name not in page
     assert '<option value="panel">panel (1)</option>' in page and '<option value="enrolment">enrolment (1)</option>' in page
+    selection = _task("select_experts").engine_task_id
+    assert (
+        f'href="/queue/tasks/{selection}/reassign"' in page
+        and f'action="/queue/tasks/{selection}/claim"><input type="hidden" name="csrf_token"' in page
+    )
     filtered = login(world.coordinator).get("/erns/EuroBloodNet/queue?process=panel").text.split("<tbody>")[1]
     assert "Finish panel selection" in filtered and "Enrol patient" not in filtered
 
