@@ -117,7 +117,7 @@ class Panel(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def title(self) -> str:
-        return f"#{self.id} {self.nickname}".rstrip()
+        return title_of(self.id, self.nickname)
 
     @property
     def closed(self) -> bool:
@@ -282,3 +282,8 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     # DICOM de-identification options beyond the basic profile (PS3.15 E.1-1), per ERN.
     retain_patient_characteristics: Mapped[bool] = mapped_column(default=False)
     retain_device_identity: Mapped[bool] = mapped_column(default=False)
+
+
+def title_of(panel_id: int, nickname: str | None) -> str:
+    """How a panel is named everywhere (#4748 judhv), for code that reads plain rows too."""
+    return f"#{panel_id} {nickname or ''}".rstrip()

@@ -35,6 +35,7 @@ from app.panels.models import Panel
 from app.panels.models import PanelMember
 from app.panels.models import Phase
 from app.panels.models import TimelineEntry
+from app.panels.models import title_of
 from app.tasks.models import OpenTask
 from app.text import fold
 
@@ -334,6 +335,4 @@ def dashboard(viewer: User, days: int = 14, limit: int = 20) -> Dashboard:
 def panel_titles(panel_ids: set[int]) -> dict[int, str]:
     if not panel_ids:
         return {}
-    return {
-        pid: f"#{pid} {nick}".rstrip() for pid, nick in db.session.execute(select(Panel.id, Panel.nickname).where(Panel.id.in_(panel_ids)))
-    }
+    return {pid: title_of(pid, nick) for pid, nick in db.session.execute(select(Panel.id, Panel.nickname).where(Panel.id.in_(panel_ids)))}

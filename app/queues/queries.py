@@ -25,6 +25,7 @@ from app.database import db
 from app.organisations.models import Centre
 from app.organisations.models import ThematicArea
 from app.panels.models import Panel
+from app.panels.models import title_of
 from app.tasks.models import OpenTask
 
 DUE = func.coalesce(OpenTask.due_at, OpenTask.sla_due_at)
@@ -256,7 +257,7 @@ def _row(columns: Any, now: datetime, assignee: str | None = None) -> Row:
 
 def _subject(subject_type: str, subject_id: int | None, panel_id: int | None, nickname: str | None) -> str:
     if panel_id is not None:
-        return f"#{panel_id} {nickname or ''}".rstrip()
+        return title_of(panel_id, nickname)
     if subject_type == "patient":
         return f"patient #{subject_id}" if subject_id else "enrolment"
     return subject_type.replace("_", " ")
