@@ -153,7 +153,7 @@ class World:
     centres: dict[int, str] = field(default_factory=dict)  # id -> code
     ern_centres: dict[int, list[int]] = field(default_factory=dict)  # ERN id -> centre ids
     experts: dict[int, list[int]] = field(default_factory=dict)  # ERN id -> member expert ids
-    panels: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))  # ERN id -> (panel id, centre id)
+    panels: dict[int, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))  # ERN id -> (panel, centre, area ids)
     definitions: dict[str, int] = field(default_factory=dict)  # process id -> definition id
     viewer_id: int = 0
     viewer_ern: int = 0
@@ -301,6 +301,7 @@ def seed_panels(connection: Connection, world: World, rng: random.Random, now: d
                 }
             )
             phase = Phase(rng.choice(PHASES))
+            area_id = rng.choice(world.areas[ern_id])
             nickname = f"{rng.choice(WORDS)} {rng.choice(WORDS)}"
             submitted = phase != Phase.CREATION
             panels.append(
@@ -309,7 +310,7 @@ def seed_panels(connection: Connection, world: World, rng: random.Random, now: d
                     "patient_id": patient_id,
                     "ern_id": ern_id,
                     "centre_id": centre_id,
-                    "thematic_area_id": rng.choice(world.areas[ern_id]),
+                    "thematic_area_id": area_id,
                     "lead_id": lead,
                     "created_by_id": lead,
                     "created_at": created,
@@ -328,7 +329,7 @@ def seed_panels(connection: Connection, world: World, rng: random.Random, now: d
                     "instance_id": None,
                 }
             )
-            world.panels[ern_id].append((panel_id, centre_id))
+            world.panels[ern_id].append((panel_id, centre_id, area_id))
     insert_rows(connection, Patient, patients)
     insert_rows(connection, Panel, panels)
     world.panel_count += len(panels)
@@ -348,9 +349,9 @@ def seed_tasks(connection: Connection, world: World, rng: random.Random, now: da
         ern_id = ern_ids[number % len(ern_ids)]
         process, name, label, form_key, role, _ = rng.choices(kinds, weights)[0]
         if process == "enrolment":
-            subject_type, subject_id, centre_id = "enrolment", None, rng.choice(world.ern_centres[ern_id])
+            subject_type, subject_id, centre_id, area_id = "enrolment", None, rng.choice(world.ern_centres[ern_id]), None
         else:
-            subject_id, centre_id = rng.choice(world.panels[ern_id])
+            subject_id, centre_id, area_id = rng.choice(world.panels[ern_id])
             subject_type = "panel"
         created = now - timedelta(days=DAYS) * rng.random()
         assignee = None
@@ -397,6 +398,7 @@ def seed_tasks(connection: Connection, world: World, rng: random.Random, now: da
                 "centre_id": centre_id,
                 "subject_type": subject_type,
                 "subject_id": subject_id,
+                "thematic_area_id": area_id,
                 "assignee_id": assignee,
                 "created_at": created,
                 "due_at": due,

@@ -279,7 +279,7 @@ def report(times: dict[str, list[float]], counts: dict[str, list[int]], floor: s
         print(f"{name:<{width}} median={median * 1000:.2f}ms p95={p95(values) * 1000:.2f}ms queries={queries} ratio={median / base:.2f}")
 
 
-def profile(client: FlaskClient, url: str, requests: int, top: int = 25) -> None:
+def profile(client: FlaskClient, url: str, requests: int, top: int = 60) -> None:
     import cProfile
     import pstats
 

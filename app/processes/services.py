@@ -240,6 +240,7 @@ def _move(instance: ProcessInstance, target: ProcessDefinition, advance: engine.
                 centre_id=instance.centre_id,
                 subject_type=instance.subject_type,
                 subject_id=instance.subject_id,
+                thematic_area_id=store.thematic_area_of(instance),
                 assignee_id=instance.assignee_id,
             )
             db.session.add(row)

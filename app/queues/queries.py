@@ -1,8 +1,10 @@
 """The coordinator's queue: every open task of an ERN, pseudonymised, filtered, sorted, counted per column.
 
-Four queries whatever the number of tasks: the tasks grouped by the four choice columns at once
-(the total and each column's counts are summed from those few groups), the overdue count, the
-page's ids (the queue index), and the page's rows as plain columns.
+Two queries whatever the number of tasks: the ERN's tasks counted by the choice columns in the queue
+index's order (no sort), with how many of each are unassigned, overdue or both, from which Python sums
+the total, the overdue count and each column's counts under any filters; and the page's rows, chosen
+from the index and then joined. Both statements are built once per shape (constructing them costs about
+as much as running them).
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import Integer
+from sqlalchemy import Select
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.database import UtcDateTime
 from app.database import db
 from app.organisations.models import Centre
 from app.organisations.models import ThematicArea
@@ -29,14 +35,19 @@ from app.panels.models import title_of
 from app.tasks.models import OpenTask
 
 DUE = func.coalesce(OpenTask.due_at, OpenTask.sla_due_at)
+_TASKS = OpenTask.__table__.c
+_DUE = func.coalesce(_TASKS.due_at, _TASKS.sla_due_at)
+_NOW = bindparam("now", type_=UtcDateTime())
+_ERN = bindparam("ern_id", type_=Integer())
 SORTS: dict[str, Any] = {
-    "due": DUE,
-    "age": OpenTask.created_at,
-    "task": OpenTask.name,
-    "process": OpenTask.process_id,
-    "centre": OpenTask.centre_id,
+    "due": _DUE,
+    "age": _TASKS.created_at,
+    "task": _TASKS.name,
+    "process": _TASKS.process_id,
+    "centre": _TASKS.centre_id,
 }
 _IN_PANEL = and_(OpenTask.subject_type == "panel", Panel.id == OpenTask.subject_id)
+_COLUMNS = ("process", "task", "centre", "area")
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,10 @@ class Filters:
     area_id: int | None = None
     overdue: bool = False
     unassigned: bool = False
+
+    def chosen(self) -> tuple[Any, ...]:
+        """The value chosen in each of the four choice columns (empty: any)."""
+        return (self.process, self.task, self.centre_id, self.area_id)
 
 
 @dataclass(frozen=True)
@@ -74,127 +89,127 @@ class Queue:
     counts: dict[str, list[tuple[Any, str, int]]] = field(default_factory=dict)  # column → (value, label, count)
 
 
-@dataclass(frozen=True)
-class _Group:
-    """Open tasks alike in the four choice columns, and how many there are."""
-
-    process: str
-    task: str
-    task_label: str
-    centre_id: int | None
-    centre: str
-    area_id: int | None
-    area: str
-    count: int
-
-    def matches(self, filters: Filters, *, but: str = "") -> bool:
-        """Whether these tasks pass the filters, leaving out the one named by ``but``."""
-        return (
-            (but == "process" or not filters.process or self.process == filters.process)
-            and (but == "task" or not filters.task or self.task == filters.task)
-            and (but == "centre" or not filters.centre_id or self.centre_id == filters.centre_id)
-            and (but == "area" or not filters.area_id or self.area_id == filters.area_id)
-        )
-
-
-def _conditions(ern_id: int, filters: Filters, now: datetime) -> list[ColumnElement[bool]]:
-    """Conditions on open_tasks alone (the queue index covers them), the area through the panel."""
-    conditions: list[ColumnElement[bool]] = [OpenTask.ern_id == ern_id]
-    if filters.process:
-        conditions.append(OpenTask.process_id == filters.process)
-    if filters.task:
-        conditions.append(OpenTask.name == filters.task)
-    if filters.centre_id:
-        conditions.append(OpenTask.centre_id == filters.centre_id)
-    if filters.area_id:
-        in_area = select(Panel.id).where(Panel.thematic_area_id == filters.area_id, Panel.ern_id == ern_id)
-        conditions.append(and_(OpenTask.subject_type == "panel", OpenTask.subject_id.in_(in_area)))
-    if filters.overdue:
-        conditions.append(DUE < now)
-    if filters.unassigned:
-        conditions.append(OpenTask.assignee_id.is_(None))
-    return conditions
-
-
 def queue(
     ern_id: int, filters: Filters, now: datetime, *, sort: str = "due", descending: bool = False, page: int = 1, per_page: int = 25
 ) -> Queue:
-    """One page of the ERN's open tasks, overdue first, then by the chosen column.
-
-    The page's ids are chosen from open_tasks alone (its index), then only those rows are read with their joins.
-    """
-    groups = _groups(ern_id, filters, now)
-    total = sum(group.count for group in groups if group.matches(filters))
+    """One page of the ERN's open tasks, overdue first, then by the chosen column."""
+    counts, total, overdue = _counted(db.session.execute(_groups_statement(), {"ern_id": ern_id, "now": now}).all(), filters)
+    counts["overdue"] = [(True, "overdue", overdue)]
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    column = SORTS.get(sort, DUE)
-    order = column.desc() if descending else column.asc()
-    ids = list(
-        db.session.scalars(
-            select(OpenTask.id)
-            .where(*_conditions(ern_id, filters, now))
-            .order_by(case((DUE < now, 0), else_=1), column.is_(None), order, OpenTask.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    counts = _counts(groups, filters)
-    overdue = (
-        total
-        if filters.overdue
-        else db.session.scalar(select(func.count()).select_from(OpenTask).where(*_conditions(ern_id, replace(filters, overdue=True), now)))
-    )
-    counts["overdue"] = [(True, "overdue", overdue or 0)]
-    return Queue(rows=_rows(ids, now), page=page, pages=pages, total=total, counts=counts)
-
-
-def _groups(ern_id: int, filters: Filters, now: datetime) -> list[_Group]:
-    """The ERN's open tasks that pass the check-box filters, grouped by the choice columns, with the names of
-    centres and areas."""
-    query = (
-        select(
-            OpenTask.process_id,
-            OpenTask.name,
-            func.max(OpenTask.label),
-            OpenTask.centre_id,
-            func.max(Centre.code),
-            Panel.thematic_area_id,
-            func.max(ThematicArea.name),
-            func.count(),
-        )
-        .select_from(OpenTask)
-        .outerjoin(Panel, _IN_PANEL)
-        .outerjoin(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
-        .outerjoin(Centre, Centre.id == OpenTask.centre_id)
-        .where(*_conditions(ern_id, Filters(overdue=filters.overdue, unassigned=filters.unassigned), now))
-        .group_by(OpenTask.process_id, OpenTask.name, OpenTask.centre_id, Panel.thematic_area_id)
-    )
-    return [
-        _Group(process or "", name, label or name, centre_id, centre or "", area_id, area or "", count)
-        for process, name, label, centre_id, centre, area_id, area, count in db.session.execute(query)
-    ]
-
-
-def _counts(groups: list[_Group], filters: Filters) -> dict[str, list[tuple[Any, str, int]]]:
-    """How many tasks each value of a column has, within the other filters; most first."""
-
-    def column(name: str, value: Any, label: Any) -> list[tuple[Any, str, int]]:
-        counted: Counter[Any] = Counter()
-        labels: dict[Any, str] = {}
-        for group in groups:
-            key = value(group)
-            if key in (None, "") or not group.matches(filters, but=name):
-                continue
-            counted[key] += group.count
-            labels[key] = label(group)
-        return [(key, labels[key], number) for key, number in counted.most_common()]
-
-    return {
-        "process": column("process", lambda g: g.process, lambda g: g.process),
-        "task": column("task", lambda g: g.task, lambda g: g.task_label),
-        "centre": column("centre", lambda g: g.centre_id, lambda g: g.centre or str(g.centre_id)),
-        "area": column("area", lambda g: g.area_id, lambda g: g.area),
+    statement = _page_statement(tuple(bool(value) for value in filters.chosen()), filters.overdue, filters.unassigned, sort, descending)
+    parameters = {
+        "ern_id": ern_id,
+        "now": now,
+        "process": filters.process,
+        "task": filters.task,
+        "centre_id": filters.centre_id,
+        "area_id": filters.area_id,
+        "limit": per_page,
+        "offset": (page - 1) * per_page,
     }
+    rows = [_row(columns, now) for columns in db.session.execute(statement, parameters)]
+    return Queue(rows=rows, page=page, pages=pages, total=total, counts=counts)
+
+
+@cache
+def _groups_statement() -> Select[Any]:
+    """The ERN's open tasks grouped by the choice columns (in the queue index's order, so SQL need not sort),
+    how many there are, how many unassigned, overdue, and both; with the names of centres and areas."""
+    key = (_TASKS.centre_id, _TASKS.role, _TASKS.process_id, _TASKS.name, _TASKS.label, _TASKS.thematic_area_id)
+    unassigned, overdue = _TASKS.assignee_id.is_(None), _DUE < _NOW
+    groups = (
+        select(
+            *key,
+            func.count().label("tasks"),
+            func.sum(case((unassigned, 1), else_=0)).label("unassigned"),
+            func.sum(case((overdue, 1), else_=0)).label("overdue"),
+            func.sum(case((and_(unassigned, overdue), 1), else_=0)).label("overdue_unassigned"),
+        )
+        .where(_TASKS.ern_id == _ERN)
+        .group_by(*key)
+        .subquery()
+    )
+    centres, areas = Centre.__table__.c, ThematicArea.__table__.c
+    return (
+        select(groups, centres.code, areas.name)
+        .outerjoin(Centre.__table__, centres.id == groups.c.centre_id)
+        .outerjoin(ThematicArea.__table__, areas.id == groups.c.thematic_area_id)
+    )
+
+
+def _counted(groups: list[Any], filters: Filters) -> tuple[dict[str, list[tuple[Any, str, int]]], int, int]:
+    """Each column's counts within the other filters (most first), the total and the overdue count within all."""
+    measure = 6 + (2 if filters.overdue else 0) + (1 if filters.unassigned else 0)  # tasks, unassigned, overdue, both
+    overdue_measure = 9 if filters.unassigned else 8
+    chosen = filters.chosen()
+    counted: list[Counter[Any]] = [Counter() for _ in _COLUMNS]
+    labels: list[dict[Any, str]] = [{} for _ in _COLUMNS]
+    total = overdue = 0
+    for group in groups:
+        centre_id, _role, process, name, label, area_id = group[:6]
+        values = (process, name, centre_id, area_id)
+        failed = [index for index, value in enumerate(chosen) if value and values[index] != value]
+        if len(failed) > 1:
+            continue
+        count = group[measure] or 0
+        if not failed:
+            total += count
+            overdue += group[overdue_measure] or 0
+        texts = (process, label or name, group[10] or str(centre_id), group[11] or "")
+        for index in failed or range(len(_COLUMNS)):
+            if values[index] not in (None, "") and count:
+                counted[index][values[index]] += count
+                labels[index][values[index]] = texts[index]
+    counts = {
+        column: [(value, labels[index][value], number) for value, number in counted[index].most_common()]
+        for index, column in enumerate(_COLUMNS)
+    }
+    return counts, total, overdue
+
+
+def _conditions(chosen: tuple[bool, ...], overdue: bool, unassigned: bool) -> list[ColumnElement[bool]]:
+    """Conditions on open_tasks alone (the queue index covers them), their values bound at execution."""
+    conditions: list[ColumnElement[bool]] = [_TASKS.ern_id == _ERN]
+    for column, name, is_chosen in zip(
+        (_TASKS.process_id, _TASKS.name, _TASKS.centre_id, _TASKS.thematic_area_id),
+        ("process", "task", "centre_id", "area_id"),
+        chosen,
+        strict=True,
+    ):
+        if is_chosen:
+            conditions.append(column == bindparam(name, type_=column.type))
+    if overdue:
+        conditions.append(_DUE < _NOW)
+    if unassigned:
+        conditions.append(_TASKS.assignee_id.is_(None))
+    return conditions
+
+
+@cache
+def _page_statement(chosen: tuple[bool, ...], overdue: bool, unassigned: bool, sort: str, descending: bool) -> Select[Any]:
+    """One page of tasks chosen from open_tasks alone (its index), then only those rows read with their joins."""
+    column = SORTS.get(sort, _DUE)
+    order = (case((_DUE < _NOW, 0), else_=1), column.is_(None), column.desc() if descending else column.asc(), _TASKS.id)
+    page = (
+        select(_TASKS.id)
+        .where(*_conditions(chosen, overdue, unassigned))
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer()))
+        .offset(bindparam("offset", type_=Integer()))
+        .subquery()
+    )
+    return _joined(select(*_ROW_COLUMNS).select_from(page).join(OpenTask, OpenTask.id == page.c.id)).order_by(*order)
+
+
+def _joined(query: Select[Any]) -> Select[Any]:
+    """A row's pseudonymised subject, area, centre and assignee."""
+    return (
+        query.outerjoin(Panel, _IN_PANEL)
+        .outerjoin(ThematicArea, ThematicArea.id == OpenTask.thematic_area_id)
+        .outerjoin(Centre, Centre.id == OpenTask.centre_id)
+        .outerjoin(User, User.id == OpenTask.assignee_id)
+    )
 
 
 _ROW_COLUMNS = (
@@ -215,23 +230,6 @@ _ROW_COLUMNS = (
     User.first_name,
     User.last_name,
 )
-
-
-def _rows(ids: list[int], now: datetime) -> list[Row]:
-    """The rows of these open tasks, in this order, as plain columns (no ORM objects)."""
-    if not ids:
-        return []
-    query = (
-        select(*_ROW_COLUMNS)
-        .select_from(OpenTask)
-        .outerjoin(Panel, _IN_PANEL)
-        .outerjoin(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
-        .outerjoin(Centre, Centre.id == OpenTask.centre_id)
-        .outerjoin(User, User.id == OpenTask.assignee_id)
-        .where(OpenTask.id.in_(ids))
-    )
-    found = {row[0]: row for row in db.session.execute(query)}
-    return [_row(found[task_id], now) for task_id in ids if task_id in found]
 
 
 def _row(columns: Any, now: datetime, assignee: str | None = None) -> Row:
@@ -269,7 +267,7 @@ def my_tasks(user: User, condition: ColumnElement[bool], now: datetime, limit: i
         select(*_ROW_COLUMNS[:14])
         .select_from(OpenTask)
         .outerjoin(Panel, _IN_PANEL)
-        .outerjoin(ThematicArea, ThematicArea.id == Panel.thematic_area_id)
+        .outerjoin(ThematicArea, ThematicArea.id == OpenTask.thematic_area_id)
         .outerjoin(Centre, Centre.id == OpenTask.centre_id)
         .where(condition)
         .order_by(case((DUE < now, 0), else_=1), DUE.is_(None), DUE, OpenTask.created_at, OpenTask.id)

@@ -23,7 +23,7 @@ from app.workflows.models import ProcessInstance
 class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "open_tasks"
     # The scope columns first (who may act), then what the coordinators' queue filters, sorts and counts:
-    # the queue's counts and page selection read this index alone.
+    # the queue's counts and page selection read this index alone, its counts in index order (no sort).
     __table_args__ = (
         Index(
             "ix_open_tasks_queue",
@@ -33,6 +33,7 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
             "process_id",
             "name",
             "label",
+            "thematic_area_id",
             "assignee_id",
             "due_at",
             "sla_due_at",
@@ -55,6 +56,8 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int | None] = mapped_column()
+    # The panel's thematic area when the subject is a panel (set once: a panel keeps its area), for the queue.
+    thematic_area_id: Mapped[int | None] = mapped_column(ForeignKey("thematic_areas.id"))
     # The one user the task is for, when it is for one person (else anyone holding ``role`` in scope).
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -18,6 +18,7 @@ import engine
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
+from app.panels.models import Panel
 from app.queues.models import SlaRule
 from app.tasks.models import OpenTask
 from app.workflows.models import InstanceEvent
@@ -162,6 +163,7 @@ def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: da
         connection.execute(_DELETE_OPEN_TASKS, {"instance_id": instance.id, "closed": list(advance.closed)})
     if advance.opened:
         service_levels = _service_levels(instance.ern_id, {task.name for task in advance.opened})
+        area_id = thematic_area_of(instance)
         connection.execute(
             _INSERT_OPEN_TASKS,
             [
@@ -177,6 +179,7 @@ def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: da
                     "centre_id": instance.centre_id,
                     "subject_type": instance.subject_type,
                     "subject_id": instance.subject_id,
+                    "thematic_area_id": area_id,
                     "assignee_id": instance.assignee_id,
                     "created_at": now,
                     "due_at": task.due_at,
@@ -186,6 +189,14 @@ def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: da
                 for task in advance.opened
             ],
         )
+
+
+def thematic_area_of(instance: ProcessInstance) -> int | None:
+    """The thematic area of the panel the instance is about (the queue counts and filters tasks by it)."""
+    if instance.subject_type != "panel" or instance.subject_id is None:
+        return None
+    panel = db.session.get(Panel, instance.subject_id)
+    return panel.thematic_area_id if panel is not None else None
 
 
 def _service_levels(ern_id: int | None, names: set[str]) -> dict[str, int]:

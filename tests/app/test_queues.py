@@ -1,5 +1,6 @@
 """Coordinators' queues: every open task of the ERN, pseudonymised; claim, reassign, remind; service levels."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.notifications.models import Notification
 from app.panels.models import Panel
+from app.queues import queries
 from app.queues import services
 from app.tasks.models import OpenTask
 from tests import factories
@@ -53,6 +55,59 @@ def test_the_coordinator_sees_every_open_task_pseudonymised_with_counts_per_colu
     )
     filtered = login(world.coordinator).get("/erns/EuroBloodNet/queue?process=panel").text.split("<tbody>")[1]
     assert "Finish panel selection" in filtered and "Enrol patient" not in filtered
+
+
+def test_a_panels_tasks_carry_its_thematic_area_and_the_area_filter_keeps_them(world, login, tasks):
+    panel = db.session.scalar(select(Panel))
+    assert _task("select_experts").thematic_area_id == panel.thematic_area_id
+    assert _task("enrol_patient").thematic_area_id is None
+    client = login(world.coordinator)
+    rows = client.get(f"/erns/EuroBloodNet/queue?area={panel.thematic_area_id}").text.split("<tbody>")[1]
+    assert "Finish panel selection" in rows and "Enrol patient" not in rows
+
+
+def _copy(task, **changes):
+    """Another open task like this one (same instance), with these columns changed."""
+    columns = {c.key: getattr(task, c.key) for c in OpenTask.__table__.columns if c.key not in ("id", "engine_task_id")}
+    db.session.add(OpenTask(**(columns | changes), engine_task_id=str(uuid.uuid4())))
+
+
+def test_each_column_is_counted_within_the_other_filters_and_the_check_boxes(world, tasks):
+    selection, enrolment = _task("select_experts"), _task("enrol_patient")
+    now, area = utcnow(), selection.thematic_area_id
+    selection.sla_due_at = now - timedelta(days=1)  # panel, unassigned, overdue
+    _copy(selection, name="draft_outcome", label="Draft outcome", assignee_id=world.clinician.id)  # panel, assigned, overdue
+    _copy(
+        selection,
+        process_id="invitation",
+        name="answer_invitation",
+        label="Answer invitation",
+        assignee_id=world.colleague.id,
+        sla_due_at=None,
+    )
+    _copy(enrolment, centre_id=world.brno.id, created_at=now - timedelta(days=3))  # enrolment at Brno, unassigned
+    db.session.commit()
+
+    def counted(**filters):
+        result = queries.queue(world.ern.id, queries.Filters(**filters), now)
+        return result.total, {column: {value: n for value, _label, n in result.counts[column]} for column in result.counts}
+
+    total, counts = counted()
+    assert total == 5 and counts["overdue"] == {True: 2}
+    assert counts["process"] == {"panel": 2, "enrolment": 2, "invitation": 1}
+    assert counts["centre"] == {world.leuven.id: 4, world.brno.id: 1} and counts["area"] == {area: 3}
+    total, counts = counted(process="panel")
+    assert total == 2 and counts["task"] == {"select_experts": 1, "draft_outcome": 1}
+    assert counts["process"] == {"panel": 2, "enrolment": 2, "invitation": 1}  # the process column ignores its own filter
+    assert counts["centre"] == {world.leuven.id: 2} and counts["overdue"] == {True: 2}
+    total, counts = counted(process="panel", unassigned=True)
+    assert total == 1 and counts["overdue"] == {True: 1} and counts["process"] == {"panel": 1, "enrolment": 2}
+    total, counts = counted(overdue=True, unassigned=True)
+    assert total == 1 and counts["task"] == {"select_experts": 1}
+    total, counts = counted(area_id=area, centre_id=world.leuven.id)
+    assert total == 3 and counts["centre"] == {world.leuven.id: 3} and counts["area"] == {area: 3}
+    rows = queries.queue(world.ern.id, queries.Filters(), now, sort="age", per_page=2, page=2)
+    assert rows.pages == 3 and len(rows.rows) == 2 and not rows.rows[0].overdue  # overdue first, then the oldest
 
 
 def test_a_service_level_dates_open_tasks_and_overdue_ones_come_first_and_are_escalated_once(world, login, manager, tasks):
