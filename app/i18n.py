@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -82,6 +83,11 @@ def _translations() -> NullTranslations:
     if cached is None:
         cached = g._translations = get_translations()
     return cached
+
+
+def catalogue_gettext() -> Callable[[str], str]:
+    """The request's gettext, its catalogue looked up once: for code that translates many strings of a page."""
+    return _translations().ugettext
 
 
 def install_template_gettext(app: Flask) -> None:

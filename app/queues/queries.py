@@ -9,11 +9,11 @@ as much as running them).
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -46,7 +46,6 @@ SORTS: dict[str, Any] = {
     "process": _TASKS.process_id,
     "centre": _TASKS.centre_id,
 }
-_IN_PANEL = and_(OpenTask.subject_type == "panel", Panel.id == OpenTask.subject_id)
 _COLUMNS = ("process", "task", "centre", "area")
 
 
@@ -64,7 +63,7 @@ class Filters:
         return (self.process, self.task, self.centre_id, self.area_id)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Row:
     engine_task_id: str
     process_id: str
@@ -138,34 +137,50 @@ def _groups_statement() -> Select[Any]:
     )
 
 
+# Where each choice column's value and its label are in a group's row (see _groups_statement).
+_VALUE_AND_LABEL = ((2, 2), (3, 4), (0, 10), (5, 11))  # process, task (its label), centre (code), area (name)
+
+
 def _counted(groups: list[Any], filters: Filters) -> tuple[dict[str, list[tuple[Any, str, int]]], int, int]:
     """Each column's counts within the other filters (most first), the total and the overdue count within all."""
     measure = 6 + (2 if filters.overdue else 0) + (1 if filters.unassigned else 0)  # tasks, unassigned, overdue, both
     overdue_measure = 9 if filters.unassigned else 8
-    chosen = filters.chosen()
-    counted: list[Counter[Any]] = [Counter() for _ in _COLUMNS]
+    chosen = [(_VALUE_AND_LABEL[index][0], index, value) for index, value in enumerate(filters.chosen()) if value]
+    sums: list[dict[Any, int]] = [{} for _ in _COLUMNS]
     labels: list[dict[Any, str]] = [{} for _ in _COLUMNS]
+    every_column = range(len(_COLUMNS))
     total = overdue = 0
     for group in groups:
-        centre_id, _role, process, name, label, area_id = group[:6]
-        values = (process, name, centre_id, area_id)
-        failed = [index for index, value in enumerate(chosen) if value and values[index] != value]
-        if len(failed) > 1:
+        count = group[measure]
+        if not count:
             continue
-        count = group[measure] or 0
+        failed = [index for at, index, value in chosen if group[at] != value] if chosen else ()
         if not failed:
             total += count
-            overdue += group[overdue_measure] or 0
-        texts = (process, label or name, group[10] or str(centre_id), group[11] or "")
-        for index in failed or range(len(_COLUMNS)):
-            if values[index] not in (None, "") and count:
-                counted[index][values[index]] += count
-                labels[index][values[index]] = texts[index]
+            overdue += group[overdue_measure]
+        elif len(failed) > 1:
+            continue
+        for index in failed or every_column:
+            value_at, label_at = _VALUE_AND_LABEL[index]
+            value = group[value_at]
+            if value is None or value == "":
+                continue
+            column = sums[index]
+            column[value] = column.get(value, 0) + count
+            labels[index][value] = group[label_at]
     counts = {
-        column: [(value, labels[index][value], number) for value, number in counted[index].most_common()]
-        for index, column in enumerate(_COLUMNS)
+        name: [
+            (value, labels[index][value] or _fallback_label(name, value), number)
+            for value, number in sorted(sums[index].items(), key=itemgetter(1), reverse=True)
+        ]
+        for index, name in enumerate(_COLUMNS)
     }
     return counts, total, overdue
+
+
+def _fallback_label(column: str, value: Any) -> str:
+    """A task without a label shows its name, a centre without a code its id (an area always has a name)."""
+    return str(value) if column in ("task", "centre") else ""
 
 
 def _conditions(chosen: tuple[bool, ...], overdue: bool, unassigned: bool) -> list[ColumnElement[bool]]:
@@ -188,9 +203,13 @@ def _conditions(chosen: tuple[bool, ...], overdue: bool, unassigned: bool) -> li
 
 @cache
 def _page_statement(chosen: tuple[bool, ...], overdue: bool, unassigned: bool, sort: str, descending: bool) -> Select[Any]:
-    """One page of tasks chosen from open_tasks alone (its index), then only those rows read with their joins."""
+    """One page of tasks chosen from open_tasks alone (an index), then only those rows read with their joins."""
     column = SORTS.get(sort, _DUE)
-    order = (case((_DUE < _NOW, 0), else_=1), column.is_(None), column.desc() if descending else column.asc(), _TASKS.id)
+    if column is _DUE and not descending:
+        # The overdue ones have the earliest due dates: this order needs no overdue flag, and ix_open_tasks_due has it.
+        order: tuple[Any, ...] = (_DUE.is_(None), _DUE, _TASKS.id)
+    else:
+        order = (case((_DUE < _NOW, 0), else_=1), column.is_(None), column.desc() if descending else column.asc(), _TASKS.id)
     page = (
         select(_TASKS.id)
         .where(*_conditions(chosen, overdue, unassigned))
@@ -199,36 +218,39 @@ def _page_statement(chosen: tuple[bool, ...], overdue: bool, unassigned: bool, s
         .offset(bindparam("offset", type_=Integer()))
         .subquery()
     )
-    return _joined(select(*_ROW_COLUMNS).select_from(page).join(OpenTask, OpenTask.id == page.c.id)).order_by(*order)
+    return _joined(select(*_ROW_COLUMNS).select_from(page.join(_OPEN_TASKS, _TASKS.id == page.c.id))).order_by(*order)
 
 
-def _joined(query: Select[Any]) -> Select[Any]:
-    """A row's pseudonymised subject, area, centre and assignee."""
-    return (
-        query.outerjoin(Panel, _IN_PANEL)
-        .outerjoin(ThematicArea, ThematicArea.id == OpenTask.thematic_area_id)
-        .outerjoin(Centre, Centre.id == OpenTask.centre_id)
-        .outerjoin(User, User.id == OpenTask.assignee_id)
+_OPEN_TASKS, _PANELS, _AREAS, _CENTRES, _USERS = (model.__table__ for model in (OpenTask, Panel, ThematicArea, Centre, User))
+
+
+def _joined(query: Select[Any], *, assignee: bool = True) -> Select[Any]:
+    """A row's pseudonymised subject, area, centre and (with ``assignee``) assignee."""
+    query = (
+        query.outerjoin(_PANELS, and_(_TASKS.subject_type == "panel", _PANELS.c.id == _TASKS.subject_id))
+        .outerjoin(_AREAS, _AREAS.c.id == _TASKS.thematic_area_id)
+        .outerjoin(_CENTRES, _CENTRES.c.id == _TASKS.centre_id)
     )
+    return query.outerjoin(_USERS, _USERS.c.id == _TASKS.assignee_id) if assignee else query
 
 
 _ROW_COLUMNS = (
-    OpenTask.id,
-    OpenTask.engine_task_id,
-    OpenTask.process_id,
-    OpenTask.label,
-    OpenTask.role,
-    OpenTask.subject_type,
-    OpenTask.subject_id,
-    OpenTask.assignee_id,
-    OpenTask.created_at,
-    DUE,
-    Panel.id,
-    Panel.nickname,
-    ThematicArea.name,
-    Centre.code,
-    User.first_name,
-    User.last_name,
+    _TASKS.id,
+    _TASKS.engine_task_id,
+    _TASKS.process_id,
+    _TASKS.label,
+    _TASKS.role,
+    _TASKS.subject_type,
+    _TASKS.subject_id,
+    _TASKS.assignee_id,
+    _TASKS.created_at,
+    _DUE,
+    _PANELS.c.id,
+    _PANELS.c.nickname,
+    _AREAS.c.name,
+    _CENTRES.c.code,
+    _USERS.c.first_name,
+    _USERS.c.last_name,
 )
 
 
@@ -264,13 +286,9 @@ def _subject(subject_type: str, subject_id: int | None, panel_id: int | None, ni
 def my_tasks(user: User, condition: ColumnElement[bool], now: datetime, limit: int = 200) -> list[Row]:
     """The user's open tasks across panels and processes, overdue first, then by due date and age."""
     query = (
-        select(*_ROW_COLUMNS[:14])
-        .select_from(OpenTask)
-        .outerjoin(Panel, _IN_PANEL)
-        .outerjoin(ThematicArea, ThematicArea.id == OpenTask.thematic_area_id)
-        .outerjoin(Centre, Centre.id == OpenTask.centre_id)
+        _joined(select(*_ROW_COLUMNS[:14]).select_from(_OPEN_TASKS), assignee=False)
         .where(condition)
-        .order_by(case((DUE < now, 0), else_=1), DUE.is_(None), DUE, OpenTask.created_at, OpenTask.id)
+        .order_by(_DUE.is_(None), _DUE, _TASKS.created_at, _TASKS.id)
         .limit(limit)
     )
     return [_row(columns, now, assignee=user.full_name) for columns in db.session.execute(query)]

@@ -19,6 +19,7 @@ from app.errors import NotAllowed
 from app.errors import NotFound
 from app.organisations import queries as organisation_queries
 from app.organisations.models import Ern
+from app.queues import display
 from app.queues import queries
 from app.queues import services
 from app.requests import origin
@@ -57,7 +58,16 @@ def queue(code: str) -> str:
     descending = request.args.get("dir") == "desc"
     result = queries.queue(ern.id, _filters(), utcnow(), sort=sort, descending=descending, page=request.args.get("page", 1, type=int) or 1)
     args = {k: v for k, v in request.args.items() if k not in ("page",)} | {"code": ern.code}
-    return render_template("queues/queue.html", ern=ern, result=result, filters=_filters(), sort=sort, descending=descending, args=args)
+    return render_template(
+        "queues/queue.html",
+        ern=ern,
+        result=result,
+        rows=display.shown_rows(result.rows),
+        filters=_filters(),
+        sort=sort,
+        descending=descending,
+        args=args,
+    )
 
 
 @bp.route("/erns/<code>/queue/remind", methods=["POST"])

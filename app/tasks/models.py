@@ -9,6 +9,7 @@ from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import func
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -67,6 +68,11 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
 
     instance: Mapped[ProcessInstance] = relationship()
     assignee: Mapped[User | None] = relationship()
+
+
+# The queue's default order (by due date, none last; overdue ones are the earliest) read from an index.
+_DUE = func.coalesce(OpenTask.due_at, OpenTask.sla_due_at)
+Index("ix_open_tasks_due", OpenTask.ern_id, _DUE.is_(None), _DUE, OpenTask.id)
 
 
 class TaskSubmission(db.Model):  # type: ignore[name-defined,misc]
