@@ -18,7 +18,12 @@ def all_erns() -> list[Ern]:
     return list(db.session.scalars(select(Ern).order_by(Ern.code)))
 
 
-def ern_by_code(code: str) -> Ern | None:
+def ern_by_code(code: str, viewer: User | None = None) -> Ern | None:
+    """The ERN with this code; one of the viewer's own is found in the memberships loaded with them (no query)."""
+    if viewer is not None:
+        for membership in viewer.memberships:
+            if membership.ern.code == code:
+                return membership.ern
     return db.session.scalar(select(Ern).where(Ern.code == code))
 
 

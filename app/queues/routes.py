@@ -31,7 +31,7 @@ bp = Blueprint("queues", __name__)
 
 
 def _ern(code: str) -> Ern:
-    ern = organisation_queries.ern_by_code(code[:40])
+    ern = organisation_queries.ern_by_code(code[:40], current_user)
     if ern is None:
         raise NotFound(_("No such ERN."))
     if not services.steers_queue(current_user, ern.id):
@@ -56,14 +56,15 @@ def queue(code: str) -> str:
     ern = _ern(code)
     sort = request.args.get("sort", "due")
     descending = request.args.get("dir") == "desc"
-    result = queries.queue(ern.id, _filters(), utcnow(), sort=sort, descending=descending, page=request.args.get("page", 1, type=int) or 1)
+    filters = _filters()
+    result = queries.queue(ern.id, filters, utcnow(), sort=sort, descending=descending, page=request.args.get("page", 1, type=int) or 1)
     args = {k: v for k, v in request.args.items() if k not in ("page",)} | {"code": ern.code}
     return render_template(
         "queues/queue.html",
         ern=ern,
         result=result,
         rows=display.shown_rows(result.rows),
-        filters=_filters(),
+        filters=filters,
         sort=sort,
         descending=descending,
         args=args,
