@@ -143,7 +143,7 @@ def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | No
         connection.execute(
             _OPEN_TASKS.update()
             .where(_OPEN_TASKS.c.instance_id == instance.id)
-            .values(subject_type=instance.subject_type, subject_id=instance.subject_id)
+            .values(subject_type=instance.subject_type, subject_id=instance.subject_id, thematic_area_id=thematic_area_of(instance))
         )
 
 

@@ -106,6 +106,10 @@ def test_each_column_is_counted_within_the_other_filters_and_the_check_boxes(wor
     assert total == 1 and counts["task"] == {"select_experts": 1}
     total, counts = counted(area_id=area, centre_id=world.leuven.id)
     assert total == 3 and counts["centre"] == {world.leuven.id: 3} and counts["area"] == {area: 3}
+    unknown = queries.queue(world.ern.id, queries.Filters(), now, sort="no such column")
+    assert [row.engine_task_id for row in unknown.rows] == [
+        row.engine_task_id for row in queries.queue(world.ern.id, queries.Filters(), now).rows
+    ]
     rows = queries.queue(world.ern.id, queries.Filters(), now, sort="age", per_page=2, page=2)
     assert rows.pages == 3 and len(rows.rows) == 2 and not rows.rows[0].overdue  # overdue first, then the oldest
 
