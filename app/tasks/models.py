@@ -42,7 +42,10 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
             "subject_type",
             "subject_id",
         ),
-        Index("ix_open_tasks_subject", "subject_type", "subject_id"),  # a panel's tasks; the queue's area filter
+        Index("ix_open_tasks_subject", "subject_type", "subject_id"),  # a panel's tasks
+        # The tasks waiting on a role across a user's ERNs (a coordinator's own): without it SQLite reads every
+        # unassigned task of every ERN to find them.
+        Index("ix_open_tasks_role", "role", "ern_id", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
