@@ -480,7 +480,7 @@ def queue_pages(world: World) -> dict[str, str]:
 def describe(app: Flask, world: World, now: datetime, ern_id: int, code: str) -> str:
     """How many of the ERN's tasks some filters keep."""
     from app.database import db
-    from app.queues.queries import DUE
+    from app.tasks.models import DUE
     from app.tasks.models import OpenTask
 
     with app.app_context():

@@ -32,15 +32,14 @@ from app.organisations.models import Centre
 from app.organisations.models import ThematicArea
 from app.panels.models import Panel
 from app.panels.models import title_of
+from app.tasks.models import DUE
 from app.tasks.models import OpenTask
 
-DUE = func.coalesce(OpenTask.due_at, OpenTask.sla_due_at)
 _TASKS = OpenTask.__table__.c
-_DUE = func.coalesce(_TASKS.due_at, _TASKS.sla_due_at)
 _NOW = bindparam("now", type_=UtcDateTime())
 _ERN = bindparam("ern_id", type_=Integer())
 SORTS: dict[str, Any] = {
-    "due": _DUE,
+    "due": DUE,
     "age": _TASKS.created_at,
     "task": _TASKS.name,
     "process": _TASKS.process_id,
@@ -117,7 +116,7 @@ def _groups_statement() -> Select[Any]:
     """The ERN's open tasks grouped by the choice columns (in the queue index's order, so SQL need not sort),
     how many there are, how many unassigned, overdue, and both; with the names of centres and areas."""
     key = (_TASKS.centre_id, _TASKS.role, _TASKS.process_id, _TASKS.name, _TASKS.label, _TASKS.thematic_area_id)
-    unassigned, overdue = _TASKS.assignee_id.is_(None), _DUE < _NOW
+    unassigned, overdue = _TASKS.assignee_id.is_(None), DUE < _NOW
     groups = (
         select(
             *key,
@@ -210,7 +209,7 @@ def _conditions(chosen: tuple[bool, ...], overdue: bool, unassigned: bool) -> li
         if is_chosen:
             conditions.append(column == bindparam(name, type_=column.type))
     if overdue:
-        conditions.append(_DUE < _NOW)
+        conditions.append(DUE < _NOW)
     if unassigned:
         conditions.append(_TASKS.assignee_id.is_(None))
     return conditions
@@ -219,12 +218,12 @@ def _conditions(chosen: tuple[bool, ...], overdue: bool, unassigned: bool) -> li
 @cache
 def _page_statement(chosen: tuple[bool, ...], overdue: bool, unassigned: bool, sort: str, descending: bool) -> Select[Any]:
     """One page of tasks chosen from open_tasks alone (an index), then only those rows read with their joins."""
-    column = SORTS.get(sort, _DUE)
-    if column is _DUE and not descending:
+    column = SORTS.get(sort, DUE)
+    if column is DUE and not descending:
         # The overdue ones have the earliest due dates: this order needs no overdue flag, and ix_open_tasks_due has it.
-        order: tuple[Any, ...] = (_DUE.is_(None), _DUE, _TASKS.id)
+        order: tuple[Any, ...] = (DUE.is_(None), DUE, _TASKS.id)
     else:
-        order = (case((_DUE < _NOW, 0), else_=1), column.is_(None), column.desc() if descending else column.asc(), _TASKS.id)
+        order = (case((DUE < _NOW, 0), else_=1), column.is_(None), column.desc() if descending else column.asc(), _TASKS.id)
     page = (
         select(_TASKS.id)
         .where(*_conditions(chosen, overdue, unassigned))
@@ -259,7 +258,7 @@ _ROW_COLUMNS = (
     _TASKS.subject_id,
     _TASKS.assignee_id,
     _TASKS.created_at,
-    _DUE,
+    DUE,
     _PANELS.c.id,
     _PANELS.c.nickname,
     _AREAS.c.name,
@@ -303,7 +302,7 @@ def my_tasks(user: User, condition: ColumnElement[bool], now: datetime, limit: i
     query = (
         _joined(select(*_ROW_COLUMNS[:14]).select_from(_OPEN_TASKS), assignee=False)
         .where(condition)
-        .order_by(_DUE.is_(None), _DUE, _TASKS.created_at, _TASKS.id)
+        .order_by(DUE.is_(None), DUE, _TASKS.created_at, _TASKS.id)
         .limit(limit)
     )
     return [_row(columns, now, assignee=user.full_name) for columns in db.session.execute(query)]

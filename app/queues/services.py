@@ -25,7 +25,7 @@ from app.errors import NotFound
 from app.notifications.services import notify
 from app.organisations.models import Ern
 from app.queues.models import SlaRule
-from app.queues.queries import DUE
+from app.tasks.models import DUE
 from app.tasks.models import OpenTask
 
 MAX_SLA_DAYS = 365

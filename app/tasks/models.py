@@ -73,9 +73,10 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     assignee: Mapped[User | None] = relationship()
 
 
+# When a task is due: its process's own deadline, else the ERN's service level.
+DUE = func.coalesce(OpenTask.__table__.c.due_at, OpenTask.__table__.c.sla_due_at)
 # The queue's default order (by due date, none last; overdue ones are the earliest) read from an index.
-_DUE = func.coalesce(OpenTask.due_at, OpenTask.sla_due_at)
-Index("ix_open_tasks_due", OpenTask.ern_id, _DUE.is_(None), _DUE, OpenTask.id)
+Index("ix_open_tasks_due", OpenTask.__table__.c.ern_id, DUE.is_(None), DUE, OpenTask.__table__.c.id)
 
 
 class TaskSubmission(db.Model):  # type: ignore[name-defined,misc]
