@@ -85,6 +85,7 @@ class Queue:
     pages: int
     total: int
     counts: dict[str, list[tuple[Any, str, int]]] = field(default_factory=dict)  # column → (value, label, count)
+    sort: str = "due"  # the column the rows are sorted by (an unknown one asked for: the due date)
 
 
 def queue(
@@ -108,7 +109,7 @@ def queue(
         "offset": (page - 1) * per_page,
     }
     rows = [_row(columns, now) for columns in db.session.execute(statement, parameters)]
-    return Queue(rows=rows, page=page, pages=pages, total=total, counts=counts)
+    return Queue(rows=rows, page=page, pages=pages, total=total, counts=counts, sort=sort)
 
 
 @cache

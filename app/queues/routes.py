@@ -54,10 +54,10 @@ def _filters() -> queries.Filters:
 @requires(LOGIN)
 def queue(code: str) -> str:
     ern = _ern(code)
-    sort = request.args.get("sort", "due")
     descending = request.args.get("dir") == "desc"
     filters = _filters()
-    result = queries.queue(ern.id, filters, utcnow(), sort=sort, descending=descending, page=request.args.get("page", 1, type=int) or 1)
+    page = request.args.get("page", 1, type=int) or 1
+    result = queries.queue(ern.id, filters, utcnow(), sort=request.args.get("sort", "due"), descending=descending, page=page)
     args = {k: v for k, v in request.args.items() if k not in ("page",)} | {"code": ern.code}
     return render_template(
         "queues/queue.html",
@@ -65,7 +65,7 @@ def queue(code: str) -> str:
         result=result,
         rows=display.shown_rows(result.rows),
         filters=filters,
-        sort=sort,
+        sort=result.sort,
         descending=descending,
         args=args,
     )

@@ -107,6 +107,7 @@ def test_each_column_is_counted_within_the_other_filters_and_the_check_boxes(wor
     total, counts = counted(area_id=area, centre_id=world.leuven.id)
     assert total == 3 and counts["centre"] == {world.leuven.id: 3} and counts["area"] == {area: 3}
     unknown = queries.queue(world.ern.id, queries.Filters(), now, sort="no such column")
+    assert unknown.sort == "due"
     assert [row.engine_task_id for row in unknown.rows] == [
         row.engine_task_id for row in queries.queue(world.ern.id, queries.Filters(), now).rows
     ]
