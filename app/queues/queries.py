@@ -1,10 +1,10 @@
 """The coordinator's queue: every open task of an ERN, pseudonymised, filtered, sorted, counted per column.
 
-Two queries whatever the number of tasks: the ERN's tasks counted by the choice columns in the queue
-index's order (no sort), with how many of each are unassigned, overdue or both, from which Python sums
-the total, the overdue count and each column's counts under any filters; and the page's rows, chosen
-from the index and then joined. Both statements are built once per shape (constructing them costs about
-as much as running them).
+Two or three queries whatever the number of tasks: the ERN's tasks counted by the choice columns, with
+how many of each are unassigned, overdue or both (see app.queues.groups: read again only when the ERN's
+tasks have changed or one fell due), from which Python sums the total, the overdue count and each
+column's counts under any filters; and the page's rows, chosen from the index and then joined. The
+statements are built once per shape (constructing them costs about as much as running them).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from sqlalchemy import Integer
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
-from sqlalchemy import case
-from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import union_all
 
 from app.accounts.models import User
 from app.database import UtcDateTime
@@ -32,6 +33,7 @@ from app.organisations.models import Centre
 from app.organisations.models import ThematicArea
 from app.panels.models import Panel
 from app.panels.models import title_of
+from app.queues import groups as groups_of_ern
 from app.tasks.models import DUE
 from app.tasks.models import OpenTask
 
@@ -93,8 +95,7 @@ def queue(
 ) -> Queue:
     """One page of the ERN's open tasks, overdue first, then by the chosen column (an unknown one: the due date)."""
     sort = sort if sort in SORTS else "due"
-    counts, total, overdue = _counted(db.session.execute(_groups_statement(), {"ern_id": ern_id, "now": now}).all(), filters)
-    counts["overdue"] = [(True, "overdue", overdue)]
+    counts, total = groups_of_ern.of_ern(ern_id, now).derive(filters, lambda groups: _counted(groups, filters))
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     statement = _page_statement(tuple(bool(value) for value in filters.chosen()), filters.overdue, filters.unassigned, sort, descending)
@@ -105,52 +106,18 @@ def queue(
         "task": filters.task,
         "centre_id": filters.centre_id,
         "area_id": filters.area_id,
-        "limit": per_page,
-        "offset": (page - 1) * per_page,
-    }
+    } | _parts((page - 1) * per_page, per_page, counts["overdue"][0][2])
     rows = [_row(columns, now) for columns in db.session.execute(statement, parameters)]
     return Queue(rows=rows, page=page, pages=pages, total=total, counts=counts, sort=sort)
 
 
-@cache
-def _groups_statement() -> Select[Any]:
-    """The ERN's open tasks grouped by the choice columns (in the queue index's order, so SQL need not sort),
-    how many there are, how many unassigned, overdue, and both; with the names of centres and areas."""
-    key = (_TASKS.centre_id, _TASKS.role, _TASKS.process_id, _TASKS.name, _TASKS.label, _TASKS.thematic_area_id)
-    unassigned, overdue = _TASKS.assignee_id.is_(None), DUE < _NOW
-    groups = (
-        select(
-            *key,
-            func.count().label("tasks"),
-            func.sum(case((unassigned, 1), else_=0)).label("unassigned"),
-            func.sum(case((overdue, 1), else_=0)).label("overdue"),
-            func.sum(case((and_(unassigned, overdue), 1), else_=0)).label("overdue_unassigned"),
-        )
-        .where(_TASKS.ern_id == _ERN)
-        .group_by(*key)
-        .subquery()
-    )
-    centres, areas = Centre.__table__.c, ThematicArea.__table__.c
-    return (
-        select(groups, centres.code.label("centre_code"), areas.name.label("area_name"))
-        .outerjoin(Centre.__table__, centres.id == groups.c.centre_id)
-        .outerjoin(ThematicArea.__table__, areas.id == groups.c.thematic_area_id)
-    )
-
-
-# Each choice column's value and label in a group's row (columns of _groups_statement).
+# Each choice column's value and label in a group's row (columns of groups_of_ern.statement()).
 _VALUE_AND_LABEL = (("process_id", "process_id"), ("name", "label"), ("centre_id", "centre_code"), ("thematic_area_id", "area_name"))
 
 
-@cache
-def _group_positions() -> dict[str, int]:
-    """Where each named column is in a group's row (rows are read by position: ≈ 300 of them per page)."""
-    return {name: position for position, name in enumerate(_groups_statement().selected_columns.keys())}
-
-
-def _counted(groups: Sequence[Any], filters: Filters) -> tuple[dict[str, list[tuple[Any, str, int]]], int, int]:
-    """Each column's counts within the other filters (most first, then by label), the total and the overdue count within all."""
-    at = _group_positions()
+def _counted(groups: Sequence[Any], filters: Filters) -> tuple[dict[str, list[tuple[Any, str, int]]], int]:
+    """Each column's counts within the other filters (most first, then by label), the overdue count within all; the total."""
+    at = groups_of_ern.positions()
     measure = (
         at["overdue" if filters.overdue else "tasks"]
         if not filters.unassigned
@@ -190,7 +157,8 @@ def _counted(groups: Sequence[Any], filters: Filters) -> tuple[dict[str, list[tu
         )
         for index, name in enumerate(_COLUMNS)
     }
-    return counts, total, overdue
+    counts["overdue"] = [(True, "overdue", overdue)]
+    return counts, total
 
 
 def _fallback_label(column: str, value: Any) -> str:
@@ -218,22 +186,47 @@ def _conditions(chosen: tuple[bool, ...], overdue: bool, unassigned: bool) -> li
 
 @cache
 def _page_statement(chosen: tuple[bool, ...], overdue: bool, unassigned: bool, sort: str, descending: bool) -> Select[Any]:
-    """One page of tasks chosen from open_tasks alone (an index), then only those rows read with their joins."""
-    column = SORTS.get(sort, DUE)
+    """One page of tasks chosen from open_tasks alone (an index), then only those rows read with their joins.
+
+    By due date the overdue ones come first anyway, and ix_open_tasks_due has the order. By another column,
+    the page is read in two parts, each in that column's order: the overdue tasks, then the others (how many
+    of each part the page takes is worked out from the overdue count, see ``_parts``), so that an index on
+    the column (ix_open_tasks_age) serves each part rather than every task of the ERN being sorted.
+    """
+    column = SORTS[sort]
     if column is DUE and not descending:
-        # The overdue ones have the earliest due dates: this order needs no overdue flag, and ix_open_tasks_due has it.
         order: tuple[Any, ...] = (DUE.is_(None), DUE, _TASKS.id)
-    else:
-        order = (case((DUE < _NOW, 0), else_=1), column.is_(None), column.desc() if descending else column.asc(), _TASKS.id)
-    page = (
-        select(_TASKS.id)
-        .where(*_conditions(chosen, overdue, unassigned))
-        .order_by(*order)
-        .limit(bindparam("limit", type_=Integer()))
-        .offset(bindparam("offset", type_=Integer()))
+        page = _limited(select(_TASKS.id).where(*_conditions(chosen, overdue, unassigned)).order_by(*order), "").subquery()
+        return _joined(select(*_ROW_COLUMNS).select_from(page.join(_OPEN_TASKS, _TASKS.id == page.c.id))).order_by(*order)
+    nulls_last = (column.is_(None),) if getattr(column, "nullable", True) else ()  # a term that would keep the index from serving
+    order = (*nulls_last, column.desc() if descending else column.asc(), _TASKS.id)
+    parts = [
+        _limited(
+            select(_TASKS.id, literal(part).label("part")).where(*_conditions(chosen, overdue, unassigned), due).order_by(*order), part
+        )
         .subquery()
-    )
-    return _joined(select(*_ROW_COLUMNS).select_from(page.join(_OPEN_TASKS, _TASKS.id == page.c.id))).order_by(*order)
+        .select()
+        for part, due in enumerate((DUE < _NOW, or_(DUE.is_(None), DUE >= _NOW)))
+    ]
+    page = union_all(*parts).subquery()
+    return _joined(select(*_ROW_COLUMNS).select_from(page.join(_OPEN_TASKS, _TASKS.id == page.c.id))).order_by(page.c.part, *order)
+
+
+def _limited(query: Select[Any], part: object) -> Select[Any]:
+    return query.limit(bindparam(f"limit{part}", type_=Integer())).offset(bindparam(f"offset{part}", type_=Integer()))
+
+
+def _parts(offset: int, limit: int, overdue: int) -> dict[str, int]:
+    """The rows [offset, offset + limit) of the whole as rows of its parts: the ``overdue`` first, then the others."""
+    from_overdue = max(0, min(limit, overdue - offset))
+    return {
+        "limit": limit,
+        "offset": offset,
+        "limit0": from_overdue,
+        "offset0": min(offset, overdue),
+        "limit1": limit - from_overdue,
+        "offset1": max(0, offset - overdue),
+    }
 
 
 _OPEN_TASKS, _PANELS, _AREAS, _CENTRES, _USERS = (model.__table__ for model in (OpenTask, Panel, ThematicArea, Centre, User))

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
+from sqlalchemy import FetchedValue
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
@@ -46,6 +48,9 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
         # The tasks waiting on a role across a user's ERNs (a coordinator's own): without it SQLite reads every
         # unassigned task of every ERN to find them.
         Index("ix_open_tasks_role", "role", "ern_id", "assignee_id"),
+        Index("ix_open_tasks_revision", "ern_id", "revision"),  # the queue's fingerprint of an ERN's tasks
+        # The queue by age, each of its parts (overdue, not) read in order; with the due dates that tell the parts apart.
+        Index("ix_open_tasks_age", "ern_id", "created_at", "id", "due_at", "sla_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +73,9 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)  # the process's own deadline (a timer)
     sla_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the ERN's service level for this task
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # coordinators told it is overdue
+    # Random, set anew by database triggers on every insert and update of the row (and when its centre's code or
+    # its area's name changes): an ERN's count and revision sums change with anything the queue's counts read.
+    revision: Mapped[int] = mapped_column(BigInteger(), server_default="0", server_onupdate=FetchedValue())
 
     instance: Mapped[ProcessInstance] = relationship()
     assignee: Mapped[User | None] = relationship()

@@ -187,3 +187,33 @@ def test_reminders_reach_the_people_a_task_waits_on(world, login, tasks):
         select(Notification).where(Notification.user_id == world.clinician.id, Notification.text.like("Reminder%"))
     )
     assert reminder is not None and reminder.link == f"/tasks/{task.engine_task_id}"
+
+
+def test_every_sort_pages_through_each_task_once_overdue_first(world, tasks):
+    selection, enrolment = _task("select_experts"), _task("enrol_patient")
+    now = utcnow()
+    for days in range(1, 7):  # every other one overdue, opened on different days
+        _copy(enrolment if days % 2 else selection, created_at=now - timedelta(days=days), sla_due_at=now + timedelta(days=(-1) ** days))
+    db.session.commit()
+    every = 8
+    for sort in queries.SORTS:
+        for descending in (False, True):
+            whole = queries.queue(world.ern.id, queries.Filters(), now, sort=sort, descending=descending, per_page=every).rows
+            overdue = [row.overdue for row in whole]
+            assert len(whole) == every and overdue == sorted(overdue, reverse=True) and sum(overdue) == 3
+            if sort == "age":
+                for part in (True, False):
+                    ages = [row.created_at for row in whole if row.overdue is part]
+                    assert ages == sorted(ages, reverse=descending)
+            for per_page in (1, 3, 5):
+                pages = -(-every // per_page)
+                paged = [
+                    row.engine_task_id
+                    for page in range(1, pages + 1)
+                    for row in queries.queue(
+                        world.ern.id, queries.Filters(), now, sort=sort, descending=descending, page=page, per_page=per_page
+                    ).rows
+                ]
+                assert paged == [row.engine_task_id for row in whole], (sort, descending, per_page)
+    overdue_only = queries.queue(world.ern.id, queries.Filters(overdue=True), now, sort="age", per_page=2, page=2).rows
+    assert len(overdue_only) == 1 and overdue_only[0].overdue
