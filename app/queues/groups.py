@@ -27,6 +27,7 @@ from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -37,13 +38,11 @@ from app.organisations.models import ThematicArea
 from app.tasks.models import DUE
 from app.tasks.models import OpenTask
 
+T = TypeVar("T")
 _TASKS = OpenTask.__table__.c
 _NOW = bindparam("now", type_=UtcDateTime())
 _ERN = bindparam("ern_id", type_=Integer())
-T = TypeVar("T")
 _HALF = 2**31  # revisions have 62 bits: summed in two halves, so that no sum overflows 64 bits
-
-
 _DERIVED_KEPT = 64  # results derived from one ERN's groups (a few per filter a coordinator uses), at most
 
 
@@ -71,16 +70,16 @@ class Grouped:
 
 def of_ern(ern_id: int, now: datetime) -> Grouped:
     """The ERN's groups (columns of ``statement()``; ``positions()`` says where each is) as they are at ``now``."""
+    # Read before the groups: a change committed in between is in the groups but not in the fingerprint they are
+    # kept under, so the next request groups again (never the other way round).
     fingerprint = tuple(db.session.execute(_fingerprint_statement(), {"ern_id": ern_id}).one())
     grouped: dict[int, Grouped] = current_app.extensions.setdefault("queue_groups", {})
     kept = grouped.get(ern_id)
     if kept is not None and kept.fingerprint == fingerprint and kept.holds_at(now):
         return kept
     groups = db.session.execute(statement(), {"ern_id": ern_id, "now": now}).all()
-    at = positions()
-    passed = [group[at["latest_passed"]] for group in groups if group[at["latest_passed"]] is not None]
-    ahead = [group[at["earliest_ahead"]] for group in groups if group[at["earliest_ahead"]] is not None]
-    kept = grouped[ern_id] = Grouped(fingerprint, max(passed, default=None), min(ahead, default=None), groups)
+    due = db.session.execute(_due_either_side(), {"ern_id": ern_id, "now": now}).one()
+    kept = grouped[ern_id] = Grouped(fingerprint, due[0], due[1], groups)
     return kept
 
 
@@ -90,10 +89,19 @@ def _fingerprint_statement() -> Select[Any]:
 
 
 @cache
+def _due_either_side() -> Select[Any]:
+    """The latest due date already passed and the earliest ahead, each found in ix_open_tasks_due."""
+    dated = and_(_TASKS.ern_id == _ERN, DUE.is_(None) == false())
+    return select(
+        select(DUE).where(dated, DUE < _NOW).order_by(DUE.desc()).limit(1).scalar_subquery(),
+        select(DUE).where(dated, DUE >= _NOW).order_by(DUE).limit(1).scalar_subquery(),
+    )
+
+
+@cache
 def statement() -> Select[Any]:
     """The ERN's open tasks grouped by the choice columns (in the queue index's order, so SQL need not sort):
-    how many there are, how many unassigned, overdue, and both, the due dates either side of now; with the
-    names of centres and areas."""
+    how many there are, how many unassigned, overdue, and both; with the names of centres and areas."""
     key = (_TASKS.centre_id, _TASKS.role, _TASKS.process_id, _TASKS.name, _TASKS.label, _TASKS.thematic_area_id)
     unassigned, overdue = _TASKS.assignee_id.is_(None), DUE < _NOW
     groups = (
@@ -103,8 +111,6 @@ def statement() -> Select[Any]:
             func.sum(case((unassigned, 1), else_=0)).label("unassigned"),
             func.sum(case((overdue, 1), else_=0)).label("overdue"),
             func.sum(case((and_(unassigned, overdue), 1), else_=0)).label("overdue_unassigned"),
-            func.max(case((overdue, DUE))).label("latest_passed"),
-            func.min(case((DUE >= _NOW, DUE))).label("earliest_ahead"),
         )
         .where(_TASKS.ern_id == _ERN)
         .group_by(*key)
