@@ -1,10 +1,10 @@
 """The coordinator's queue: every open task of an ERN, pseudonymised, filtered, sorted, counted per column.
 
-Two or three queries whatever the number of tasks: the ERN's tasks counted by the choice columns, with
-how many of each are unassigned, overdue or both (see app.queues.groups: read again only when the ERN's
-tasks have changed or one fell due), from which Python sums the total, the overdue count and each
-column's counts under any filters; and the page's rows, chosen from the index and then joined. The
-statements are built once per shape (constructing them costs about as much as running them).
+The same queries whatever the number of tasks: the ERN's tasks counted by the choice columns, with how
+many of each are unassigned, overdue or both (app.queues.groups: kept between requests, two more queries
+when the ERN's tasks have changed or one fell due), from which Python sums the total, the overdue count
+and each column's counts under any filters; and the page's rows, chosen from an index and then joined.
+The statements are built once per shape (constructing them costs about as much as running them).
 """
 
 from __future__ import annotations
