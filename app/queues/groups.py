@@ -43,6 +43,7 @@ _TASKS = OpenTask.__table__.c
 _NOW = bindparam("now", type_=UtcDateTime())
 _ERN = bindparam("ern_id", type_=Integer())
 _HALF = 2**31  # revisions have 62 bits: summed in two halves, so that no sum overflows 64 bits
+_MISSING = object()
 _DERIVED_KEPT = 64  # results derived from one ERN's groups (a few per filter a coordinator uses), at most
 
 
@@ -56,8 +57,9 @@ class Grouped:
 
     def derive(self, key: Any, compute: Callable[[Sequence[Any]], T]) -> T:
         """``compute(groups)``, kept under ``key`` as long as the groups are (callers must not change it)."""
-        if key in self.derived:
-            return cast(T, self.derived[key])
+        kept = self.derived.get(key, _MISSING)  # one look-up: another thread may clear the dict between two
+        if kept is not _MISSING:
+            return cast(T, kept)
         if len(self.derived) >= _DERIVED_KEPT:
             self.derived.clear()
         value = self.derived[key] = compute(self.groups)

@@ -106,7 +106,10 @@ def queue(
         "task": filters.task,
         "centre_id": filters.centre_id,
         "area_id": filters.area_id,
-    } | _parts((page - 1) * per_page, per_page, counts["overdue"][0][2])
+        "limit": per_page,
+        "offset": (page - 1) * per_page,
+        "reach": page * per_page,
+    }
     rows = [_row(columns, now) for columns in db.session.execute(statement, parameters)]
     return Queue(rows=rows, page=page, pages=pages, total=total, counts=counts, sort=sort)
 
@@ -189,44 +192,40 @@ def _page_statement(chosen: tuple[bool, ...], overdue: bool, unassigned: bool, s
     """One page of tasks chosen from open_tasks alone (an index), then only those rows read with their joins.
 
     By due date the overdue ones come first anyway, and ix_open_tasks_due has the order. By another column,
-    the page is read in two parts, each in that column's order: the overdue tasks, then the others (how many
-    of each part the page takes is worked out from the overdue count, see ``_parts``), so that an index on
-    the column (ix_open_tasks_age) serves each part rather than every task of the ERN being sorted.
+    each of two parts, the overdue tasks and the others, is read in that column's order as far as the page
+    reaches (an index on the column, such as ix_open_tasks_age, serves each), and the page is cut from the
+    two: no sort of every task of the ERN, and one statement, so one view of the tasks.
     """
     column = SORTS[sort]
     if column is DUE and not descending:
         order: tuple[Any, ...] = (DUE.is_(None), DUE, _TASKS.id)
-        page = _limited(select(_TASKS.id).where(*_conditions(chosen, overdue, unassigned)).order_by(*order), "").subquery()
+        page = _limited(select(_TASKS.id).where(*_conditions(chosen, overdue, unassigned)).order_by(*order)).subquery()
         return _joined(select(*_ROW_COLUMNS).select_from(page.join(_OPEN_TASKS, _TASKS.id == page.c.id))).order_by(*order)
-    nulls_last = (column.is_(None),) if getattr(column, "nullable", True) else ()  # a term that would keep the index from serving
-    order = (*nulls_last, column.desc() if descending else column.asc(), _TASKS.id)
+    order = _by(column, _TASKS.id, descending)
+    reach = bindparam("reach", type_=Integer())
     parts = [
-        _limited(
-            select(_TASKS.id, literal(part).label("part")).where(*_conditions(chosen, overdue, unassigned), due).order_by(*order), part
-        )
+        select(_TASKS.id, literal(part).label("part"), column.label("value"))
+        .where(*_conditions(chosen, overdue, unassigned), due)
+        .order_by(*order)
+        .limit(reach)
         .subquery()
         .select()
         for part, due in enumerate((DUE < _NOW, or_(DUE.is_(None), DUE >= _NOW)))
     ]
-    page = union_all(*parts).subquery()
+    both = union_all(*parts).subquery()
+    page = _limited(select(both.c.id, both.c.part).order_by(both.c.part, *_by(both.c.value, both.c.id, descending))).subquery()
     return _joined(select(*_ROW_COLUMNS).select_from(page.join(_OPEN_TASKS, _TASKS.id == page.c.id))).order_by(page.c.part, *order)
 
 
-def _limited(query: Select[Any], part: object) -> Select[Any]:
-    return query.limit(bindparam(f"limit{part}", type_=Integer())).offset(bindparam(f"offset{part}", type_=Integer()))
+def _by(value: Any, tie: Any, descending: bool) -> tuple[Any, ...]:
+    """``value`` in the chosen direction, none last, then ``tie``; no IS NULL term for a column that cannot be
+    null (it would keep an index from serving the order)."""
+    nulls_last = (value.is_(None),) if getattr(value, "nullable", True) else ()
+    return (*nulls_last, value.desc() if descending else value.asc(), tie)
 
 
-def _parts(offset: int, limit: int, overdue: int) -> dict[str, int]:
-    """The rows [offset, offset + limit) of the whole as rows of its parts: the ``overdue`` first, then the others."""
-    from_overdue = max(0, min(limit, overdue - offset))
-    return {
-        "limit": limit,
-        "offset": offset,
-        "limit0": from_overdue,
-        "offset0": min(offset, overdue),
-        "limit1": limit - from_overdue,
-        "offset1": max(0, offset - overdue),
-    }
+def _limited(query: Select[Any]) -> Select[Any]:
+    return query.limit(bindparam("limit", type_=Integer())).offset(bindparam("offset", type_=Integer()))
 
 
 _OPEN_TASKS, _PANELS, _AREAS, _CENTRES, _USERS = (model.__table__ for model in (OpenTask, Panel, ThematicArea, Centre, User))

@@ -52,6 +52,8 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
         # The queue by age, each of its parts (overdue, not) read in order; with the due dates that tell the parts apart.
         Index("ix_open_tasks_age", "ern_id", "created_at", "id", "due_at", "sla_due_at"),
     )
+    # Not read back on INSERT: SQLite's RETURNING gives the revision from before its trigger set it.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)

@@ -2,7 +2,9 @@
 
 The queue caches an ERN's grouped counts under the ERN's tasks' count and revision sums: the database
 sets the revision, so no writer (the ORM, a Core statement, a foreign-key action, a hand-made UPDATE)
-can change a task without changing the sums.
+can change a task without changing the sums, unless the triggers are switched off (PostgreSQL's
+session_replication_role = replica, pg_restore --disable-triggers): restart the app processes after
+such a write.
 A later migration that has SQLite copy one of these tables (batch mode) must create its triggers again
 (tests/app/test_queue_groups.py fails if it does not).
 
@@ -22,13 +24,15 @@ branch_labels = None
 depends_on = None
 
 SQLITE_RANDOM = "(random() & 4611686018427387903)"  # 62 bits, never negative
-POSTGRESQL_RANDOM = "floor(random() * 4611686018427387904)::bigint"
+# Two draws of 31 bits: one random() has only 52 bits to give.
+POSTGRESQL_RANDOM = "(floor(random() * 2147483648)::bigint * 2147483648 + floor(random() * 2147483648)::bigint)"
 
 SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER open_tasks_revision_on_insert AFTER INSERT ON open_tasks
         BEGIN UPDATE open_tasks SET revision = {SQLITE_RANDOM} WHERE id = NEW.id; END""",
-    # The trigger's own UPDATE changes the revision, and so does not fire it again.
-    f"""CREATE TRIGGER open_tasks_revision_on_update AFTER UPDATE ON open_tasks WHEN NEW.revision = OLD.revision
+    # Also when the UPDATE set a revision itself (an ORM merge of an old copy would put an old one back). The
+    # trigger's own UPDATE does not fire it again: SQLite's recursive_triggers is off (the app never turns it on).
+    f"""CREATE TRIGGER open_tasks_revision_on_update AFTER UPDATE ON open_tasks
         BEGIN UPDATE open_tasks SET revision = {SQLITE_RANDOM} WHERE id = NEW.id; END""",
     f"""CREATE TRIGGER centres_code_revises_open_tasks AFTER UPDATE OF code ON centres WHEN NEW.code IS NOT OLD.code
         BEGIN UPDATE open_tasks SET revision = {SQLITE_RANDOM} WHERE centre_id = NEW.id; END""",

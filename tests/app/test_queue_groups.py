@@ -51,7 +51,11 @@ def test_the_database_gives_a_task_a_new_revision_on_every_write_whoever_writes(
     db.session.execute(update(Centre).where(Centre.id == world.leuven.id).values(code="BE11"))
     fourth = _revision(task)
     db.session.execute(update(ThematicArea).where(ThematicArea.id == task.thematic_area_id).values(name="Renamed"))
-    assert len({first, second, third, fourth, _revision(task)}) == 5
+    fifth = _revision(task)
+    db.session.execute(update(OpenTask).where(OpenTask.id == task.id).values(assignee_id=world.colleague.id, revision=first))
+    assert len({first, second, third, fourth, fifth, _revision(task)}) == 6  # an old revision written back is renewed too
+    db.session.refresh(task)
+    assert task.revision == _revision(task)  # the ORM reads the revision the database set
 
 
 def test_each_change_to_the_erns_tasks_shows_on_the_next_request(world, tasks):

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
@@ -9,6 +17,7 @@ from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.queues import queries
 from app.queues import services as queue_services
+from app.tasks.models import OpenTask
 from tests import factories
 from tests.concurrency.test_concurrency import _fresh_app
 
@@ -36,3 +45,33 @@ def test_a_task_claimed_through_one_process_is_no_longer_unassigned_in_the_other
     assert _unassigned(other, ids["ern"]) == before - 1
     with other.app_context():
         db.engine.dispose()
+
+
+def test_a_page_by_age_shows_every_task_even_when_one_falls_due_while_it_is_read(committed):
+    """On PostgreSQL each statement sees the commits made before it: the page's rows come from one statement."""
+    app, url, ids = committed
+    with app.app_context():
+        clinician = db.session.get(User, ids["clinician"])
+        factories.start_enrolment(clinician, db.session.get(Centre, ids["leuven"]), db.session.get(Ern, ids["ern"]))
+        tasks = OpenTask.__table__
+        latest = db.session.scalar(select(func.max(tasks.c.id)).where(tasks.c.ern_id == ids["ern"]))
+        db.session.remove()
+    now = utcnow()
+    other = create_engine(url)
+    committed_meanwhile = []
+
+    def commit_first(connection, cursor, statement, *_):
+        if "UNION ALL" in statement and not committed_meanwhile:  # the page's rows are about to be read
+            committed_meanwhile.append(statement)
+            with other.begin() as writer:
+                writer.execute(update(tasks).where(tasks.c.id == latest).values(sla_due_at=now - timedelta(days=1)))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", commit_first)
+        try:
+            result = queries.queue(ids["ern"], queries.Filters(), now, sort="age", per_page=100)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", commit_first)
+        db.session.remove()
+    other.dispose()
+    assert committed_meanwhile and len(result.rows) == result.total
