@@ -86,7 +86,9 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
 # When a task is due: its process's own deadline, else the ERN's service level.
 DUE = func.coalesce(OpenTask.__table__.c.due_at, OpenTask.__table__.c.sla_due_at)
 # The queue's default order (by due date, none last; overdue ones are the earliest) read from an index.
-Index("ix_open_tasks_due", OpenTask.__table__.c.ern_id, DUE.is_(None), DUE, OpenTask.__table__.c.id)
+# With the columns the queue filters on after the order's, so that a filtered page is read from the index alone.
+_C = OpenTask.__table__.c
+Index("ix_open_tasks_due", _C.ern_id, DUE.is_(None), DUE, _C.id, _C.centre_id, _C.thematic_area_id, _C.process_id, _C.name, _C.assignee_id)
 
 
 class TaskSubmission(db.Model):  # type: ignore[name-defined,misc]
