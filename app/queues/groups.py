@@ -40,8 +40,9 @@ from app.tasks.models import OpenTask
 
 T = TypeVar("T")
 _TASKS = OpenTask.__table__.c
-_NOW = bindparam("now", type_=UtcDateTime())
-_ERN = bindparam("ern_id", type_=Integer())
+# The parameters every queue statement takes (the groups' and the page's): the ERN and the time asked for.
+NOW = bindparam("now", type_=UtcDateTime())
+ERN = bindparam("ern_id", type_=Integer())
 _HALF = 2**31  # revisions have 62 bits: summed in two halves, so that no sum overflows 64 bits
 _MISSING = object()
 _DERIVED_KEPT = 64  # results derived from one ERN's groups (a few per filter a coordinator uses), at most
@@ -87,16 +88,16 @@ def of_ern(ern_id: int, now: datetime) -> Grouped:
 
 @cache
 def _fingerprint_statement() -> Select[Any]:
-    return select(func.count(), func.sum(_TASKS.revision % _HALF), func.sum(_TASKS.revision // _HALF)).where(_TASKS.ern_id == _ERN)
+    return select(func.count(), func.sum(_TASKS.revision % _HALF), func.sum(_TASKS.revision // _HALF)).where(_TASKS.ern_id == ERN)
 
 
 @cache
 def _due_either_side() -> Select[Any]:
     """The latest due date already passed and the earliest ahead, each found in ix_open_tasks_due."""
-    dated = and_(_TASKS.ern_id == _ERN, DUE.is_(None) == false())
+    dated = and_(_TASKS.ern_id == ERN, DUE.is_(None) == false())
     return select(
-        select(DUE).where(dated, DUE < _NOW).order_by(DUE.desc()).limit(1).scalar_subquery(),
-        select(DUE).where(dated, DUE >= _NOW).order_by(DUE).limit(1).scalar_subquery(),
+        select(DUE).where(dated, DUE < NOW).order_by(DUE.desc()).limit(1).scalar_subquery(),
+        select(DUE).where(dated, DUE >= NOW).order_by(DUE).limit(1).scalar_subquery(),
     )
 
 
@@ -105,7 +106,7 @@ def statement() -> Select[Any]:
     """The ERN's open tasks grouped by the choice columns (in the queue index's order, so SQL need not sort):
     how many there are, how many unassigned, overdue, and both; with the names of centres and areas."""
     key = (_TASKS.centre_id, _TASKS.role, _TASKS.process_id, _TASKS.name, _TASKS.label, _TASKS.thematic_area_id)
-    unassigned, overdue = _TASKS.assignee_id.is_(None), DUE < _NOW
+    unassigned, overdue = _TASKS.assignee_id.is_(None), DUE < NOW
     groups = (
         select(
             *key,
@@ -114,7 +115,7 @@ def statement() -> Select[Any]:
             func.sum(case((overdue, 1), else_=0)).label("overdue"),
             func.sum(case((and_(unassigned, overdue), 1), else_=0)).label("overdue_unassigned"),
         )
-        .where(_TASKS.ern_id == _ERN)
+        .where(_TASKS.ern_id == ERN)
         .group_by(*key)
         .subquery()
     )

@@ -27,7 +27,6 @@ from sqlalchemy import select
 from sqlalchemy import union_all
 
 from app.accounts.models import User
-from app.database import UtcDateTime
 from app.database import db
 from app.organisations.models import Centre
 from app.organisations.models import ThematicArea
@@ -38,8 +37,7 @@ from app.tasks.models import DUE
 from app.tasks.models import OpenTask
 
 _TASKS = OpenTask.__table__.c
-_NOW = bindparam("now", type_=UtcDateTime())
-_ERN = bindparam("ern_id", type_=Integer())
+_NOW, _ERN = groups_of_ern.NOW, groups_of_ern.ERN
 SORTS: dict[str, Any] = {
     "due": DUE,
     "age": _TASKS.created_at,
