@@ -40,6 +40,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urljoin
@@ -60,6 +61,7 @@ from app.demo.data import DEMO_PASSWORD  # noqa: E402
 from app.documents.deidentify import Options  # noqa: E402
 from app.documents.deidentify import Patient  # noqa: E402
 from app.documents.dicom_files import deidentify_folder  # noqa: E402
+from app.identifying import Identity  # noqa: E402
 
 SIZE = 512
 # Hanna Peeters (BE10) leads the demo panel in selection, about Roger Addel: the patient of the generated study.
@@ -113,7 +115,8 @@ def plain(source: Path, target: Path) -> None:
 
 
 def consilium(source: Path, target: Path) -> None:
-    patient = Patient("ERN-BE10-EuroBloodNet-001", b"benchmark-secret", ("Addel^Roger", "Addel", "Roger"))
+    identity = Identity(names=("Roger", "Addel"), birth_dates=(date(1976, 2, 5),), others=("Addel, Roger DOB: 05/02/1976 (M)",))
+    patient = Patient("ERN-BE10-EuroBloodNet-001", b"benchmark-secret", identity)
     summary = deidentify_folder(source, target, patient, Options())
     if summary.skipped:
         raise SystemExit(f"unexpected skips: {summary.skipped[:3]}")

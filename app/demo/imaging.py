@@ -49,7 +49,7 @@ def study_files() -> list[tuple[str, bytes]]:
         dataset.PatientName, dataset.PatientID = "Example^Jane", "DEMO-0001"
         dataset.StudyDate = dataset.SeriesDate = "20260301"
         dataset.Modality, dataset.SeriesDescription, dataset.BodyPartExamined = "CT", "Thorax phantom", "CHEST"
-        dataset.InstanceNumber = number
+        dataset.SeriesNumber, dataset.InstanceNumber = 1, number
         dataset.ImagePositionPatient = [0.0, 0.0, number * SPACING_MM]
         dataset.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
         dataset.PixelSpacing, dataset.SliceThickness = [SPACING_MM, SPACING_MM], SPACING_MM

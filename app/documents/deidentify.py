@@ -1,16 +1,23 @@
 """De-identification of DICOM datasets by DICOM PS3.15 Annex E, Table E.1-1 (edition 2026d).
 
-Basic Application Level Confidentiality Profile with the options Retain Longitudinal Temporal
-Information with Modified Dates and Clean Descriptors, and optionally Retain Patient
+Basic Application Level Confidentiality Profile with the option Retain Longitudinal Temporal
+Information with Modified Dates, and, as an ERN chooses, Clean Descriptors, Retain Patient
 Characteristics and Retain Device Identity. Every attribute at every nesting depth is handled:
 
 - X removed; Z emptied; D replaced by a dummy valid for the VR; U replaced by a UID derived from
   (secret, patient, original UID): the same original gives the same new UID for the same patient in
-  every upload, never the original; C cleaned (dates shifted by one secret offset per patient; text
-  cleared of the patient's names and identifiers); K kept, sequences cleaned recursively.
+  every upload, never the original; C cleaned (dates shifted by one secret offset per patient; a
+  text kept only when nothing in it may identify anyone: no date, nothing shaped like an
+  identifier, none of the patient's values, else removed whole); K kept, sequences cleaned recursively.
+- Without Clean Descriptors (the default) descriptions and comments are removed, as the profile says.
 - Where the table allows a choice (X/Z, X/D, Z/D, X/Z/D, X/Z/U*) the last one is taken, so that the
   result stays valid for any IOD (Type 2 attributes are kept empty, references get new UIDs).
 - Private attributes are removed (the safe list is empty), curves and overlay data/comments too.
+- Beyond the table (its gaps: ``consilium_additions.json``): attributes that name issuers, facilities,
+  contacts or write birth dates in other calendars are removed, comments too; every person name is
+  removed; every date is shifted; any kept text that holds one of the patient's values (from the
+  record and from the file itself: names, birth date in any spelling, identifiers, address, phone)
+  is emptied.
 - Patient Name and Patient ID become the CPMS ID; Patient Identity Removed, De-identification
   Method (and its code sequence) and Longitudinal Temporal Information Modified are set; the file
   meta information is rebuilt with the transfer syntax kept, so compressed pixel data stays as is.
@@ -38,6 +45,7 @@ from typing import cast
 
 from pydicom import config
 from pydicom.charset import default_encoding
+from pydicom.datadict import DicomDictionary
 from pydicom.datadict import dictionary_VR
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement
@@ -47,6 +55,7 @@ from pydicom.dataset import Dataset
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.sr.codedict import codes
 from pydicom.tag import BaseTag
@@ -57,12 +66,36 @@ from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 from pydicom.valuerep import STANDARD_VR
 from pydicom.values import convert_value
 
+from app.identifying import Identity
+from app.identifying import doubtful
+from app.identifying import mentions_patient
+
 TABLE = Path(__file__).with_name("data") / "ps315_table_e1_1.json"
+ADDITIONS = Path(__file__).with_name("data") / "consilium_additions.json"
 UID_ROOT = "2.25."  # derived UIDs below the UUID arc; generate_uid turns the hash into a UUID-sized integer
 MAX_SHIFT_DAYS = 3650
 UNDEFINED_LENGTH = 0xFFFFFFFF
-# Patient's Name, Patient ID, Other Patient IDs, Patient's Birth Name, Patient's Mother's Birth Name
-IDENTIFYING = (0x00100010, 0x00100020, 0x00101000, 0x00101005, 0x00101060)
+# Where a file names its patient: Patient's Name, Other Patient Names, Person Names to Use, Patient's Birth Name,
+# Patient's Mother's Birth Name; their birth date; their identifiers, address, phone, and the issuing institution.
+IDENTIFYING_NAMES = (0x00100010, 0x00101001, 0x00100011, 0x00101005, 0x00101060)
+IDENTIFYING_DATES = (0x00100030,)
+IDENTIFYING_OTHERS = (
+    0x00100020,  # Patient ID
+    0x00101000,  # Other Patient IDs
+    0x00100021,  # Issuer of Patient ID
+    0x00101040,  # Patient's Address
+    0x00102154,  # Patient's Telephone Numbers
+    0x00102155,  # Patient's Telecom Information
+    0x00101090,  # Medical Record Locator
+    0x00100033,  # Patient's Birth Date in Alternative Calendar
+    0x00380010,  # Admission ID
+    0x00080050,  # Accession Number
+    0x00080080,  # Institution Name
+    0x00080081,  # Institution Address
+)
+OTHER_PATIENT_IDS_SEQUENCE = 0x00101002
+# Kept values of these VRs are searched for the patient's values (text and the codes a name or ID may be written in).
+_SEARCHED_VRS = {"LO", "LT", "SH", "ST", "UC", "UT", "CS", "AE", "UR"}
 SOP_CLASS_UID, SOP_INSTANCE_UID = 0x00080016, 0x00080018
 METHOD_CODES = 0x00120064  # De-identification Method Code Sequence
 MEDIA_STORAGE_SOP_CLASS_UID, MEDIA_STORAGE_SOP_INSTANCE_UID, TRANSFER_SYNTAX_UID = 0x00020002, 0x00020003, 0x00020010
@@ -71,11 +104,14 @@ IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME = 0x00020012, 0x00020013
 
 @dataclass(frozen=True)
 class Options:
+    clean_descriptors: bool = False
     retain_patient_characteristics: bool = False
     retain_device_identity: bool = False
 
     def enabled(self) -> tuple[str, ...]:
-        names = ["retain_longitudinal_modified_dates", "clean_descriptors"]
+        names = ["retain_longitudinal_modified_dates"]
+        if self.clean_descriptors:
+            names.append("clean_descriptors")
         if self.retain_patient_characteristics:
             names.append("retain_patient_characteristics")
         if self.retain_device_identity:
@@ -91,10 +127,12 @@ class Rules:
 
 @cache
 def rules() -> Rules:
+    """Table E.1-1, then Consilium's additions for attributes it does not list, then every other person name
+    (removed) and date (shifted) of the dictionary."""
     table = json.loads(TABLE.read_text(encoding="utf-8"))
     exact: dict[int, tuple[str, dict[str, str]]] = {}
     masked = []
-    for row in table["rules"]:
+    for row in table["rules"] + additions():
         tag = row["tag"]
         if tag == "PRIVATE":
             continue  # handled by group parity
@@ -104,7 +142,18 @@ def rules() -> Rules:
             masked.append((mask, value, row["basic"]))
         else:
             exact[int(tag, 16)] = (row["basic"], row["options"])
+    for tag, (vr, *_rest) in DicomDictionary.items():
+        if tag not in exact and vr == "PN":
+            exact[tag] = ("X", {})
+        elif tag not in exact and vr in ("DA", "DT"):
+            exact[tag] = ("X", {"retain_longitudinal_modified_dates": "C"})
     return Rules(exact, tuple(masked))
+
+
+@cache
+def additions() -> list[dict[str, Any]]:
+    """Consilium's rows for attributes that Table E.1-1 does not list but that can identify someone (with why)."""
+    return list(json.loads(ADDITIONS.read_text(encoding="utf-8"))["rules"])
 
 
 @lru_cache(maxsize=4096)
@@ -132,7 +181,7 @@ class Patient:
 
     cpms_id: str
     secret: bytes
-    identifiers: tuple[str, ...] = ()
+    identity: Identity = Identity()
 
     def shift(self) -> timedelta:
         return _shift(self.secret, self.cpms_id)
@@ -192,7 +241,7 @@ _TEXT_VALUE_VRS = _TEXT_VRS | {"UI", "DA", "DT", "TM"}  # decoded from raw bytes
 
 def deidentify(dataset: Dataset, patient: Patient, options: Options) -> Dataset:
     """De-identify ``dataset`` in place (every depth) and mark it; returns it."""
-    patient = replace(patient, identifiers=patient.identifiers + identifiers_of(dataset))
+    patient = replace(patient, identity=patient.identity.merged(identity_of(dataset)))
     _clean(dataset, patient, options)
     written = _written_form(dataset)
     _set(dataset, "PatientName", patient.cpms_id, written)
@@ -288,11 +337,9 @@ def _code_items(options: Options) -> list[Dataset]:
 @lru_cache(maxsize=8)
 def _code_item_templates(options: Options) -> tuple[Dataset, ...]:
     cid = codes.cid7050
-    chosen = [
-        cid.BasicApplicationConfidentialityProfile,
-        cid.RetainLongitudinalTemporalInformationModifiedDatesOption,
-        cid.CleanDescriptorsOption,
-    ]
+    chosen = [cid.BasicApplicationConfidentialityProfile, cid.RetainLongitudinalTemporalInformationModifiedDatesOption]
+    if options.clean_descriptors:
+        chosen.append(cid.CleanDescriptorsOption)
     if options.retain_patient_characteristics:
         chosen.append(cid.RetainPatientCharacteristicsOption)
     if options.retain_device_identity:
@@ -318,8 +365,13 @@ def _clean(dataset: Dataset, patient: Patient, options: Options) -> None:
         key = int(tag)  # a plain int: looking a BaseTag up compares it in Python
         action = actions.get(key) or actions.setdefault(key, action_for(key, options))
         element = elements[tag]
-        if _undecoded(element) and (action == "K" or _apply_to_raw(dataset, element, action, patient)):
-            continue
+        if _undecoded(element):
+            if action == "K":
+                if element.VR in _SEARCHED_VRS and element.length and mentions_patient(_raw_text(dataset, element), patient.identity):
+                    elements[tag] = element._replace(length=0, value=b"")
+                continue
+            if _apply_to_raw(dataset, element, action, patient):
+                continue
         _apply(dataset, tag, action, patient, options)
 
 
@@ -403,6 +455,8 @@ def _apply(dataset: Dataset, tag: BaseTag, action: str, patient: Patient, option
     """Apply ``action`` to the element decoded as pydicom decodes it (sequences, implicit and UN VRs, decoded ones)."""
     raw = dataset.get_item(tag)
     if action == "K" and raw is not None and raw.VR not in (None, "SQ", "UN"):
+        if not raw.is_raw and raw.VR in _SEARCHED_VRS and _mentions_patient(raw.value, patient):
+            raw.value = None
         return  # kept as it is: decoded already, or raw in a VR that is not a standard one
     element = _explicit_sequence(dataset, raw) if raw is not None and raw.is_raw and raw.VR == "SQ" else dataset[tag]
     if element.VR == "SQ":
@@ -418,6 +472,24 @@ def _apply(dataset: Dataset, tag: BaseTag, action: str, patient: Patient, option
         element.value = _new_uids(element.value, patient)
     elif action == "C":
         element.value = _cleaned(element.VR, element.value, patient)
+    elif action == "K" and element.VR in _SEARCHED_VRS and _mentions_patient(element.value, patient):
+        element.value = None
+
+
+def _values(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
+
+
+def _mentions_patient(value: Any, patient: Patient) -> bool:
+    return value not in (None, "") and any(mentions_patient(str(v), patient.identity) for v in _values(value))
+
+
+def _raw_text(dataset: Dataset, raw: RawDataElement) -> str:
+    """A raw text value as text: Latin-1 (a superset of the default repertoire) unless the dataset names another set."""
+    charset = dataset.original_character_set or dataset._character_set
+    if charset in (default_encoding, [default_encoding], "latin_1", ["latin_1"]):
+        return cast(bytes, raw.value).decode("latin-1")
+    return str(convert_value(cast(str, raw.VR), raw, charset))
 
 
 def _explicit_sequence(dataset: Dataset, raw: RawDataElement) -> DataElement:
@@ -458,8 +530,8 @@ def _cleaned(vr: str, value: Any, patient: Patient) -> Any:
         return _shift_date(text[:8], patient) + text[8:] if len(text) >= 8 else None
     if vr == "TM":
         return value  # times of day are kept; the date shift moves whole days
-    if vr in _TEXT_VRS:
-        return _without_identifiers(str(value), patient)
+    if vr in _TEXT_VRS:  # the whole value goes on any doubt: a part of it may still say who
+        return None if any(doubtful(str(v), patient.identity) for v in _values(value)) else value
     if vr == "UI":
         return _new_uids(value, patient)
     return None
@@ -473,21 +545,6 @@ def _shift_date(text: str, patient: Patient) -> str:
     except ValueError:
         return ""
     return (day + patient.shift()).strftime("%Y%m%d")
-
-
-def _without_identifiers(text: str, patient: Patient) -> str:
-    pattern = _identifier_pattern(patient.identifiers)
-    return pattern.sub("***", text) if pattern is not None else text
-
-
-@lru_cache(maxsize=64)
-def _identifier_pattern(identifiers: tuple[str, ...]) -> re.Pattern[str] | None:
-    """Any part (longer than one character) of any identifier, case-insensitively; the longest parts first,
-    so that a name is starred whole rather than a shorter part inside it."""
-    parts = {part for identifier in identifiers for part in re.split(r"[\s^,]+", identifier) if len(part) > 1}
-    if not parts:
-        return None
-    return re.compile("|".join(re.escape(part) for part in sorted(parts, key=lambda part: (-len(part), part))), re.IGNORECASE)
 
 
 def _rebuild_file_meta(dataset: Dataset) -> None:
@@ -509,15 +566,40 @@ def _rebuild_file_meta(dataset: Dataset) -> None:
     dataset.file_meta = FileMetaDataset(elements)
 
 
-def identifiers_of(dataset: Dataset) -> tuple[str, ...]:
-    """The patient's identifying values found in the data itself (to clean them out of descriptions).
+def identity_of(dataset: Dataset) -> Identity:
+    """The patient's identifying values found in the data itself (to find them in kept and cleaned text).
     Raw ones are decoded without being stored: they are emptied or replaced next, undecoded."""
+    names = tuple(_found(dataset, IDENTIFYING_NAMES))
+    others = _found(dataset, IDENTIFYING_OTHERS)
+    for item in _items(dataset, OTHER_PATIENT_IDS_SEQUENCE):
+        others += _found(item, (0x00100020,))
+    dates = []
+    for text in _found(dataset, IDENTIFYING_DATES):
+        if re.fullmatch(r"\d{8}", text):
+            try:
+                dates.append(date(int(text[:4]), int(text[4:6]), int(text[6:8])))
+            except ValueError:
+                others.append(text)
+    return Identity(names, tuple(dates), tuple(others))
+
+
+def _found(dataset: Dataset, tags: tuple[int, ...]) -> list[str]:
     found = []
-    for tag in IDENTIFYING:
+    for tag in tags:
         element = dataset.get_item(tag)
-        if element is None:
+        if element is None or element.VR == "SQ":
             continue
-        value = _raw_value(dataset, element) if _undecoded(element) and element.VR in _TEXT_VALUE_VRS else dataset[tag].value
-        if value:
-            found.append(str(value))
-    return tuple(found)
+        try:
+            value = _raw_value(dataset, element) if _undecoded(element) and element.VR in _TEXT_VALUE_VRS else dataset[tag].value
+        except (ValueError, TypeError, KeyError):
+            continue  # a value pydicom cannot decode is removed or replaced anyway
+        found.extend(str(v).replace("^", " ") for v in _values(value) if v)
+    return found
+
+
+def _items(dataset: Dataset, tag: int) -> list[Dataset]:
+    try:
+        element = dataset.get(tag)
+    except (ValueError, TypeError, KeyError):
+        return []
+    return list(element.value) if element is not None and element.VR == "SQ" and element.value else []

@@ -2,6 +2,9 @@
 
 Each file is read, de-identified by ``deidentify`` and written under new names only (study, series
 and instance UIDs after de-identification); DICOMDIRs and non-DICOM files are reported, not copied.
+Files that may show identifying text in their pixels (``burned_in``) are held as an upload is: listed
+with the reason, never written out as de-identified (attach them through the app, where the patient's
+centre reviews them before a panel sees them).
 No Flask here.
 """
 
@@ -26,6 +29,7 @@ from pydicom.errors import BytesLengthException
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import get_expected_length
 
+from app.documents import burned_in
 from app.documents.deidentify import Options
 from app.documents.deidentify import Patient
 from app.documents.deidentify import deidentify
@@ -54,6 +58,7 @@ class Summary:
     written: list[Path] = field(default_factory=list)
     dicomdirs: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    held: list[tuple[Path, str]] = field(default_factory=list)  # may show identifying text in the pixels: not written
 
 
 def files_under(root: Path) -> list[Path]:
@@ -140,6 +145,9 @@ def deidentify_folder(
                 warnings.simplefilter("ignore")
                 if problem := truncation(dataset):
                     summary.skipped.append((path, problem))
+                    continue
+                if reason := burned_in.reason(dataset):
+                    summary.held.append((path, reason))
                     continue
                 deidentify(dataset, patient, options)
                 study = _text(dataset, "StudyInstanceUID", "unknown-study")

@@ -157,12 +157,12 @@ def _windowed(values: np.ndarray, chosen: tuple[float, float] | None) -> np.ndar
 
 def header(source: BinaryIO) -> list[dict[str, Any]]:
     """The (de-identified) header as rows to show: depth, tag, name, VR, value; bulk data summarised."""
-    with warnings.catch_warnings():
+    rows: list[dict[str, Any]] = []
+    with warnings.catch_warnings():  # values are decoded as the rows are made: odd ones are shown, not logged
         warnings.simplefilter("ignore")
         dataset = dcmread(source, stop_before_pixels=True)
-    rows: list[dict[str, Any]] = []
-    _header_rows(dataset.file_meta, 0, rows)
-    _header_rows(dataset, 0, rows)
+        _header_rows(dataset.file_meta, 0, rows)
+        _header_rows(dataset, 0, rows)
     return rows
 
 

@@ -282,6 +282,8 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     # DICOM de-identification options beyond the basic profile (PS3.15 E.1-1), per ERN.
     retain_patient_characteristics: Mapped[bool] = mapped_column(default=False)
     retain_device_identity: Mapped[bool] = mapped_column(default=False)
+    # Off: descriptions and comments are removed. On: kept where nothing in them may identify anyone.
+    clean_descriptors: Mapped[bool] = mapped_column(default=False)
 
 
 def title_of(panel_id: int, nickname: str | None) -> str:

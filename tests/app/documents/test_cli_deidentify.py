@@ -1,6 +1,7 @@
 """`flask dicom deidentify` on the DICOM files pydicom ships: no original identifying value in any output byte."""
 
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -8,9 +9,11 @@ from pydicom import dcmread
 from pydicom.data import get_charset_files
 from pydicom.data import get_testdata_file
 
+from app.documents import burned_in
 from app.documents.deidentify import Patient
 from app.documents.services import deidentification_secret
 from tests import factories
+from tests.privacy import canaries
 
 # CT, MR (plain, RLE, JPEG 2000, big endian), multi-frame RLE, JPEG, JPEG-LS, SR, RT, private and
 # nested private sequences, a waveform and non-ASCII character sets (with the pydicom-data download
@@ -96,12 +99,18 @@ def test_no_original_identifying_value_is_left_in_any_output_byte(app, world, st
     written = sorted((tmp_path / "out").rglob("*.dcm"))
     # Files of one instance in several transfer syntaxes share their SOP Instance UID (and output
     # name); files without the file meta a DICOM file needs are reported, not copied.
-    complete = [dcmread(p) for p in study.rglob("*.dcm") if p.name != "MR_truncated.dcm"]
-    assert len(written) == len({str(d.SOPInstanceUID) for d in complete if "SOPClassUID" in d}), result.output
+    # Files that may show text in their pixels are held as uploads are: listed, never written.
+    complete = {p: dcmread(p) for p in study.rglob("*.dcm") if p.name != "MR_truncated.dcm"}
+    held = {p: d for p, d in complete.items() if "SOPClassUID" in d and burned_in.reason(d)}
+    assert held and f"{len(held)} file(s) held, not written" in result.output
+    assert all(f"held {p}: {burned_in.reason(d)}" in result.output for p, d in held.items())
+    expected = {str(d.SOPInstanceUID) for d in complete.values() if "SOPClassUID" in d and not burned_in.reason(d)}
+    assert len(written) == len(expected), result.output
     assert "notes.txt: not a readable DICOM file" in result.output
     assert "MR_truncated.dcm: truncated: 8130 of 8192 bytes of pixel data" in result.output
     # Each output against the identifying values of the file it came from (found by its new UID).
     pseudonym = Patient(patient.cpms_id, deidentification_secret(app.config["SECRET_KEY"], app.config["DEIDENTIFICATION_SECRET"]))
+    assert not {pseudonym.uid(str(d.SOPInstanceUID)) for d in held.values()} & {path.stem for path in written}
     sources = {pseudonym.uid(str(d.SOPInstanceUID)): p for p, d in ((p, dcmread(p)) for p in study.rglob("*.dcm")) if "SOPClassUID" in d}
     for path in written:
         originals = set().union(*(_identifying_values(s) for uid, s in sources.items() if uid == path.stem))
@@ -135,3 +144,29 @@ def test_a_file_with_a_damaged_value_representation_is_reported_not_a_crash(app,
     shutil.copy(get_testdata_file("badVR.dcm"), tmp_path / "in" / "badVR.dcm")
     result = _run(app, tmp_path / "in", tmp_path / "out", patient.cpms_id)
     assert result.exit_code == 0 and "badVR.dcm: could not be de-identified" in result.output
+
+
+@pytest.mark.parametrize("clean", [False, True], ids=["basic", "clean-descriptors"])
+def test_planted_identifying_values_leave_no_trace_in_the_bulk_output(app, world, tmp_path, clean):
+    """The canary patient's values in every text attribute of Table E.1-1 at three depths, in real files; one file says
+    it has burned-in annotation: it is held and listed, the others are written without a trace of the canaries."""
+    from app.database import db
+    from app.panels.models import ErnSettings
+
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    db.session.merge(ErnSettings(ern_id=world.ern.id, clean_descriptors=clean))
+    db.session.flush()
+    (tmp_path / "in").mkdir()
+    for name in ("CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "JPEG-lossy.dcm"):
+        dataset = dcmread(get_testdata_file(name))
+        dataset.BurnedInAnnotation = "YES" if name == "JPEG-lossy.dcm" else "NO"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            canaries.plant(dataset)
+            dataset.save_as(tmp_path / "in" / name, enforce_file_format=True)
+    result = _run(app, tmp_path / "in", tmp_path / "out", patient.cpms_id)
+    assert result.exit_code == 0, result.output
+    written = sorted((tmp_path / "out").rglob("*.dcm"))
+    assert len(written) == 3 and "JPEG-lossy.dcm: the file says it has burned-in annotation" in result.output
+    for path in written:
+        assert canaries.hits_in_bytes(path.read_bytes()) == [], path
