@@ -45,27 +45,26 @@ class InvalidInput(ConsiliumError):
         self.field_errors = field_errors or {}
 
 
-_TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Too large",
-    422: "Invalid input",
-    429: "Too many attempts",
-    500: "Something went wrong",
-}
-
-
-_TOO_LARGE = "This upload is larger than the server accepts in one request: send fewer files at once, or zip the study."
+def _title(status: int) -> str:
+    titles = {
+        400: _("Bad request"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        409: _("Conflict"),
+        413: _("Too large"),
+        422: _("Invalid input"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong"),
+    }
+    return titles.get(status) or _("Error")
 
 
 def register_error_handlers(app: Flask) -> None:
     def render(status: int, message: str) -> tuple[Any, int]:
-        title = _(_TITLES.get(status, "Error"))
+        title = _title(status)
         if status == 413 and not message:
-            message = _(_TOO_LARGE)
+            message = _("This upload is larger than the server accepts in one request: send fewer files at once, or zip the study.")
         if request.accept_mimetypes.best == "application/json":  # the uploader and other scripts show the message
             return jsonify(error=message or title), status
         return render_template("error.html", status=status, title=title, message=message), status

@@ -4,6 +4,7 @@ from engine.definitions import Definition
 from engine.definitions import DefinitionCache
 from engine.definitions import UserTaskInfo
 from engine.definitions import checksum
+from engine.definitions import expression_sites
 from engine.definitions import parse
 from engine.definitions import role_key
 from engine.definitions import validate
@@ -35,6 +36,7 @@ __all__ = [
     "UnsafeExpression",
     "UserTaskInfo",
     "checksum",
+    "expression_sites",
     "parse",
     "role_key",
     "validate",

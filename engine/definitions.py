@@ -8,6 +8,7 @@ import re
 import threading
 from collections.abc import Callable
 from collections.abc import Collection
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,17 @@ _CODE_ELEMENTS = {
 }
 _SPIFF_SCRIPTS = ("preScript", "postScript", "script")
 _TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
+# Every element whose text (a parameter: its value) the evaluator runs, and what kind of expression it is.
+EXPRESSION_TAGS = {
+    **{
+        f"{{{BPMN}}}{tag}": "condition"
+        for tag in ("conditionExpression", "condition", "completionCondition", "loopCardinality", "loopCondition")
+    },
+    **{f"{{{BPMN}}}{tag}": "message" for tag in ("formalExpression", "messagePath", "dataPath")},
+    **{f"{{{SPIFF}}}{tag}": "message" for tag in ("messagePayload", "messageVariable", "calledDecisionId")},
+    f"{{{SPIFF}}}parameter": "parameter",
+    **{f"{{{BPMN}}}{tag}": "timer" for tag in _TIMER_TAGS},
+}
 _LOOKS_LIKE_ISO = re.compile(r"^(P\w+|R\d*/\S+|\d{4}-\S+)$")
 
 
@@ -94,6 +106,9 @@ def validate(
         if not isinstance(element.tag, str):
             continue
         problems.extend(_element_problems(element, known_forms, known_handlers, known_roles))
+    for element, kind, expression in expression_sites(root):
+        check = _timer_problems if kind == "timer" else _expression_problems
+        problems.extend(check(_owner_id(element), expression, kind))
     problems.extend(_shared_id_problems(root))
     if not problems:
         problems.extend(_parser_problems(xml, executable[0].get("id", "")))
@@ -137,26 +152,24 @@ def _element_problems(
             problems.append(Problem(element_id, "service task names no handler (spiffworkflow:serviceTaskOperator id)"))
         elif operator.get("id") not in known_handlers:
             problems.append(Problem(element_id, f"unknown handler '{operator.get('id')}'"))
-        for parameter in element.iterfind(".//spiffworkflow:parameter", NS):
-            problems.extend(_expression_problems(element_id, parameter.get("value", ""), "parameter"))
     elif namespace == BPMN and tag == "lane":
         if role_key(element.get("name")) not in known_roles:
             problems.append(Problem(element_id, f"lane '{element.get('name') or ''}' names no known role"))
-    elif namespace == BPMN and tag in ("conditionExpression", "completionCondition", "loopCardinality"):
-        problems.extend(_expression_problems(element_id, element.text or "", "condition"))
-    elif namespace == BPMN and tag in ("formalExpression", "messagePath", "dataPath"):
-        problems.extend(_expression_problems(element_id, element.text or "", "message"))
-    elif namespace == SPIFF and tag in ("messagePayload", "messageVariable", "calledDecisionId"):
-        problems.extend(_expression_problems(element_id, element.text or "", "message"))
-    elif namespace == BPMN and tag in _TIMER_TAGS:
-        problems.extend(_timer_problems(element_id, element.text or ""))
     return problems
 
 
+def expression_sites(root: etree._Element) -> Iterator[tuple[etree._Element, str, str]]:
+    """Every expression of a definition: the element holding it, its kind (condition, message, parameter, timer) and its text."""
+    for element in root.iter(*EXPRESSION_TAGS):
+        kind = EXPRESSION_TAGS[element.tag]
+        yield element, kind, str(element.get("value", "")) if kind == "parameter" else (element.text or "")
+
+
 def _owner_id(element: etree._Element) -> str:
+    """The id of the nearest BPMN element: extension elements' ids name handlers and parameters, not diagram elements."""
     node: etree._Element | None = element
     while node is not None:
-        if node.get("id"):
+        if node.get("id") and not str(node.tag).startswith(f"{{{SPIFF}}}"):
             return str(node.get("id"))
         node = node.getparent()
     return "(file)"
@@ -178,8 +191,8 @@ def _expression_problems(element_id: str, expression: str, what: str) -> list[Pr
     return []
 
 
-def _timer_problems(element_id: str, expression: str) -> list[Problem]:
-    problems = _expression_problems(element_id, expression, "timer")
+def _timer_problems(element_id: str, expression: str, what: str) -> list[Problem]:
+    problems = _expression_problems(element_id, expression, what)
     if problems:
         return problems
     try:

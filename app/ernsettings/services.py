@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from app.accounts.models import Membership
@@ -23,11 +24,11 @@ from app.panels.models import ExpertGroup
 
 MAX_DAYS = 365
 INTERVAL_LABELS = {
-    "reminder_after": "Remind an invitee after (days)",
-    "expire_after": "An invitation expires after (days)",
-    "urgent_reminder_after": "Urgent panels: remind after (days)",
-    "urgent_expire_after": "Urgent panels: expire after (days)",
-    "review_window": "Members review a draft outcome for (days)",
+    "reminder_after": lazy_gettext("Remind an invitee after (days)"),
+    "expire_after": lazy_gettext("An invitation expires after (days)"),
+    "urgent_reminder_after": lazy_gettext("Urgent panels: remind after (days)"),
+    "urgent_expire_after": lazy_gettext("Urgent panels: expire after (days)"),
+    "review_window": lazy_gettext("Members review a draft outcome for (days)"),
 }
 
 

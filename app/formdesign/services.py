@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from flask_babel import gettext as _
 
@@ -18,9 +19,11 @@ from app.errors import NotFound
 from app.formdesign import queries
 from app.formdesign.models import FormVersion
 from app.organisations.models import Ern
+from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import FormDefinitionError
 from app.tasks.form_definitions import parse_form_definition
+from app.text import markup_in
 
 # Forms an ERN may adapt, and the fields the application itself reads from them (kept, same type).
 CUSTOMISABLE = {"consultation": {"nickname": "text", "urgent": "yes_no"}}
@@ -49,7 +52,41 @@ def check_definition(form_id: str, text: str) -> FormDefinition:
         field = definition.by_name.get(name)
         if field is None or field.type != kind or not field.required:
             raise InvalidInput(_("Keep the mandatory field '%(name)s' of type %(kind)s: the panel process reads it.", name=name, kind=kind))
+    for where, text in _texts(definition):
+        if markup := markup_in(text):
+            raise InvalidInput(
+                _(
+                    "The form cannot be published: %(where)s holds markup, %(markup)s. "
+                    "Labels are shown to people as text: remove the markup.",
+                    where=where,
+                    markup=markup,
+                )
+            )
     return definition
+
+
+def _texts(definition: FormDefinition) -> Iterator[tuple[str, str]]:
+    """Every text of a definition that people read, with where it is in the manager's words."""
+    yield _("the form's title"), definition.title
+    yield _("the form's description"), definition.description
+    yield _("the submit button"), definition.submit_label
+    for section in definition.sections:
+        yield _("the title of section '%(id)s'", id=section.id), section.title
+        yield _("the help of section '%(id)s'", id=section.id), section.help
+        for field in section.fields:
+            yield from _field_texts(field)
+
+
+def _field_texts(field: FieldDefinition) -> Iterator[tuple[str, str]]:
+    yield _("the label of field '%(name)s'", name=field.name), field.label
+    yield _("the help of field '%(name)s'", name=field.name), field.help
+    yield _("the placeholder of field '%(name)s'", name=field.name), field.placeholder
+    yield _("the entry label of field '%(name)s'", name=field.name), field.entry_label
+    yield _("the message of field '%(name)s'", name=field.name), field.must_equal_message
+    for value, label in field.choices:
+        yield _("the choice '%(value)s' of field '%(name)s'", value=value, name=field.name), label
+    for entry_field in field.entry_fields:
+        yield from _field_texts(entry_field)
 
 
 def publish(actor: User, ern_id: int, form_id: str, text: str, origin: RequestInfo) -> FormVersion:

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from lxml import etree
 
 import engine
+from app.text import markup_in
 from engine import expressions
 from engine.parser import parse_xml
 
@@ -152,10 +153,12 @@ def check(xml: bytes, process_id: str, known: Known, problems_of: Callable[[byte
     root = tree.getroot()
     names = _names(root)
     findings = _file_findings(root, process_id)
+    findings += _script_findings(root, names)
     findings += _expression_findings(root, names)
     findings += _gateway_findings(root, names)
     findings += _lane_findings(root, names, known)
     findings += _data_store_findings(root, names)
+    findings += _markup_findings(root, names)
     if not root.findall(".//bpmndi:BPMNShape", NS):
         findings.append(Finding("(file)", _("The file has no diagram layout: the editor lays it out when you open it."), blocking=False))
     findings += [finding for problem in problems_of(xml) if (finding := _translate(problem, root, names, known)) is not None]
@@ -201,20 +204,16 @@ def _file_findings(root: etree._Element, process_id: str) -> list[Finding]:
     return findings
 
 
-# tag → what the manager calls it; each names the element it belongs to
+# what the manager calls an expression, by tag or else by kind (engine.expression_sites); each names the element it belongs to
 def _expression_kinds() -> dict[str, str]:
     return {
-        "conditionExpression": _("The condition of %(element)s"),
         "condition": _("The condition of %(element)s"),
         "loopCardinality": _("The number of instances of %(element)s (multi-instance)"),
         "completionCondition": _("The completion condition of %(element)s (multi-instance)"),
         "loopCondition": _("The loop condition of %(element)s"),
-        "timeDuration": _("The timer of %(element)s"),
-        "timeDate": _("The timer of %(element)s"),
-        "timeCycle": _("The timer of %(element)s"),
-        "formalExpression": _("The message expression of %(element)s"),
-        "messagePath": _("The message expression of %(element)s"),
-        "dataPath": _("The message expression of %(element)s"),
+        "timer": _("The timer of %(element)s"),
+        "message": _("The message expression of %(element)s"),
+        "parameter": _("The parameter '%(name)s' of %(element)s"),
     }
 
 
@@ -225,8 +224,7 @@ def _rule() -> str:
     )
 
 
-def _expression_findings(root: etree._Element, names: dict[str, str]) -> list[Finding]:
-    kinds = _expression_kinds()
+def _script_findings(root: etree._Element, names: dict[str, str]) -> list[Finding]:
     findings = []
     for element in root.iter(f"{{{BPMN}}}*", f"{{{SPIFF}}}*"):
         tag, owner = _local(element), _owner(element)
@@ -239,16 +237,14 @@ def _expression_findings(root: etree._Element, names: dict[str, str]) -> list[Fi
                 when=when,
             )
             findings.append(Finding(owner, message))
-            continue
-        if element.tag == f"{{{BPMN}}}scriptTask":
+        elif element.tag == f"{{{BPMN}}}scriptTask":
             message = _(
                 "%(element)s runs a script. Scripts can run any code on the server, so Consilium refuses them: "
                 "replace it with a service task that names a registered handler.",
                 element=_called(owner, names),
             )
             findings.append(Finding(owner, message))
-            continue
-        if element.tag in (f"{{{BPMN}}}loopDataInputRef", f"{{{BPMN}}}loopDataOutputRef"):
+        elif element.tag in (f"{{{BPMN}}}loopDataInputRef", f"{{{BPMN}}}loopDataOutputRef"):
             text = (element.text or "").strip()
             if not _NAME.match(text):
                 message = _(
@@ -258,12 +254,17 @@ def _expression_findings(root: etree._Element, names: dict[str, str]) -> list[Fi
                     text=_short(text),
                 )
                 findings.append(Finding(owner, message))
-            continue
-        if element.tag != f"{{{BPMN}}}{tag}" or tag not in kinds:
-            continue
-        text = (element.text or "").strip()
-        what = kinds[tag] % {"element": _called(owner, names)}
-        if tag in _TIMER_TAGS and _UNQUOTED_ISO.match(text):
+    return findings
+
+
+def _expression_findings(root: etree._Element, names: dict[str, str]) -> list[Finding]:
+    """Every expression deployment checks (the same sites, the same allow-list), in the manager's words."""
+    kinds = _expression_kinds()
+    findings = []
+    for element, kind, expression in engine.expression_sites(root):
+        owner, text = _owner(element), expression.strip()
+        what = (kinds.get(_local(element)) or kinds[kind]) % {"element": _called(owner, names), "name": element.get("id", "")}
+        if kind == "timer" and _UNQUOTED_ISO.match(text):
             message = _('%(what)s, %(text)s, must be in quotes ("%(text)s") to be read as a date or duration.', what=what, text=text)
             findings.append(Finding(owner, message, fix=QUOTE_TIMERS))
             continue
@@ -334,6 +335,20 @@ def _data_store_findings(root: etree._Element, names: dict[str, str]) -> list[Fi
         Finding(str(store.get("id")), message % {"element": _called(str(store.get("id")), names)}, fix=DROP_DATA_STORES)
         for store in _elements(root, ("dataStore", "dataStoreReference"))
     ]
+
+
+def _markup_findings(root: etree._Element, names: dict[str, str]) -> list[Finding]:
+    findings = []
+    for element in root.iter(f"{{{BPMN}}}*"):
+        if markup := markup_in(element.get("name") or ""):
+            owner = _owner(element)
+            message = _(
+                "The name of %(element)s holds markup, %(markup)s. Names are shown to people as text: remove the markup.",
+                element=_called(owner, names),
+                markup=_short(markup),
+            )
+            findings.append(Finding(owner, message))
+    return findings
 
 
 # Deployment's problems, in the manager's words ----------------------------------------------------

@@ -1,8 +1,9 @@
 """What the queue page shows in each row, worked out in one pass for the page.
 
 A page shows 25 rows of about ten cells: looked up cell by cell in the template (a translation per
-label, role and check box, two dates, two links) they cost more than choosing the rows among 50,000.
-Here each distinct label and role is translated once and the links are built from one address each.
+role and check box, two dates, two links) they cost more than choosing the rows among 50,000. Here
+each distinct role is translated once and the links are built from one address each; task labels
+come from definitions and are shown as they are.
 """
 
 from __future__ import annotations
@@ -38,14 +39,12 @@ class ShownRow:
 
 def shown_rows(rows: list[Row]) -> list[ShownRow]:
     gettext = catalogue_gettext()
-    labels: dict[str, str] = {}
     anyone: dict[str, str] = {}
     select_label = gettext("Select %(task)s (%(subject)s)")
     reassign_url = url_for("queues.reassign", task_id=_PLACEHOLDER)
     claim_url = url_for("queues.claim", task_id=_PLACEHOLDER)
     shown = []
     for row in rows:
-        label = labels.get(row.label) or labels.setdefault(row.label, gettext(row.label))
         assignee = row.assignee
         if not row.assignee_id:
             assignee = anyone.get(row.role) or anyone.setdefault(
@@ -55,8 +54,8 @@ def shown_rows(rows: list[Row]) -> list[ShownRow]:
             ShownRow(
                 task_id=row.engine_task_id,
                 process=row.process_id,
-                label=label,
-                select_label=select_label % {"task": label, "subject": row.subject},
+                label=row.label,
+                select_label=select_label % {"task": row.label, "subject": row.subject},
                 subject=row.subject,
                 area=row.area,
                 centre=row.centre,

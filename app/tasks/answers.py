@@ -128,7 +128,7 @@ def clean_value(definition: FieldDefinition, raw: Any, today: date) -> Any:
     if definition.not_future and isinstance(value, (date, str)) and kind in ("date", "partial_date"):
         _check_not_future(value, today)
     if definition.must_equal is not None and text != definition.must_equal:
-        raise AnswerError(_(definition.must_equal_message) if definition.must_equal_message else _("This answer is required."))
+        raise AnswerError(definition.must_equal_message or _("This answer is required."))
     return value
 
 
@@ -144,7 +144,7 @@ def _entries(definition: FieldDefinition, raw: Any, today: date) -> list[dict[st
             try:
                 value = check_field(sub, entry.get(sub.name), entry, today)
             except AnswerError as error:
-                problems.append(f"{_(definition.entry_label or definition.label)} {number}, {_(sub.label)}: {error}")
+                problems.append(f"{definition.entry_label or definition.label} {number}, {sub.label}: {error}")
                 continue
             values[sub.name] = value.isoformat() if isinstance(value, date) else value
         cleaned.append(values)
@@ -205,7 +205,7 @@ def check_field(definition: FieldDefinition, raw: Any, raw_answers: Mapping[str,
         return None
     if is_empty(raw):
         if definition.required:
-            raise AnswerError(_("%(label)s is required.", label=_(definition.label)))
+            raise AnswerError(_("%(label)s is required.", label=definition.label))
         return None
     return clean_value(definition, raw, today)
 

@@ -23,7 +23,7 @@ def answer_text(field: FieldDefinition, value: Any) -> str:
         entries = []
         for number, entry in enumerate(value, start=1):
             parts = [
-                f"{_(sub.label)}: {answer_text(sub, entry.get(sub.name))}"
+                f"{sub.label}: {answer_text(sub, entry.get(sub.name))}"
                 for sub in field.entry_fields
                 if entry.get(sub.name) not in (None, "")
             ]
@@ -32,8 +32,8 @@ def answer_text(field: FieldDefinition, value: Any) -> str:
     if field.choices:
         labels = dict(field.choices)
         if isinstance(value, list):
-            return ", ".join(_(labels.get(item, item)) for item in value)
-        return _(labels.get(str(value), str(value)))
+            return ", ".join(labels.get(item, item) for item in value)
+        return labels.get(str(value), str(value))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms import FieldList
@@ -70,11 +69,12 @@ _INPUT_HINTS = {
 
 
 def _field(definition: FieldDefinition, *, checked: bool = True) -> Field:
-    label = lazy_gettext(definition.label)
-    description = lazy_gettext(definition.help) if definition.help else ""
+    # Labels, help and choices are a manager's data: plain str, so templates escape them (never through gettext, whose result is safe).
+    label = definition.label
+    description = definition.help
     render_kw: dict[str, Any] = dict(_INPUT_HINTS.get(definition.type, {}))
     if definition.placeholder:
-        render_kw["placeholder"] = lazy_gettext(definition.placeholder)
+        render_kw["placeholder"] = definition.placeholder
     if definition.identifying:
         render_kw["autocomplete"] = "off"
     # A group's fields are checked by the group, entry by entry (a blank entry is no error).
@@ -83,7 +83,7 @@ def _field(definition: FieldDefinition, *, checked: bool = True) -> Field:
     if definition.type == "group":
         entry = type(f"{definition.name.title()}Entry", (Form,), {sub.name: _field(sub, checked=False) for sub in definition.entry_fields})
         return FieldList(FormField(entry), min_entries=1, max_entries=definition.max_entries, **kwargs)
-    choices = [SelectChoice(value, lazy_gettext(text)) for value, text in definition.choices]
+    choices = [SelectChoice(value, text) for value, text in definition.choices]
     if definition.type in ("yes_no", "single_choice"):
         return RadioField(choices=choices, validate_choice=False, **kwargs)
     if definition.type == "multiple_choice":

@@ -168,3 +168,12 @@ def test_a_handler_named_like_a_task_is_refused_before_it_replaces_the_task():
     )
     problems = problems_of(xml, known_handlers={"enrol_patient"})
     assert Problem("enrol_patient", "the id 'enrol_patient' is used by more than one element; rename one") in problems
+
+
+def test_unsafe_loop_condition_is_reported_with_its_task_id():
+    condition = "<bpmn:loopCondition>().__class__.__subclasses__()</bpmn:loopCondition>"
+    loop = f"<bpmn:standardLoopCharacteristics>{condition}</bpmn:standardLoopCharacteristics>"
+    task = bpmn.user_task("task").replace("</bpmn:userTask>", f"{loop}</bpmn:userTask>")
+    problems = problems_of(bpmn.single_task_process(task))
+    assert [p.element_id for p in problems] == ["task"]
+    assert "unsafe condition expression" in problems[0].message
