@@ -148,6 +148,13 @@ def dicom_deidentify(in_dir: str, out_dir: str, cpms_id: str) -> None:
         click.echo(f"{len(summary.dicomdirs)} DICOMDIR(s) read, not copied (their files are imported one by one)")
     for path, reason in summary.skipped:
         click.echo(f"skipped {path}: {reason}")
+    if summary.held:
+        click.echo(
+            f"{len(summary.held)} file(s) held, not written: they may show identifying text in the picture. "
+            "Attach them through Consilium, where the patient's centre reviews them before a panel sees them."
+        )
+    for path, reason in summary.held:
+        click.echo(f"held {path}: {reason}")
 
 
 documents = AppGroup("documents", help="Documents of patients: bulk import.")
@@ -190,3 +197,5 @@ def documents_import(folder: str, cpms_id: str, email: str) -> None:
     click.echo(f"{summary.attached} files attached to {cpms_id} (DICOM files de-identified)")
     for path, reason in summary.skipped:
         click.echo(f"skipped {path}: {reason}")
+    for name, removed in summary.cleaned:
+        click.echo(f"{name}: attached without its {removed}")

@@ -193,3 +193,29 @@ def attach(user: User, panel_id: int, content: str | bytes, where_patient: int |
     name = content if isinstance(content, str) else "file"
     document = document_services.attach(user, where, BytesIO(data), name, "document", storage, 50 * 1024 * 1024, ORIGIN)
     return int(document.id)
+
+
+def pdf(pages: int = 1, padding: int = 0) -> bytes:
+    """A small valid PDF saying "Page n" on each page; ``padding`` bytes of comment make it larger."""
+    font = 3 + 2 * pages
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = b" ".join(b"%d 0 R" % (3 + 2 * n) for n in range(pages))
+    objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages))
+    for n in range(pages):
+        content = b"BT /F1 36 Tf 72 700 Td (Page %d) Tj ET" % (n + 1)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
+            % (font, 4 + 2 * n)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = bytearray(b"%PDF-1.4\n" + (b"%" + b"x" * padding + b"\n" if padding else b""))
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

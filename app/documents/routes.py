@@ -18,6 +18,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.documents import imaging
+from app.documents import pdf_pages
 from app.documents import profile as deidentification_profile
 from app.documents import services
 from app.documents.deidentify import Options
@@ -38,6 +39,8 @@ bp = Blueprint("documents", __name__)
 PREVIEWABLE = {"application/pdf", "image/png", "image/jpeg"}
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "application/dicom": "dcm"}
 MAX_FRAME_SIZE = 2048
+MAX_PREVIEW_PAGES = 300
+INERT = "default-src 'none'; img-src 'self'; sandbox"
 
 
 def _storage() -> LocalStorage:
@@ -69,7 +72,10 @@ def _upload(where: Where, back: str) -> Response:
         message = "; ".join(f"{name}: {reason}" if len(summary.skipped) > 1 else reason for name, reason in summary.skipped)
         raise InvalidInput(message or _("Nothing was attached."))
     if _wants_json():
-        return jsonify(attached=summary.attached, held=summary.held, skipped=[{"name": n, "reason": r} for n, r in summary.skipped])
+        _tell_cleaned(summary)  # the uploader reloads the page when it is done
+        skipped = [{"name": n, "reason": r} for n, r in summary.skipped]
+        cleaned = [{"name": n, "removed": r} for n, r in summary.cleaned]
+        return jsonify(attached=summary.attached, held=summary.held, skipped=skipped, cleaned=cleaned)
     _tell(summary)
     return redirect(back)
 
@@ -85,6 +91,19 @@ def _tell(summary: UploadSummary) -> None:
         flash(_("Some images may show identifying text in the picture: they wait for review before the panel sees them."), "warning")
     for name, reason in summary.skipped[:20]:
         flash(_("Not attached: %(name)s (%(reason)s)", name=name, reason=reason), "warning")
+    _tell_cleaned(summary)
+
+
+def _tell_cleaned(summary: UploadSummary) -> None:
+    for name, removed in summary.cleaned[:20]:
+        flash(
+            _(
+                "%(name)s is attached without its %(removed)s: they could run or open files when the PDF is opened. The pages are kept.",
+                name=name,
+                removed=removed,
+            ),
+            "warning",
+        )
 
 
 @bp.route("/panels/<int:panel_id>/documents", methods=["POST"])
@@ -109,6 +128,9 @@ def _file_response(document: Document, inline: bool) -> Response:
     response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
     response.headers["Content-Length"] = str(document.size)
     response.headers["Cache-Control"] = "private, no-store"
+    # Uploaded content: never sniffed, never run, even when a browser shows it instead of saving it.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = INERT
     return response
 
 
@@ -120,15 +142,34 @@ def download(document_id: int) -> Response:
 
 @bp.route("/documents/<int:document_id>/preview")
 @requires(LOGIN)
-def preview(document_id: int) -> Response:
-    """PDFs and images shown by the browser itself (the type was sniffed at upload; nothing else is inline)."""
+def preview(document_id: int) -> Response | str:
+    """Images shown by the browser itself; PDFs as pictures of their pages, never opened by the browser's PDF viewer."""
     document = services.document_for(current_user, document_id)
     if document.media_type not in PREVIEWABLE:
         raise NotFound(_("This file has no preview: download it."))
-    response = _file_response(document, inline=True)
-    if document.media_type != "application/pdf":  # the browser's PDF viewer cannot run in a sandbox
-        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    if document.media_type != "application/pdf":
+        return _file_response(document, inline=True)
+    problem = ""
+    try:
+        with _storage().open(document.content_hash) as source:
+            pages = pdf_pages.pages(source)
+    except pdf_pages.CannotRender as error:
+        pages, problem = [], str(error)
+    shown = pages[:MAX_PREVIEW_PAGES]
+    return render_template("documents/pdf_preview.html", document=document, pages=shown, count=len(pages), problem=problem)
+
+
+@bp.route("/documents/<int:document_id>/pages/<int:page>.png")
+@requires(LOGIN)
+def page(document_id: int, page: int) -> Response:
+    document = services.document_for(current_user, document_id)
+    if document.media_type != "application/pdf":
+        raise NotFound(_("This file is not a PDF."))
+    try:
+        with _storage().open(document.content_hash) as source:
+            return _image_response(pdf_pages.render(source, page))
+    except pdf_pages.CannotRender as problem:
+        raise InvalidInput(_("This page cannot be shown: %(problem)s.", problem=str(problem))) from None
 
 
 @bp.route("/documents/<int:document_id>/viewer")
@@ -250,6 +291,7 @@ def ern_options(code: str) -> Response | str:
     options = services.options_for_ern(current_user, ern.id)
     if request.method == "POST":
         chosen = Options(
+            clean_descriptors=request.form.get("clean_descriptors") == "1",
             retain_patient_characteristics=request.form.get("retain_patient_characteristics") == "1",
             retain_device_identity=request.form.get("retain_device_identity") == "1",
         )

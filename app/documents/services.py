@@ -15,6 +15,7 @@ from typing import Any
 from typing import BinaryIO
 
 from flask_babel import gettext as _
+from pydicom.dataset import Dataset
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -29,6 +30,7 @@ from app.database import utcnow
 from app.documents import burned_in
 from app.documents import dicom_files
 from app.documents import imaging
+from app.documents import pdf_safety
 from app.documents.deidentify import Options
 from app.documents.deidentify import Patient
 from app.documents.deidentify import deidentify
@@ -46,6 +48,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.identifying import Identity
 from app.panels import timeline
 from app.panels.models import ErnSettings
 from app.panels.models import Panel
@@ -137,15 +140,27 @@ class Prepared:
     content_hash: str
     size: int
     facts: DicomFacts | None
+    removed: frozenset[str] = frozenset()  # kinds of active content cut out of a PDF (pdf_safety)
 
 
 def attach(
-    actor: User, where: Where, stream: BinaryIO, title: str, kind: str, storage: LocalStorage, limit: int, origin: RequestInfo
+    actor: User,
+    where: Where,
+    stream: BinaryIO,
+    title: str,
+    kind: str,
+    storage: LocalStorage,
+    limit: int,
+    origin: RequestInfo,
+    summary: UploadSummary | None = None,
 ) -> Document:
     """Attach a PDF, image or DICOM file (the content is checked, not the name); a summary may stand in for the form."""
     prepared = _prepare(actor, where, stream, title, kind, storage, limit)
     with transaction():
-        return record(actor, prepared, origin)
+        document = record(actor, prepared, origin)
+    if summary is not None:
+        summary.add(document, prepared)
+    return document
 
 
 def attach_step(
@@ -171,14 +186,17 @@ def _prepare(actor: User, where: Where, stream: BinaryIO, title: str, kind: str,
         )
     facts: DicomFacts | None = None
     source: BinaryIO = _Rejoined(head, stream)  # type: ignore[assignment]
+    removed: frozenset[str] = frozenset()
     if media_type == DICOM:
         source, facts = _deidentified(patient, source, limit)
+    elif media_type == PDF:
+        source, removed = _defused(source, limit)
     try:
         stored = storage.put(source, limit)
     except TooLarge:
         raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024))) from None
     name = "".join(c for c in (title or "").strip() if c.isprintable())[:200] or _("Document")
-    return Prepared(patient.id, panel.id if panel else None, kind, name, media_type, stored.content_hash, stored.size, facts)
+    return Prepared(patient.id, panel.id if panel else None, kind, name, media_type, stored.content_hash, stored.size, facts, removed)
 
 
 def record(actor: User, prepared: Prepared, origin: RequestInfo) -> Document:
@@ -206,7 +224,10 @@ def record(actor: User, prepared: Prepared, origin: RequestInfo) -> Document:
         _announce(actor, panel, document)
     db.session.add(document)
     target = ("panel", panel.id) if panel else ("patient", prepared.patient_id)
-    audit.record(actor, "document.attached", target[0], target[1], origin, kind=prepared.kind, size=prepared.size, status=document.status)
+    removed = {"removed": sorted(prepared.removed)} if prepared.removed else {}
+    audit.record(
+        actor, "document.attached", target[0], target[1], origin, kind=prepared.kind, size=prepared.size, status=document.status, **removed
+    )
     db.session.flush()
     return document
 
@@ -246,7 +267,7 @@ def _deidentified(patient: PatientRow, source: BinaryIO, limit: int) -> tuple[Bi
             deidentify(dataset, pseudonym, options)
             out = io.BytesIO()
             dataset.save_as(out, enforce_file_format=True)
-            label = " ".join(str(dataset.get(k, "")) for k in ("Modality", "SeriesDescription") if dataset.get(k)).strip()
+            label = _series_label(dataset)
             number = dataset.get("InstanceNumber")
             facts = DicomFacts(
                 study_uid=str(dataset.get("StudyInstanceUID", "")),
@@ -260,6 +281,38 @@ def _deidentified(patient: PatientRow, source: BinaryIO, limit: int) -> tuple[Bi
         raise InvalidInput(_("This DICOM file cannot be read (damaged or incomplete); nothing was stored.")) from None
     out.seek(0)
     return out, facts
+
+
+def _defused(source: BinaryIO, limit: int) -> tuple[BinaryIO, frozenset[str]]:
+    """The uploaded PDF as it came, or a copy without what could run when it is opened, and what was removed."""
+    raw = source.read(limit + 1)
+    if len(raw) > limit:
+        raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024)))
+    try:
+        defused = pdf_safety.defuse(raw)
+    except pdf_safety.Unreadable as problem:
+        reasons = {
+            problem.PASSWORD: _("This PDF is locked with a password: attach a copy without one; nothing was stored."),
+            problem.STUCK: _("Scripts or files in this PDF cannot be removed: print it to a new PDF and attach that; nothing was stored."),
+        }
+        raise InvalidInput(
+            reasons.get(problem.reason, _("This PDF cannot be read (damaged?): print it to a new PDF and attach that; nothing was stored."))
+        ) from None
+    return io.BytesIO(defused.data), defused.removed
+
+
+def _removed_text(removed: frozenset[str]) -> str:
+    """What was cut out of a PDF, in words for the person who uploaded it."""
+    words = {
+        pdf_safety.JAVASCRIPT: _("JavaScript"),
+        pdf_safety.LAUNCH: _("actions that start programs or open other files"),
+        pdf_safety.SUBMIT: _("actions that send form data"),
+        pdf_safety.AUTOMATIC: _("actions run on opening a page or field"),
+        pdf_safety.EMBEDDED: _("embedded files"),
+        pdf_safety.XFA: _("XFA forms"),
+        pdf_safety.MULTIMEDIA: _("multimedia"),
+    }
+    return ", ".join(words[kind] for kind in sorted(removed))
 
 
 def document_for(actor: User, document_id: int) -> Document:
@@ -353,6 +406,19 @@ def discard_held(actor: User, document_id: int, origin: RequestInfo) -> Panel:
         return panel
 
 
+def _series_label(dataset: Dataset) -> str:
+    """How a series is named to the panel, from the de-identified file: its description where the ERN cleans descriptors
+    (else the profile removed it), otherwise the body part and the series number."""
+    parts = [str(dataset.get("Modality") or "")]
+    if description := str(dataset.get("SeriesDescription") or ""):
+        parts.append(description)
+    else:
+        parts.append(str(dataset.get("BodyPartExamined") or "").lower())
+        number = dataset.get("SeriesNumber")
+        parts.append(_("series %(n)s", n=number) if number not in (None, "") else "")
+    return " ".join(part for part in parts if part).strip()
+
+
 def deidentification_secret(secret_key: str, configured: str) -> bytes:
     """The installation's secret for UIDs and date shifts: configured, else derived from SECRET_KEY."""
     if configured:
@@ -370,14 +436,9 @@ def deidentify_folder_for_patient(cpms_id: str, source: str, target: str, secret
 
 
 def _pseudonym(patient: PatientRow, secret: bytes) -> tuple[Patient, Options]:
-    """Who the images are about (their CPMS ID and the names to clean out of text) and the ERN's options."""
-    settings = db.session.get(ErnSettings, patient.ern_id)
-    options = Options(
-        retain_patient_characteristics=bool(settings and settings.retain_patient_characteristics),
-        retain_device_identity=bool(settings and settings.retain_device_identity),
-    )
-    identifiers = (f"{patient.last_name}^{patient.first_name}", patient.first_name, patient.last_name, patient.record_label)
-    return Patient(str(patient.cpms_id), secret, identifiers), options
+    """Who the images are about (their CPMS ID and what identifies them, to find it in text) and the ERN's options."""
+    identity = Identity(names=(patient.first_name, patient.last_name), birth_dates=(patient.date_of_birth,), others=(patient.record_label,))
+    return Patient(str(patient.cpms_id), secret, identity), _options(patient.ern_id)
 
 
 @dataclass
@@ -387,10 +448,13 @@ class UploadSummary:
     attached: int = 0
     held: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    cleaned: list[tuple[str, str]] = field(default_factory=list)  # PDFs stored without active content: name, what was removed
 
-    def add(self, document: Document) -> None:
+    def add(self, document: Document, prepared: Prepared) -> None:
         self.attached += 1
         self.held += document.held
+        if prepared.removed:
+            self.cleaned.append((prepared.title, _removed_text(prepared.removed)))
 
 
 MAX_ZIP_MEMBERS = 5000
@@ -406,7 +470,7 @@ def attach_many(
             attach_zip(actor, where, stream, storage, limit, origin, summary)
             continue
         try:
-            summary.add(attach(actor, where, stream, name, kind, storage, limit, origin))
+            attach(actor, where, stream, name, kind, storage, limit, origin, summary)
         except InvalidInput as error:
             summary.skipped.append((name, error.message))
     return summary
@@ -442,7 +506,7 @@ def attach_zip(
             continue
         try:
             with archive.open(member) as content:
-                summary.add(attach(actor, where, content, name, "document", storage, limit, origin))  # type: ignore[arg-type]
+                attach(actor, where, content, name, "document", storage, limit, origin, summary)  # type: ignore[arg-type]
         except InvalidInput as error:
             summary.skipped.append((name, error.message))
         except (zipfile.BadZipFile, OSError, RuntimeError):
@@ -465,7 +529,7 @@ def import_folder(
                 summary.skipped.append((str(path.relative_to(folder)), _("a DICOMDIR: its files are imported one by one")))
             else:
                 try:
-                    summary.add(attach(actor, where, stream, path.name, "document", storage, limit, origin))
+                    attach(actor, where, stream, path.name, "document", storage, limit, origin, summary)
                 except InvalidInput as error:
                     summary.skipped.append((str(path.relative_to(folder)), error.message))
         progress(path)
@@ -476,10 +540,17 @@ def options_for_ern(actor: User, ern_id: int) -> Options:
     """The ERN's de-identification options, for its managers (and administrators)."""
     if not (actor.is_admin or actor.has_role(Role.ERN_MANAGER, ern_id=ern_id)):
         raise NotAllowed(_("Only the ERN's managers choose its de-identification options."))
+    return _options(ern_id)
+
+
+def _options(ern_id: int) -> Options:
     settings = db.session.get(ErnSettings, ern_id)
+    if settings is None:
+        return Options()
     return Options(
-        retain_patient_characteristics=bool(settings and settings.retain_patient_characteristics),
-        retain_device_identity=bool(settings and settings.retain_device_identity),
+        clean_descriptors=settings.clean_descriptors,
+        retain_patient_characteristics=settings.retain_patient_characteristics,
+        retain_device_identity=settings.retain_device_identity,
     )
 
 
@@ -491,6 +562,7 @@ def set_options_for_ern(actor: User, ern_id: int, options: Options, origin: Requ
         if settings is None:
             settings = ErnSettings(ern_id=ern_id)
             db.session.add(settings)
+        settings.clean_descriptors = options.clean_descriptors
         settings.retain_patient_characteristics = options.retain_patient_characteristics
         settings.retain_device_identity = options.retain_device_identity
         audit.record(
@@ -499,6 +571,7 @@ def set_options_for_ern(actor: User, ern_id: int, options: Options, origin: Requ
             "ern",
             ern_id,
             origin,
+            clean_descriptors=options.clean_descriptors,
             retain_patient_characteristics=options.retain_patient_characteristics,
             retain_device_identity=options.retain_device_identity,
         )

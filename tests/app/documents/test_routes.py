@@ -21,7 +21,7 @@ from tests.factories import ORIGIN
 from tests.factories import complete
 from tests.factories import task_of
 
-PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PDF = factories.pdf()
 
 
 @pytest.fixture
@@ -122,14 +122,14 @@ def test_an_image_no_codec_here_decodes_gets_a_message_not_an_error(world, as_us
     assert response.status_code == 422 and "cannot be decoded here" in response.text
 
 
-def test_pdfs_and_images_preview_in_the_browser_and_download_as_attachments(world, as_user, case):
+def test_images_preview_in_the_browser_pdfs_as_pictures_of_their_pages_and_both_download_as_attachments(world, as_user, case):
     _patient, panel_id = case
     client = as_user(world.brno_clinician)
     _upload(client, f"/panels/{panel_id}/documents", PDF, "report.pdf")
     _upload(client, f"/panels/{panel_id}/documents", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "photo.png")
     pdf, png = sorted(db.session.scalars(select(Document)), key=lambda d: d.media_type)
     preview = client.get(f"/documents/{pdf.id}/preview")
-    assert preview.headers["Content-Disposition"].startswith("inline") and preview.mimetype == "application/pdf"
+    assert preview.mimetype == "text/html" and f"/documents/{pdf.id}/pages/0.png" in preview.text
     image = client.get(f"/documents/{png.id}/preview")
     assert image.mimetype == "image/png" and "sandbox" in image.headers["Content-Security-Policy"]
     assert client.get(f"/documents/{pdf.id}/download").headers["Content-Disposition"].startswith("attachment")
@@ -153,7 +153,7 @@ def test_the_uploader_gets_json_answers_with_each_refused_file_named(world, as_u
     _patient, panel_id = case
     client = as_user(world.clinician)
     ok = _upload(client, f"/panels/{panel_id}/documents", PDF, "report.pdf", json_answer=True)
-    assert ok.status_code == 200 and ok.json == {"attached": 1, "held": 0, "skipped": []}
+    assert ok.status_code == 200 and ok.json == {"attached": 1, "held": 0, "skipped": [], "cleaned": []}
     refused = _upload(client, f"/panels/{panel_id}/documents", b"MZ\x90\x00" + b"\x00" * 100, "setup.dcm", json_answer=True)
     assert refused.status_code == 422 and "This file is not accepted" in refused.json["error"]
     dicomdir = _upload(client, f"/panels/{panel_id}/documents", _file("DICOMDIR"), "DICOMDIR", json_answer=True)
@@ -231,7 +231,7 @@ def test_a_study_is_one_line_on_the_timeline_not_one_per_image(world, as_user, c
     for number, data in enumerate(slices):
         _upload(client, f"/panels/{panel_id}/documents", data.getvalue(), f"IM{number}.dcm")
     page = client.get(f"/panels/{panel_id}").text
-    assert page.count("attached images: CT Thorax phantom") == 1 and "5 images" in page
+    assert page.count("attached images: CT chest series 1") == 1 and "5 images" in page
 
 
 def test_a_file_with_odd_values_is_refused_with_a_message_not_an_error(world, as_user, case):
@@ -239,3 +239,30 @@ def test_a_file_with_odd_values_is_refused_with_a_message_not_an_error(world, as
     response = _upload(as_user(world.clinician), f"/panels/{panel_id}/documents", _file("badVR.dcm"), "odd.dcm")
     assert response.status_code == 422 and "cannot be read (damaged or incomplete); nothing was stored" in response.text
     assert db.session.scalar(select(Document)) is None
+
+
+def test_an_ern_manager_may_choose_to_clean_descriptors_after_a_warning(world, as_user, case):
+    _patient, panel_id = case
+    manager = factories.make_user("manager@ern.example", [(world.ern, None, Role.ERN_MANAGER)], "Mara", "Manager")
+    db.session.commit()
+    ct = dcmread(get_testdata_file("CT_small.dcm"))
+    ct.SeriesDescription, ct.ImageComments = "AX chest soft tissue", "patient born 13/07/1931, lives in Kesselhoven"
+    data = BytesIO()
+    ct.save_as(data, enforce_file_format=True)
+    _upload(as_user(world.clinician), f"/panels/{panel_id}/documents", data.getvalue(), "basic.dcm")
+    page = as_user(manager).get("/erns/EuroBloodNet/de-identification").text
+    assert "Clean Descriptors" in page and "Warning: free text is written by people" in page
+    assert as_user(manager).post("/erns/EuroBloodNet/de-identification", data={"clean_descriptors": "1"}).status_code == 302
+    _upload(as_user(world.clinician), f"/panels/{panel_id}/documents", data.getvalue(), "cleaned.dcm")
+    basic, cleaned = (
+        dcmread(BytesIO(as_user(world.clinician).get(f"/documents/{d.id}/download").data)) for d in _by_title("basic.dcm", "cleaned.dcm")
+    )
+    assert "SeriesDescription" not in basic and "ImageComments" not in basic
+    assert cleaned.SeriesDescription == "AX chest soft tissue" and not cleaned.get("ImageComments")
+    assert [d.series_label for d in _by_title("basic.dcm", "cleaned.dcm")] == ["CT series 1", "CT AX chest soft tissue"]
+
+
+def test_the_profile_page_lists_consiliums_additions_beyond_the_table(world, as_user):
+    page = as_user(world.researcher).get("/documents/de-identification").text
+    assert "Issuer of Accession Number Sequence" in page and "names the institution that issued an identifier" in page
+    assert "Descriptions and comments are removed, as the basic profile says." in page

@@ -18,7 +18,7 @@ from tests import factories
 from tests.factories import ORIGIN
 from tests.factories import task_of
 
-PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n" + b"x" * 2000
+PDF = factories.pdf(padding=2000)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 
