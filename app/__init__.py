@@ -36,8 +36,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.extensions import migrate
     from app.i18n import select_locale
     from app.i18n import select_timezone
+    from app.requests import IdConverter
 
     app = ConsiliumFlask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:…> is a bounded id
     load_config(app.config, app.instance_path, overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 

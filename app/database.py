@@ -31,6 +31,18 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# Ids are INTEGER columns, 32-bit on PostgreSQL: a larger number is no row's id, and binding it is an error there
+# (SQLite overflows beyond 64 bits). Ids a client sends are checked against this before any query.
+MAX_ID = 2**31 - 1
+
+
+def as_id(text: str) -> int | None:
+    """``text`` as a row id, or None when it is not one: ASCII digits, from 1 to MAX_ID."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))):
+        return None
+    return number if 0 < (number := int(text)) <= MAX_ID else None
+
+
 _IN_TRANSACTION = "consilium_in_transaction"
 _WRITING: ContextVar[bool] = ContextVar("consilium_writing", default=False)
 

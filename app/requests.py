@@ -1,9 +1,51 @@
-"""Helpers for routes: where a request came from, for the audit log."""
+"""Helpers for routes: where a request came from, for the audit log; ids a client sends."""
+
+from collections.abc import Iterable
+from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import Map
+from werkzeug.routing import ValidationError
 
 from app.audit.services import RequestInfo
+from app.database import MAX_ID
+from app.database import as_id
+from app.errors import InvalidInput
 
 
 def origin() -> RequestInfo:
     return RequestInfo(request.remote_addr or "", request.user_agent.string or "")
+
+
+class IdConverter(IntegerConverter):
+    """The app's ``<int:…>``: a number beyond what an id column holds matches no route (404) instead of reaching a query."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(MAX_ID)):  # int() refuses thousands of digits with a ValueError, which would be a 500
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def row_id(value: str) -> int:
+    """An id in a query string (``request.args.get(name, type=row_id)``): anything else is a ValueError, as for int."""
+    if (number := as_id(value)) is None:
+        raise ValueError("not an id")
+    return number
+
+
+def row_ids(values: Iterable[str]) -> list[int]:
+    """The ids among ``values`` (ticked boxes); anything else is left out."""
+    return [number for value in values if (number := as_id(value)) is not None]
+
+
+def form_id(name: str) -> int:
+    """The id in form field ``name``; anything else is invalid input (422)."""
+    if (number := as_id(request.form.get(name, ""))) is None:
+        raise InvalidInput(_("Choose a valid value."))
+    return number

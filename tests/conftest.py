@@ -4,12 +4,16 @@ built by the real migrations, and a savepoint per test that is rolled back after
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
@@ -18,9 +22,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.database import db
+from app.demo.data import DEMO_PASSWORD
 from tests import factories
 
 POSTGRESQL_URL = os.environ.get("CONSILIUM_TEST_DATABASE_URL", "")
@@ -130,6 +136,58 @@ def login(client: FlaskClient):
         return client
 
     return log_in
+
+
+class LiveServer:
+    def __init__(self, app: Flask, url: str) -> None:
+        self.app = app
+        self.url = url
+
+    def signed_in(self, email: str, password: str = DEMO_PASSWORD) -> requests.Session:
+        """A real HTTP client signed in as a training account (the password alone, in demo mode)."""
+        client = requests.Session()
+        page = client.get(f"{self.url}/login", timeout=30)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        assert token, page.text
+        form = {"email": email, "password": password, "csrf_token": token.group(1)}
+        response = client.post(f"{self.url}/login", data=form, allow_redirects=False, timeout=30)
+        assert response.status_code == 302, response.text
+        return client
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Consilium served on 127.0.0.1 (random port) from a fresh, migrated database seeded with the demo data.
+
+    A real server (werkzeug, in a thread): each request pushes and pops its own contexts and the response is sent
+    after they end, as in production. The savepoint fixtures above are not used: their data is never committed.
+    """
+    from app.demo.services import seed_demo
+    from app.tasks.form_definitions import load_form_definitions
+
+    database_url = make_database_url(tmp_path_factory.mktemp("live-db"), "live")
+    try:
+        app = build_app(database_url)
+        # build_app is made for the test client; a real client must go through CSRF like a user,
+        # and the app must answer on whatever host:port the server binds to.
+        app.config["WTF_CSRF_ENABLED"] = True
+        app.config["SERVER_NAME"] = None
+        with app.app_context():
+            seed_demo(load_form_definitions(app.config["FORMS_DIR"]), date.today())
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="consilium-live-server", daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=10)
+            with app.app_context():
+                db.engine.dispose()
+    finally:
+        drop_database_url(database_url)
 
 
 from tests.smtp import inbox  # noqa: E402,F401 - a shared fixture: a real SMTP server on loopback

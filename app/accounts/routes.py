@@ -27,6 +27,7 @@ from app.accounts.forms import CodeForm
 from app.accounts.forms import LoginForm
 from app.accounts.forms import PasswordForm
 from app.accounts.forms import ResetForm
+from app.accounts.models import Role
 from app.accounts.models import User
 from app.errors import InvalidInput
 from app.extensions import db
@@ -183,7 +184,8 @@ def request_account() -> str | Response | tuple[str, int]:
     erns = organisation_queries.all_erns()
     form.ern.choices = [(ern.id, f"{ern.code} — {ern.name}") for ern in erns]
     form.centre.choices = [(centre.id, f"{centre.display_name} ({ern.code})") for ern in erns for centre in ern.centres]
-    form.role.choices = [(role.value, _(role.value.replace("_", " ").capitalize())) for role in services.REQUESTABLE_ROLES]
+    role_names = {Role.MEMBER_EXPERT: _("Member expert"), Role.GUEST_EXPERT: _("Guest expert"), Role.RESEARCHER: _("Researcher")}
+    form.role.choices = [(role.value, role_names[role]) for role in services.REQUESTABLE_ROLES]
     if form.validate_on_submit():
         application = services.AccountApplication(
             email=(form.email.data or "").strip().lower(),

@@ -40,16 +40,14 @@ def export() -> Response:
         abort(403)
     action = request.args.get("action", "")[:80]
     services.record_export(current_user, action, origin())
+    entries = queries.export_rows(current_user, action=action)
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["at (UTC)", "actor", "action", "target type", "target id", "address", "details"])
-        for entry in queries.all_audit_entries(current_user, action=action):
-            actor = entry.actor.email if entry.actor else ""
-            writer.writerow(
-                [entry.at.isoformat(), actor, entry.action, entry.target_type, entry.target_id, entry.remote_addr, entry.details]
-            )
+        for at, actor, *rest in entries:
+            writer.writerow([at.isoformat(), actor or "", *rest])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

@@ -20,6 +20,7 @@ from app.organisations import services as organisation_services
 from app.organisations.models import Ern
 from app.queues import services as queue_services
 from app.requests import origin
+from app.requests import row_ids
 from app.security import LOGIN
 from app.security import requires
 
@@ -105,7 +106,7 @@ def add_area(code: str) -> Response | tuple[str, int]:
 @requires(LOGIN)
 def create_group(code: str) -> Response | tuple[str, int]:
     ern = _ern(code)
-    members = [int(v) for v in request.form.getlist("member_id") if v.isascii() and v.isdigit()]
+    members = row_ids(request.form.getlist("member_id"))
     name = request.form.get("name", "")
     return _act(ern, lambda: services.create_group(current_user, ern.id, name, members, origin()), _("The group is created."), "#groups")
 

@@ -16,6 +16,7 @@ from app.errors import InvalidInput
 from app.organisations import queries as organisation_queries
 from app.panels import queries as panel_queries
 from app.requests import origin
+from app.requests import row_ids
 from app.security import LOGIN
 from app.security import requires
 from app.tasks import queries as task_queries
@@ -50,7 +51,7 @@ def preferences() -> tuple[str, int] | Response:
     if request.method == "POST":
         raw_ids = request.form.getlist("thematic_area")
         timezone = request.form.get("timezone", "")
-        chosen = {int(value) for value in raw_ids if value.isascii() and value.isdigit()}
+        chosen = set(row_ids(raw_ids))
         try:
             if len(chosen) != len(raw_ids):
                 raise InvalidInput(_("Your preferences were not saved."), {"thematic_area": [_("Choose thematic areas of your own ERNs.")]})

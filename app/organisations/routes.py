@@ -20,6 +20,7 @@ from app.organisations import queries
 from app.organisations import services
 from app.patients import queries as patient_queries
 from app.requests import origin
+from app.requests import row_ids
 from app.security import ADMIN
 from app.security import LOGIN
 from app.security import requires
@@ -52,7 +53,7 @@ def centre(code: str) -> str:
 
 
 def _ids(name: str) -> list[int]:
-    return [int(v) for v in request.form.getlist(name) if v.isascii() and v.isdigit()]
+    return row_ids(request.form.getlist(name))
 
 
 @bp.route("/admin/organisations")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Select
 from sqlalchemy import exists
+from sqlalchemy import false
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import User
 from app.accounts.models import user_thematic_areas
+from app.database import as_id
 from app.database import db
 from app.database import utcnow
 from app.documents import queries as document_queries
@@ -257,7 +259,8 @@ def panels(
         conditions.append(Panel.thematic_area_id == thematic_area_id)
     if search:
         if search.lstrip("#").isdigit():
-            conditions.append(Panel.id == int(search.lstrip("#")))
+            number = as_id(search.lstrip("#"))
+            conditions.append(Panel.id == number if number is not None else false())  # beyond any id: no panel
         else:
             conditions.append(func.lower(Panel.nickname).contains(search.lower(), autoescape=True))
     # Counted on the panels table alone (index scans); the page then joins only its own rows.

@@ -21,7 +21,10 @@ from app.panels import services
 from app.panels.models import PHASE_LABELS
 from app.panels.models import ClosingReason
 from app.panels.models import Panel
+from app.requests import form_id
 from app.requests import origin
+from app.requests import row_id
+from app.requests import row_ids
 from app.security import LOGIN
 from app.security import requires
 from app.tasks.answers import clean_answers
@@ -33,20 +36,13 @@ bp = Blueprint("panels", __name__, url_prefix="/panels")
 TABS = ("consultation", "members", "meetings", "contributions")
 
 
-def _int(name: str) -> int:
-    value = request.form.get(name, "")
-    if not (value.isascii() and value.isdigit()):
-        raise InvalidInput(_("Choose a valid value."))
-    return int(value)
-
-
 @bp.route("/")
 @requires(LOGIN)
 def index() -> str:
     ern = None
     if code := request.args.get("ern", ""):
         ern = queries.ern_with_areas(code[:40])
-    area = request.args.get("area", type=int)
+    area = request.args.get("area", type=row_id)
     phase = request.args.get("status", "")
     archived = request.args.get("archived") == "1"
     sort = request.args.get("sort", "updated")
@@ -54,7 +50,7 @@ def index() -> str:
     result = queries.panels(
         current_user,
         ern_id=ern.id if ern else None,
-        centre_id=request.args.get("centre", type=int),
+        centre_id=request.args.get("centre", type=row_id),
         phase=phase,
         thematic_area_id=area,
         archived=archived,
@@ -81,7 +77,7 @@ def index() -> str:
 @bp.route("/open", methods=["POST"])
 @requires(LOGIN)
 def open_panel() -> Response:
-    panel_id, task_id = services.open_panel(current_user, _int("patient_id"), _int("thematic_area_id"), origin())
+    panel_id, task_id = services.open_panel(current_user, form_id("patient_id"), form_id("thematic_area_id"), origin())
     flash(_("Panel #%(id)s opened. Fill in the consultation form; you can save a draft at any time.", id=panel_id), "success")
     return redirect(url_for("tasks.show", task_id=task_id))
 
@@ -125,7 +121,7 @@ def _back(panel_id: int, tab: str = "consultation") -> Response:
 @bp.route("/<int:panel_id>/invite", methods=["POST"])
 @requires(LOGIN)
 def invite(panel_id: int) -> Response:
-    ids = [int(v) for v in request.form.getlist("user_id") if v.isascii() and v.isdigit()]
+    ids = row_ids(request.form.getlist("user_id"))
     count = services.invite_experts(current_user, panel_id, ids, origin())
     flash(ngettext("%(num)s expert invited.", "%(num)s experts invited.", count), "success")
     return _back(panel_id, "members")
@@ -134,7 +130,7 @@ def invite(panel_id: int) -> Response:
 @bp.route("/<int:panel_id>/invite-group", methods=["POST"])
 @requires(LOGIN)
 def invite_group(panel_id: int) -> Response:
-    count = services.invite_group(current_user, panel_id, _int("group_id"), origin())
+    count = services.invite_group(current_user, panel_id, form_id("group_id"), origin())
     flash(ngettext("%(num)s expert invited.", "%(num)s experts invited.", count), "success")
     return _back(panel_id, "members")
 
@@ -186,7 +182,7 @@ def request_data(panel_id: int) -> Response:
 @bp.route("/<int:panel_id>/lead", methods=["POST"])
 @requires(LOGIN)
 def hand_over(panel_id: int) -> Response:
-    services.hand_over_lead(current_user, panel_id, _int("user_id"), origin())
+    services.hand_over_lead(current_user, panel_id, form_id("user_id"), origin())
     flash(_("The lead was handed over."), "success")
     return _back(panel_id, "members")
 

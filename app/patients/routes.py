@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import security
+from app.database import as_id
 from app.documents import queries as document_queries
 from app.errors import InvalidInput
 from app.organisations import queries as organisation_queries
@@ -78,11 +79,9 @@ def show(patient_id: int) -> str:
 @bp.route("/enrol", methods=["POST"])
 @requires(LOGIN)
 def enrol() -> Response:
-    try:
-        centre_id = int(request.form.get("centre_id", ""))
-        ern_id = int(request.form.get("ern_id", ""))
-    except ValueError:
-        raise InvalidInput("Choose a centre and an ERN.") from None
+    centre_id, ern_id = as_id(request.form.get("centre_id", "")), as_id(request.form.get("ern_id", ""))
+    if centre_id is None or ern_id is None:
+        raise InvalidInput("Choose a centre and an ERN.")
     task_id = services.start_enrolment(current_user, centre_id, ern_id, origin())
     return redirect(url_for("tasks.show", task_id=task_id))
 

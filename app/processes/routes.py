@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.database import as_id
 from app.errors import ConsiliumError
 from app.organisations import queries as organisation_queries
 from app.organisations.models import Ern
@@ -26,6 +27,7 @@ from app.processes import importing
 from app.processes import queries
 from app.processes import services
 from app.requests import origin
+from app.requests import row_ids
 from app.security import LOGIN
 from app.security import requires
 from app.tasks.form_definitions import load_form_definitions
@@ -225,7 +227,7 @@ def _chosen_version(ern: Ern, process_id: str, name: str, default: ProcessDefini
     value = request.args.get(name, "")
     if not value:
         return default
-    chosen = queries.version(ern.id, process_id, int(value)) if value.isdigit() else None
+    chosen = queries.version(ern.id, process_id, number) if (number := as_id(value)) is not None else None
     if chosen is None:
         abort(404)
     return chosen
@@ -305,13 +307,13 @@ def migration(code: str, process_id: str) -> str:
 def migrate(code: str, process_id: str) -> Response:
     """Move the chosen cases to the target version in one step, audited."""
     ern = _process(code, process_id)
-    target = request.form.get("to", "")
-    chosen = [int(value) for value in request.form.getlist("instance") if value.isdigit()]
-    if not target.isdigit() or not chosen:
+    target = as_id(request.form.get("to", ""))
+    chosen = row_ids(request.form.getlist("instance"))
+    if target is None or not chosen:
         flash(_("Choose the cases to migrate and the version to move them to."), "danger")
         return _to_show(ern, process_id)
     try:
-        moved = services.migrate(current_user, ern.id, process_id, int(target), chosen, origin())
+        moved = services.migrate(current_user, ern.id, process_id, target, chosen, origin())
     except ConsiliumError as error:
         if error.status == 404:
             raise

@@ -22,7 +22,9 @@ from app.organisations.models import Ern
 from app.queues import display
 from app.queues import queries
 from app.queues import services
+from app.requests import form_id
 from app.requests import origin
+from app.requests import row_id
 from app.security import LOGIN
 from app.security import requires
 from app.tasks import queries as task_queries
@@ -43,8 +45,8 @@ def _filters() -> queries.Filters:
     return queries.Filters(
         process=request.args.get("process", "")[:100],
         task=request.args.get("task", "")[:100],
-        centre_id=request.args.get("centre", type=int),
-        area_id=request.args.get("area", type=int),
+        centre_id=request.args.get("centre", type=row_id),
+        area_id=request.args.get("area", type=row_id),
         overdue=request.args.get("overdue") == "1",
         unassigned=request.args.get("unassigned") == "1",
     )
@@ -108,7 +110,7 @@ def reassign(task_id: object) -> Response | str:
         services.reassign(
             current_user,
             str(task_id),
-            int(value) if value.isascii() and value.isdigit() else None,
+            form_id("assignee") if value else None,
             request.form.get("reason", ""),
             origin(),
         )

@@ -57,7 +57,7 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
         shown = draft.conflict_answers if other else draft.raw_answers
     form = form_class(definition)(data=shown)
     form.today = today_for(current_user)
-    label = _(task.label)  # read now: completing the task deletes its row
+    label = task.label  # read now: completing the task deletes its row
     if request.method == "POST" and "save_draft" in request.form:  # CSRFProtect checked every POST already
         return _save_draft(task, form, definition)
     if form.validate_on_submit():

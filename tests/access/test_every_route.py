@@ -58,6 +58,7 @@ ROUTES = {
     "documents.attach_to_patient": ("POST", "/patients/{patient}/documents"),
     "documents.download": ("GET", "/documents/{document}/download"),
     "documents.preview": ("GET", "/documents/{pdf}/preview"),
+    "documents.page": ("GET", "/documents/{pdf}/pages/0.png"),
     "documents.viewer": ("GET", "/documents/{document}/viewer"),
     "documents.frame": ("GET", "/documents/{document}/frames/0.png?center=40&width=400"),
     "documents.thumbnail": ("GET", "/documents/{document}/thumbnail.png"),
@@ -132,7 +133,7 @@ def targets(world):
     panel_id = factories.open_panel(world.clinician, patient)
     documents = {
         "document": factories.attach(world.clinician, panel_id, "CT_small.dcm"),
-        "pdf": factories.attach(world.clinician, panel_id, b"%PDF-1.4\n%%EOF\n"),
+        "pdf": factories.attach(world.clinician, panel_id, factories.pdf()),
         "held": factories.attach(world.clinician, panel_id, "SC_rgb_rle.dcm"),
     }
     return {"patient": patient.id, "task": task_id, "user": world.colleague.id, "panel": panel_id, **documents}
@@ -215,6 +216,7 @@ EXPECTED = {
     # A panel's files: for those who see the panel (the clinician's centre); images held for review: the centre only.
     "documents.download": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "documents.preview": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "documents.page": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "documents.viewer": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "documents.frame": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "documents.thumbnail": {"clinician": 200, "brno_clinician": 404, "researcher": 404},

@@ -4,8 +4,10 @@ import io
 from sqlalchemy import select
 
 from app.accounts.models import Role
+from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.database import db
+from app.demo.data import DEMO_PASSWORD
 from tests import factories
 
 
@@ -39,3 +41,27 @@ def test_the_audit_log_holds_no_identifying_values(world, login):
     factories.enrol(world.clinician, world.leuven, world.ern, first_name="Zyxwvut")
     export = login(world.coordinator).get("/audit/export.csv").get_data(as_text=True)
     assert "Zyxwvut" not in export
+
+
+def test_a_coordinator_and_an_administrator_download_the_whole_export_from_a_real_server(live_server):
+    """A real server ends the request's contexts before the body is sent, unlike the test client."""
+    with live_server.app.app_context():
+        admin = factories.make_user("admin@live.example", [], "Ada", "Admin")
+        admin.is_admin = True
+        coordinator = db.session.scalar(select(User).where(User.email == "coordinator@demo.consilium.eu"))
+        # More rows than one batch of the export: the body spans several fetches of one query.
+        db.session.add_all(
+            AuditEntry(actor_id=coordinator.id, action="live.probe", target_type="probe", target_id=str(n)) for n in range(1234)
+        )
+        db.session.commit()
+
+    for email, password in (("coordinator@demo.consilium.eu", DEMO_PASSWORD), ("admin@live.example", factories.PASSWORD)):
+        response = live_server.signed_in(email, password).get(f"{live_server.url}/audit/export.csv", timeout=60)
+        assert response.status_code == 200, response.text
+        assert response.headers["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(response.text)))
+        assert rows[0][:3] == ["at (UTC)", "actor", "action"]
+        probes = [row for row in rows[1:] if row[2] == "live.probe"]
+        assert sorted(int(row[4]) for row in probes) == list(range(1234))
+        assert {row[1] for row in probes} == {"coordinator@demo.consilium.eu"}
+        assert rows[-1][2] == "audit.exported" and rows[-1][1] == email

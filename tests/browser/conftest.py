@@ -1,28 +1,19 @@
-"""Browser tests: a live Consilium server on its own seeded database, driven by Debian's chromium through Playwright.
-
-The server runs in a background thread (werkzeug) on a fresh database with the demo data committed, so that the
-browser sees what a user would: real sessions, real CSRF tokens, real redirects. The per-test savepoint fixtures of
-tests/conftest.py (``database``, ``client``) are deliberately not used: their data is never committed.
-"""
+"""Browser tests: the live Consilium server of tests/conftest.py (``live_server``: its own seeded, committed database),
+driven by Debian's chromium through Playwright, so that the browser sees what a user would: real sessions, real CSRF
+tokens, real redirects."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
-from tests.conftest import build_app
-from tests.conftest import drop_database_url
-from tests.conftest import make_database_url
+from tests.conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -37,44 +28,6 @@ CHROMIUM_ARGS = [
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = ("serious", "critical")
-
-
-class LiveServer:
-    def __init__(self, app: Flask, url: str) -> None:
-        self.app = app
-        self.url = url
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Consilium served on 127.0.0.1 (random port) from a fresh, migrated database seeded with the demo data."""
-    from app.database import db
-    from app.demo.services import seed_demo
-    from app.tasks.form_definitions import load_form_definitions
-
-    database_url = make_database_url(tmp_path_factory.mktemp("browser-db"), "browser")
-    try:
-        app = build_app(database_url)
-        # build_app is made for the test client; a browser must go through CSRF like a user,
-        # and must be served on whatever host:port the server binds to.
-        app.config["WTF_CSRF_ENABLED"] = True
-        app.config["SERVER_NAME"] = None
-        with app.app_context():
-            seed_demo(load_form_definitions(app.config["FORMS_DIR"]), date.today())
-
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="consilium-live-server", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.engine.dispose()
-    finally:
-        drop_database_url(database_url)
 
 
 @pytest.fixture(scope="session")
