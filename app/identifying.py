@@ -35,10 +35,55 @@ class Identity:
         return Identity(self.names + other.names, self.birth_dates + other.birth_dates, self.others + other.others)
 
 
+NAME, BIRTH_DATE, OTHER = "name", "birth date", "other"
+# Parts of names that are words of every language: "de" alone says nothing about who ("van der Berg" still does by "berg").
+PARTICLES = {
+    "de",
+    "del",
+    "della",
+    "der",
+    "den",
+    "des",
+    "di",
+    "da",
+    "das",
+    "do",
+    "dos",
+    "du",
+    "la",
+    "le",
+    "van",
+    "von",
+    "ten",
+    "ter",
+    "zu",
+    "y",
+}
+
+
 def mentions_patient(text: str, identity: Identity) -> bool:
     """Whether ``text`` holds any of the patient's values (a name part, the birth date in any spelling, an identifier)."""
     pattern = _patient_pattern(identity)
     return pattern is not None and pattern.search(fold(text)) is not None
+
+
+def what_identifies(text: str, identity: Identity) -> str:
+    """Which of the patient's values ``text`` holds: NAME, BIRTH_DATE or OTHER (an address, identifier, phone), or ''."""
+    folded = fold(text)
+    for kind, pattern in _patterns_by_kind(identity):
+        if pattern.search(folded):
+            return kind
+    return ""
+
+
+@lru_cache(maxsize=256)
+def _patterns_by_kind(identity: Identity) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    parts = (
+        (NAME, Identity(names=identity.names)),
+        (BIRTH_DATE, Identity(birth_dates=identity.birth_dates)),
+        (OTHER, Identity(others=identity.others)),
+    )
+    return tuple((kind, pattern) for kind, only in parts if (pattern := _patient_pattern(only)) is not None)
 
 
 def doubtful(text: str, identity: Identity) -> bool:
@@ -52,7 +97,7 @@ def _patient_pattern(identity: Identity) -> re.Pattern[str] | None:
     parts: set[str] = set()
     numbers: set[str] = set()
     for name in identity.names:
-        parts.update(_words(name, SHORTEST_NAME_PART))
+        parts.update(word for word in _words(name, SHORTEST_NAME_PART) if word not in PARTICLES)
     for value in identity.others:
         parts.update(_words(value, SHORTEST_OTHER_PART))
         digits = re.sub(r"\D", "", value)

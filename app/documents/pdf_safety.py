@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from pypdf import PasswordType
 from pypdf import PdfReader
@@ -31,6 +32,7 @@ AUTOMATIC = "automatic"  # additional actions: run when a page opens, a field is
 EMBEDDED = "embedded"
 XFA = "xfa"
 MULTIMEDIA = "multimedia"
+METADATA = "metadata"  # not active, but hidden: author, title, subject, keywords (names and dates of whoever wrote it)
 
 _ACTIONS = {
     "/JavaScript": JAVASCRIPT,
@@ -62,7 +64,11 @@ _KEYS = {
     "/AF": EMBEDDED,
     "/Collection": EMBEDDED,
     "/XFA": XFA,
+    "/Metadata": METADATA,
+    "/PieceInfo": METADATA,
 }
+# What the document information dictionary may keep: the writing program and its dates say nothing of a patient.
+_PLAIN_INFO = {"/Producer", "/CreationDate", "/ModDate"}
 _WEB_LINKS = (b"http://", b"https://", b"mailto:")
 
 # Names that only active content uses, as they may appear anywhere in the bytes (also #-escaped, as /J#61vaScript).
@@ -104,18 +110,52 @@ class Defused:
 def defuse(data: bytes) -> Defused:
     """The PDF itself when it holds no active content, else a rewritten copy without it (Unreadable if neither)."""
     with _guarded():
-        found = _named_in_bytes(data) | _walk(_read(data).root_object, strip=False)
+        reader = _read(data)
+        found = _named_in_bytes(data) | _walk(reader.root_object, strip=False) | _told(reader)
         if not found:
             return Defused(data, frozenset())
         writer = PdfWriter(clone_from=_read(data))
         _walk(writer.root_object, strip=True)
+        writer.metadata = None
         writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)  # what was cut out
         out = io.BytesIO()
         writer.write(out)
         cleaned = out.getvalue()
-        if _named_in_bytes(cleaned) or _walk(_read(cleaned).root_object, strip=False):
+        again = _read(cleaned)
+        if _named_in_bytes(cleaned) or _walk(again.root_object, strip=False) or _told(again):
             raise Unreadable(Unreadable.STUCK)
     return Defused(cleaned, frozenset(found))
+
+
+def texts(data: bytes) -> Iterator[tuple[int | None, str]]:
+    """What a reader of the (defused) PDF can read, with its page number where it has one: each page's text, its
+    annotations' and form fields' contents, the bookmarks' titles."""
+    with _guarded():
+        reader = _read(data)
+        for number, page in enumerate(reader.pages, start=1):
+            yield number, page.extract_text() or ""
+            for annotation in _resolved(page.get("/Annots")) or []:
+                target = _resolved(annotation)
+                if isinstance(target, DictionaryObject):
+                    yield number, " ".join(str(_resolved(target.get(key)) or "") for key in ("/Contents", "/V", "/T", "/TU"))
+        for field in (reader.get_fields() or {}).values():
+            yield None, " ".join(str(field.get(key) or "") for key in ("/V", "/T", "/TU"))
+        yield from ((None, title) for title in _outline_titles(reader.outline))
+
+
+def _outline_titles(outline: list[Any]) -> Iterator[str]:
+    for item in outline:
+        if isinstance(item, list):
+            yield from _outline_titles(item)
+        else:
+            yield str(getattr(item, "title", "") or "")
+
+
+def _told(reader: PdfReader) -> set[str]:
+    """METADATA when the document information dictionary says more than which program wrote the file and when."""
+    info = reader.trailer.get("/Info")
+    entries = _resolved(info)
+    return {METADATA} if isinstance(entries, DictionaryObject) and set(entries) - _PLAIN_INFO else set()
 
 
 @contextmanager

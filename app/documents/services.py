@@ -29,6 +29,7 @@ from app.database import transaction
 from app.database import utcnow
 from app.documents import burned_in
 from app.documents import dicom_files
+from app.documents import image_metadata
 from app.documents import imaging
 from app.documents import pdf_safety
 from app.documents.deidentify import Options
@@ -48,10 +49,10 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
-from app.identifying import Identity
 from app.panels import timeline
 from app.panels.models import ErnSettings
 from app.panels.models import Panel
+from app.patients import privacy
 from app.patients.models import Patient as PatientRow
 
 ACCEPTED = (PDF, PNG, JPEG, DICOM)
@@ -187,15 +188,23 @@ def _prepare(actor: User, where: Where, stream: BinaryIO, title: str, kind: str,
     facts: DicomFacts | None = None
     source: BinaryIO = _Rejoined(head, stream)  # type: ignore[assignment]
     removed: frozenset[str] = frozenset()
+    name = "".join(c for c in (title or "").strip() if c.isprintable())[:200] or _("Document")
+    if panel is not None and privacy.problem_with(name, patient):
+        raise InvalidInput(
+            _("The document's title (or its file's name) identifies the patient: give it a title that does not; nothing was stored.")
+        )
     if media_type == DICOM:
         source, facts = _deidentified(patient, source, limit)
     elif media_type == PDF:
         source, removed = _defused(source, limit)
+        if panel is not None:
+            _refuse_identifying_pdf(source, patient)
+    else:
+        source, removed = _without_hidden_text(source, media_type, limit)
     try:
         stored = storage.put(source, limit)
     except TooLarge:
         raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024))) from None
-    name = "".join(c for c in (title or "").strip() if c.isprintable())[:200] or _("Document")
     return Prepared(patient.id, panel.id if panel else None, kind, name, media_type, stored.content_hash, stored.size, facts, removed)
 
 
@@ -301,6 +310,37 @@ def _defused(source: BinaryIO, limit: int) -> tuple[BinaryIO, frozenset[str]]:
     return io.BytesIO(defused.data), defused.removed
 
 
+def _refuse_identifying_pdf(source: BinaryIO, patient: PatientRow) -> None:
+    """A PDF for a panel whose pages, notes, form fields or bookmarks name the patient is refused, saying where."""
+    data = source.read()
+    source.seek(0)
+    try:
+        for page, text in pdf_safety.texts(data):
+            if privacy.problem_with(text, patient):
+                where = _("on page %(n)d", n=page) if page else _("in its form fields or bookmarks")
+                raise InvalidInput(
+                    _(
+                        "This PDF identifies the patient %(where)s (their name, birth date or record label): panel members outside "
+                        "the patient's centre read it. Remove what identifies them and attach it again; nothing was stored.",
+                        where=where,
+                    )
+                )
+    except pdf_safety.Unreadable:
+        raise InvalidInput(_("This PDF cannot be read (damaged?): print it to a new PDF and attach that; nothing was stored.")) from None
+
+
+def _without_hidden_text(source: BinaryIO, media_type: str, limit: int) -> tuple[BinaryIO, frozenset[str]]:
+    """A picture without the text its format hides (EXIF, comments, text chunks), and whether any was removed."""
+    raw = source.read(limit + 1)
+    if len(raw) > limit:
+        raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024)))
+    try:
+        data, removed = (image_metadata.without_png_text if media_type == PNG else image_metadata.without_jpeg_text)(raw)
+    except image_metadata.Malformed:
+        raise InvalidInput(_("This picture is damaged (its structure is incomplete); nothing was stored.")) from None
+    return io.BytesIO(data), frozenset({pdf_safety.METADATA}) if removed else frozenset()
+
+
 def _removed_text(removed: frozenset[str]) -> str:
     """What was cut out of a PDF, in words for the person who uploaded it."""
     words = {
@@ -311,6 +351,7 @@ def _removed_text(removed: frozenset[str]) -> str:
         pdf_safety.EMBEDDED: _("embedded files"),
         pdf_safety.XFA: _("XFA forms"),
         pdf_safety.MULTIMEDIA: _("multimedia"),
+        pdf_safety.METADATA: _("hidden details (author, title, comments, camera data)"),
     }
     return ", ".join(words[kind] for kind in sorted(removed))
 
@@ -437,8 +478,7 @@ def deidentify_folder_for_patient(cpms_id: str, source: str, target: str, secret
 
 def _pseudonym(patient: PatientRow, secret: bytes) -> tuple[Patient, Options]:
     """Who the images are about (their CPMS ID and what identifies them, to find it in text) and the ERN's options."""
-    identity = Identity(names=(patient.first_name, patient.last_name), birth_dates=(patient.date_of_birth,), others=(patient.record_label,))
-    return Patient(str(patient.cpms_id), secret, identity), _options(patient.ern_id)
+    return Patient(str(patient.cpms_id), secret, patient.identity()), _options(patient.ern_id)
 
 
 @dataclass

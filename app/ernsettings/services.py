@@ -51,7 +51,7 @@ def intervals(ern_id: int) -> dict[str, int]:
 def _days(duration: str) -> int:
     """Days of an ISO 8601 duration as the processes use them ("P3D"; "PT…" hours rounded up to a day)."""
     text = duration.upper()
-    if text.startswith("P") and text.endswith("D") and text[1:-1].isdigit():
+    if text.startswith("P") and text.endswith("D") and text[1:-1].isascii() and text[1:-1].isdigit():
         return int(text[1:-1])
     return 1
 
@@ -62,7 +62,7 @@ def save_intervals(actor: User, ern_id: int, raw: dict[str, str], origin: Reques
     days: dict[str, int] = {}
     for key in DEFAULT_INTERVALS:
         value = (raw.get(key) or "").strip()
-        if not value.isdigit() or not 1 <= int(value) <= MAX_DAYS:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_DAYS:
             errors[key] = [_("Give a whole number of days between 1 and %(n)d.", n=MAX_DAYS)]
         else:
             days[key] = int(value)

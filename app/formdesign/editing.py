@@ -20,7 +20,7 @@ FIELD_TYPES_OFFERED = ("text", "long_text", "date", "partial_date", "yes_no", "s
 
 
 def _index(value: str, items: list[Any], what: str) -> int:
-    if not value.isdigit() or int(value) >= len(items):
+    if not (value.isascii() and value.isdigit()) or int(value) >= len(items):
         raise InvalidInput(_("That %(what)s no longer exists; reload the page.", what=what))
     return int(value)
 

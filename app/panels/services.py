@@ -36,6 +36,7 @@ from app.panels.models import Outcome
 from app.panels.models import OutcomeAddendum
 from app.panels.models import Panel
 from app.panels.models import PanelMember
+from app.patients import privacy
 from app.patients.models import Patient
 from app.workflows import store
 from app.workflows.models import ProcessInstance
@@ -58,7 +59,8 @@ def _open_for_changes(panel: Panel) -> None:
         raise Conflict(_("Panel %(title)s is closed: it can no longer change.", title=panel.title))
 
 
-def _text(value: str, what: str, limit: int = MAX_TEXT) -> str:
+def _text(value: str, what: str, panel: Panel, limit: int = MAX_TEXT) -> str:
+    """A text written on the panel: not empty, not too long, no control characters, nothing that identifies the patient."""
     text = (value or "").strip()
     if not text:
         raise InvalidInput(_("%(what)s cannot be empty.", what=what))
@@ -66,7 +68,13 @@ def _text(value: str, what: str, limit: int = MAX_TEXT) -> str:
         raise InvalidInput(_("%(what)s is too long (at most %(n)s characters).", what=what, n=limit))
     if any(ord(c) < 32 and c not in "\n\r\t" for c in text):
         raise InvalidInput(_("%(what)s contains control characters; remove them and try again.", what=what))
+    _pseudonymised(text, panel)
     return text
+
+
+def _pseudonymised(text: Any, panel: Panel) -> None:
+    if problem := privacy.problem_with(text, panel.patient):
+        raise InvalidInput(problem)
 
 
 def settings_for(ern_id: int) -> ErnSettings:
@@ -225,7 +233,7 @@ def add_comment(actor: User, panel_id: int, text: str, origin: RequestInfo) -> N
         _open_for_changes(panel)
         if not (security.is_panel_member(actor, panel) or security.can_manage_panel(actor, panel)):
             raise NotAllowed(_("Only the panel's members can comment."))
-        timeline.add(panel, "comment", _text(text, _("A comment"), 4000), actor)
+        timeline.add(panel, "comment", _text(text, _("A comment"), panel, 4000), actor)
         timeline.tell(timeline.members_except(panel, actor), panel, f"{actor.full_name} commented.")
         audit.record(actor, "panel.commented", "panel", panel.id, origin)
 
@@ -239,6 +247,7 @@ def record_contribution(actor: User, panel_id: int, answers: dict[str, Any], ori
             raise NotAllowed(_("Only the panel's members can contribute."))
         if panel.phase not in ASSESSING:
             raise Conflict(_("Contributions are recorded while the panel assesses the case."))
+        _pseudonymised({name: value for name, value in answers.items() if isinstance(value, str)}, panel)
         process.record_contribution(panel, actor, answers)
         audit.record(actor, "panel.contributed", "panel", panel.id, origin)
 
@@ -266,7 +275,7 @@ def request_additional_data(actor: User, panel_id: int, question: str, origin: R
             raise NotAllowed(_("Only the panel's members can ask for additional data."))
         if panel.phase not in ASSESSING:
             raise Conflict(_("Additional data can be requested while the panel assesses the case."))
-        start_data_request(actor, panel, _text(question, _("The request")))
+        start_data_request(actor, panel, _text(question, _("The request"), panel))
         audit.record(actor, "panel.data_requested", "panel", panel.id, origin)
 
 
@@ -331,6 +340,7 @@ def close_now(actor: User, panel_id: int, reason: str, note: str, origin: Reques
         except ValueError:
             raise InvalidInput(_("Choose a closing reason.")) from None
         panel.closing_note = note.strip()[:2000]
+        _pseudonymised(panel.closing_note, panel)
         if panel.closing_reason == ClosingReason.OTHER and not panel.closing_note:
             raise InvalidInput(_("Say why the panel closes."))
         lifecycle.close(panel, actor)
@@ -399,7 +409,7 @@ def add_addendum(actor: User, panel_id: int, text: str, origin: RequestInfo) -> 
             raise Conflict(_("Only a signed-off outcome takes addenda."))
         if panel.lead_id != actor.id:
             raise NotAllowed(_("Only the panel lead can add an addendum."))
-        db.session.add(OutcomeAddendum(outcome_id=outcome.id, author_id=actor.id, text=_text(text, _("The addendum"))))
+        db.session.add(OutcomeAddendum(outcome_id=outcome.id, author_id=actor.id, text=_text(text, _("The addendum"), panel)))
         timeline.add(panel, "outcome", "Addendum added to the signed outcome.", actor)
         timeline.tell(timeline.members_except(panel, actor), panel, "an addendum was added to the outcome.")
         audit.record(actor, "panel.addendum", "panel", panel.id, origin)

@@ -18,6 +18,7 @@ from app.accounts.models import User
 from app.database import UtcDateTime
 from app.database import db
 from app.database import utcnow
+from app.identifying import Identity
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.text import fold
@@ -53,6 +54,10 @@ class Patient(db.Model):  # type: ignore[name-defined,misc]
     centre: Mapped[Centre] = relationship()
     ern: Mapped[Ern] = relationship()
     enrolled_by: Mapped[User | None] = relationship()
+
+    def identity(self) -> Identity:
+        """What identifies the patient, to find it in text that must not (panels, DICOM headers)."""
+        return Identity(names=(self.first_name, self.last_name), birth_dates=(self.date_of_birth,), others=(self.record_label,))
 
     def refresh_search_text(self) -> None:
         self.search_text = fold(" ".join(filter(None, [self.first_name, self.last_name, self.cpms_id or ""])))

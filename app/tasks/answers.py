@@ -220,3 +220,22 @@ def clean_answers(form: FormDefinition, raw_answers: Mapping[str, Any], today: d
         except AnswerError as error:
             errors[definition.name] = [str(error)]
     return cleaned, errors
+
+
+WRITTEN = ("text", "long_text", "date", "partial_date")
+
+
+def written_answers(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers people write (text and dates, also inside repeatable entries), by field, except identifying fields:
+    what could name the patient where only pseudonymised data belong. Codes and choices come from lists."""
+    written: dict[str, Any] = {}
+    for definition in form.fields:
+        value = answers.get(definition.name)
+        if definition.identifying or value in (None, "", []):
+            continue
+        if definition.type in WRITTEN:
+            written[definition.name] = value
+        elif definition.type == "group":
+            kinds = {sub.name for sub in definition.entry_fields if sub.type in WRITTEN}
+            written[definition.name] = [{name: text for name, text in entry.items() if name in kinds} for entry in value]
+    return written

@@ -21,9 +21,12 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.panels.models import Panel
+from app.patients import privacy
 from app.tasks import completion
 from app.tasks import queries
 from app.tasks.answers import clean_answers
+from app.tasks.answers import written_answers
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.forms import definition_for
 from app.tasks.models import OpenTask
@@ -55,6 +58,8 @@ def complete_task(
             answers, errors = clean_answers(form, raw_answers, today)
             if errors:
                 raise InvalidInput(_("Some answers need correcting."), errors)
+            if task.subject_type == "panel" and (panel := db.session.get(Panel, task.subject_id)) is not None:
+                privacy.refuse_identifying(panel.patient, written_answers(form, answers))
             instance = task.instance
             completion.advance(actor, task, form, answers)
             audit.record(actor, "task.completed", "process_instance", instance.id, origin, task=task.name, form=form.id)
