@@ -6,10 +6,8 @@ Submission handlers turn a form's answers into rows and hand ids and routing fla
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import Membership
@@ -17,7 +15,6 @@ from app.accounts.models import Role
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
-from app.errors import InvalidInput
 from app.panels import timeline
 from app.panels.models import ClosingReason
 from app.panels.models import Contribution
@@ -27,8 +24,6 @@ from app.panels.models import Outcome
 from app.panels.models import Panel
 from app.panels.models import PanelMember
 from app.panels.models import Phase
-from app.patients.models import Patient
-from app.text import fold
 from app.workflows.models import ProcessInstance
 
 
@@ -145,8 +140,6 @@ def notify_data_provided(instance: ProcessInstance, params: dict[str, Any], acto
 def submit_consultation(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
     """The consultation form becomes the panel's case description; nickname and urgency show in lists."""
     panel = panel_of(instance)
-    if problem := identifying_nickname(str(answers.get("nickname") or ""), panel.patient):
-        raise InvalidInput(_("The nickname must not identify the patient."), {"nickname": [problem]})
     panel.consultation = {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in answers.items()}
     panel.nickname = str(answers["nickname"])
     panel.urgent = answers.get("urgent") == "yes"
@@ -178,22 +171,6 @@ def submit_contribution(actor: User, instance: ProcessInstance, answers: dict[st
     panel = panel_of(instance)
     record_contribution(panel, actor, answers)
     return {}
-
-
-def identifying_nickname(nickname: str, patient: Patient) -> str:
-    """Why a nickname would identify the patient (their first or last name, their birth date), or ''."""
-    text = fold(nickname)
-    words = set(re.findall(r"[a-z0-9]+", text))
-    for what, name in ((_("first name"), patient.first_name), (_("last name"), patient.last_name)):
-        parts = [part for part in re.findall(r"[a-z0-9]+", fold(name)) if len(part) > 1]
-        if parts and all(part in words for part in parts):
-            return _("The nickname contains the patient's %(what)s: choose one that does not identify the patient.", what=what)
-    born = patient.date_of_birth
-    digits = re.sub(r"[^0-9]", "", text)
-    forms = {born.strftime("%d%m%Y"), born.strftime("%Y%m%d"), born.strftime("%d%m%y"), born.strftime("%m%d%Y")}
-    if any(form in digits for form in forms) or fold(born.strftime("%d/%b/%Y")) in text:
-        return _("The nickname contains the patient's birth date: choose one that does not identify the patient.")
-    return ""
 
 
 def record_contribution(panel: Panel, actor: User, answers: dict[str, Any]) -> Contribution:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -85,8 +89,12 @@ def open_panel() -> Response:
 @bp.route("/<int:panel_id>")
 @requires(LOGIN)
 def show(panel_id: int) -> str:
+    return _page(panel_id, request.args.get("tab", "consultation"))
+
+
+def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
+    """The panel page on a tab; ``kept``: what the person wrote in a box whose text was refused, shown in it again."""
     page = services.view_panel(current_user, panel_id)
-    tab = request.args.get("tab", "consultation")
     experts = []
     all_areas = request.args.get("all_areas") == "1"
     search = request.args.get("q", "")[:100]
@@ -106,7 +114,26 @@ def show(panel_id: int) -> str:
         contribution_form=forms["contribution"],
         closing_reasons=list(ClosingReason),
         possible_leads=queries.possible_leads(page.panel) if page.may_manage and page.panel.lead_id is None else [],
+        kept=kept or {},
     )
+
+
+def _keeps_refused_text(box: str, tab: str, field: str = "text") -> Callable[[Callable[[int], Response]], Callable[[int], Any]]:
+    """A text refused (empty, too long, identifying the patient) comes back in its box on the panel page with the
+    reason, so nothing written is lost; 422."""
+
+    def decorate(view: Callable[[int], Response]) -> Callable[[int], Any]:
+        @wraps(view)
+        def wrapper(panel_id: int) -> Any:
+            try:
+                return view(panel_id)
+            except InvalidInput as error:
+                flash(error.message, "danger")
+                return _page(panel_id, request.form.get("tab", tab), {box: request.form.get(field, "")}), 422
+
+        return wrapper
+
+    return decorate
 
 
 def _consultation_form(panel: Panel) -> FormDefinition:
@@ -145,6 +172,7 @@ def assistance(panel_id: int) -> Response:
 
 @bp.route("/<int:panel_id>/comment", methods=["POST"])
 @requires(LOGIN)
+@_keeps_refused_text("comment", "contributions")
 def comment(panel_id: int) -> Response:
     services.add_comment(current_user, panel_id, request.form.get("text", ""), origin())
     flash(_("Comment added."), "success")
@@ -153,6 +181,7 @@ def comment(panel_id: int) -> Response:
 
 @bp.route("/<int:panel_id>/contribute", methods=["POST"])
 @requires(LOGIN)
+@_keeps_refused_text("contribution", "contributions")
 def contribute(panel_id: int) -> Response:
     form = load_form_definitions(current_app.config["FORMS_DIR"])["contribution"]
     answers, errors = clean_answers(form, {f.name: request.form.get(f.name, "") for f in form.fields}, today_for(current_user))
@@ -173,6 +202,7 @@ def request_contributions(panel_id: int) -> Response:
 
 @bp.route("/<int:panel_id>/data-requests", methods=["POST"])
 @requires(LOGIN)
+@_keeps_refused_text("question", "contributions", "question")
 def request_data(panel_id: int) -> Response:
     services.request_additional_data(current_user, panel_id, request.form.get("question", ""), origin())
     flash(_("Your request for additional data was sent to the lead and the patient's centre."), "success")
@@ -189,6 +219,7 @@ def hand_over(panel_id: int) -> Response:
 
 @bp.route("/<int:panel_id>/close", methods=["POST"])
 @requires(LOGIN)
+@_keeps_refused_text("close_note", "consultation", "note")
 def close(panel_id: int) -> Response:
     services.close_now(current_user, panel_id, request.form.get("reason", ""), request.form.get("note", ""), origin())
     flash(_("The panel is closed."), "success")
@@ -221,6 +252,7 @@ def release(panel_id: int) -> Response:
 
 @bp.route("/<int:panel_id>/addendum", methods=["POST"])
 @requires(LOGIN)
+@_keeps_refused_text("addendum", "contributions")
 def addendum(panel_id: int) -> Response:
     services.add_addendum(current_user, panel_id, request.form.get("text", ""), origin())
     flash(_("Addendum added."), "success")

@@ -21,14 +21,16 @@ def problem_with(text: Any, patient: Patient) -> str:
     for value in _texts(text):
         kind = what_identifies(value, patient.identity())
         if kind == NAME:
-            return _("This text contains the patient's name: panel members outside the patient's centre read it. Remove it.")
+            return _(
+                "This would identify the patient (it holds their name): panel members outside the patient's centre read it. Remove it."
+            )
         if kind == BIRTH_DATE:
             return _(
-                "This contains the patient's birth date: panel members outside the patient's centre read it. "
+                "This would identify the patient (it holds their birth date): panel members outside the patient's centre read it. "
                 "Remove it, or give only the month and year (mm/yyyy) or the year."
             )
         if kind:
-            return _("This text contains the patient's record label or an identifier: remove it.")
+            return _("This would identify the patient (it holds their record label or an identifier): remove it.")
     return ""
 
 

@@ -4,16 +4,23 @@ from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import func
+from sqlalchemy import select
 
 from app.database import db
 from app.panels import services
+from app.panels.models import Contribution
+from app.panels.models import DataRequest
 from app.panels.models import Panel
+from app.panels.models import TimelineEntry
 from app.tasks import queries as task_queries
 from app.tasks.services import save_draft
 from tests import factories
 from tests.factories import ORIGIN
 from tests.factories import complete
 from tests.factories import task_of
+
+WRITTEN = (TimelineEntry, DataRequest, Contribution)
 
 
 @pytest.fixture
@@ -199,3 +206,29 @@ def test_autosave_answers_with_the_new_revision_and_never_overwrites_someone_els
     refused = client.post(f"/tasks/{task_id}", data={**data, "draft_revision": "1"}, headers={"X-Autosave": "1"})
     assert refused.status_code == 409 and "Elise Janssens saved this form" in refused.get_json()["message"]
     assert task_queries.draft_of(task_id).raw_answers["first_name"] == "B"
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "box"),
+    [
+        ("comment", "text", 'id="comment"'),
+        ("data-requests", "question", 'id="question"'),
+        ("contribute", "text", 'id="contribution-text"'),
+    ],
+)
+def test_a_text_naming_the_patient_comes_back_in_its_box_with_the_reason(world, login, signed_panel, url, field, box):
+    """Refused, nothing stored, nothing lost: the panel page again (422), the reason on top, the words in their box."""
+    signed_panel.phase = "assessment"
+    db.session.commit()
+    written = f"Seen with {signed_panel.patient.last_name}'s family; plan as discussed."
+    before = _written_on(signed_panel)
+    response = login(world.brno_clinician).post(f"/panels/{signed_panel.id}/{url}", data={field: written, "hours": "0", "minutes": "5"})
+    assert response.status_code == 422
+    assert "This would identify the patient (it holds their name)" in response.text
+    textarea = response.text.split(box, 1)[1].split("</textarea>", 1)[0]
+    assert written.replace("'", "&#39;") in textarea
+    assert _written_on(signed_panel) == before
+
+
+def _written_on(panel):
+    return [db.session.scalar(select(func.count()).select_from(model).where(model.panel_id == panel.id)) for model in WRITTEN]
