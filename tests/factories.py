@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from flask import current_app
+from PIL import Image
 from sqlalchemy import select
 
 from app.accounts.models import Membership
@@ -219,3 +221,10 @@ def pdf(pages: int = 1, padding: int = 0) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def png(size: int = 8) -> bytes:
+    """A small valid PNG (a grey square)."""
+    out = io.BytesIO()
+    Image.new("L", (size, size), 128).save(out, "PNG")
+    return out.getvalue()

@@ -126,7 +126,7 @@ def test_images_preview_in_the_browser_pdfs_as_pictures_of_their_pages_and_both_
     _patient, panel_id = case
     client = as_user(world.brno_clinician)
     _upload(client, f"/panels/{panel_id}/documents", PDF, "report.pdf")
-    _upload(client, f"/panels/{panel_id}/documents", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "photo.png")
+    _upload(client, f"/panels/{panel_id}/documents", factories.png(), "photo.png")
     pdf, png = sorted(db.session.scalars(select(Document)), key=lambda d: d.media_type)
     preview = client.get(f"/documents/{pdf.id}/preview")
     assert preview.mimetype == "text/html" and f"/documents/{pdf.id}/pages/0.png" in preview.text

@@ -19,7 +19,7 @@ from tests.factories import ORIGIN
 from tests.factories import task_of
 
 PDF = factories.pdf(padding=2000)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+PNG = factories.png()
 
 
 @pytest.fixture
