@@ -196,10 +196,10 @@ EXPECTED = {
     # Malformed input is refused before anything is looked up: the same answer for everyone.
     "panels.open_panel": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
     "panels.invite_group": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
-    "panels.contribute": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
     "panels.hand_over": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
     # The lead may act (and is told what is missing or why not now); others do not see the panel.
     "panels.invite": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
+    "panels.contribute": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
     "panels.assistance": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
     "panels.comment": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
     "panels.request_contributions": {"clinician": 302, "brno_clinician": 404, "researcher": 404},

@@ -41,7 +41,9 @@ def parsed_definitions_of_earlier_tests_forgotten():
 
 @pytest.fixture
 def manager(world):
-    return factories.make_user("manager@ern.example", [(world.ern, None, Role.ERN_MANAGER)], "Mara", "Manager")
+    user = factories.make_user("manager@ern.example", [(world.ern, None, Role.ERN_MANAGER)], "Mara", "Manager")
+    db.session.commit()  # a refused publish rolls its transaction back: the manager must outlive it to sign in next
+    return user
 
 
 def consultation_with(text: str) -> str:
