@@ -197,5 +197,5 @@ def documents_import(folder: str, cpms_id: str, email: str) -> None:
     click.echo(f"{summary.attached} files attached to {cpms_id} (DICOM files de-identified)")
     for path, reason in summary.skipped:
         click.echo(f"skipped {path}: {reason}")
-    for name, removed in summary.cleaned:
+    for name, removed, _active in summary.cleaned:
         click.echo(f"{name}: attached without its {removed}")

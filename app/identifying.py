@@ -17,7 +17,8 @@ from app.text import fold
 
 # The languages of the ERNs' users (month names are matched in any of them).
 LOCALES = ("en", "fr", "de", "it", "es", "nl", "pl", "cs", "pt", "da", "sv", "fi", "hu", "ro", "el", "lt", "lv", "sk", "sl", "hr")
-SEPARATOR = r"[\s./\\\-,]*"
+SEPARATOR = r"[\s./\\\-,()]*"
+ROMAN_MONTHS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")  # 13.VII.1931 in central Europe
 # Short name parts ("Li", "Le") are still the patient's; other values' short parts ("12", "de") are everyone's.
 SHORTEST_NAME_PART = 2
 SHORTEST_OTHER_PART = 4
@@ -103,7 +104,7 @@ def _patient_pattern(identity: Identity) -> re.Pattern[str] | None:
         digits = re.sub(r"\D", "", value)
         if len(digits) >= 6 and 2 * len(digits) >= len(re.sub(r"\W", "", value)):
             # A phone number or identifier written otherwise: "+32 16 55 01 77" as "016550177" or "16-55-01-77".
-            numbers.add(r"[\s./\-]?".join(digits[-8:]))
+            numbers.add(r"[\s./\-()]*".join(digits[-8:]))
     alternatives = [rf"(?<![^\W_]){part}(?![^\W_])" for part in sorted(parts, key=len, reverse=True)] + sorted(numbers)
     alternatives += [birth_date_pattern(day) for day in dict.fromkeys(identity.birth_dates)]
     return re.compile("|".join(alternatives)) if alternatives else None
@@ -115,10 +116,12 @@ def _words(value: str, shortest: int) -> Iterable[str]:
 
 
 def birth_date_pattern(day: date) -> str:
-    """One date in any order (day, month, year), with any or no separators, the month as a number or a name, the year in
-    two or four digits; digits around it must not continue a longer number."""
+    """One date in any order (day, month, year), with any or no separators, the month as a number, a name or in Roman
+    numerals, the year in two or four digits; digits around it must not continue a longer number."""
     d = rf"0?{day.day}" if day.day < 10 else str(day.day)
-    m = rf"(?:0?{day.month}|{_month_names()[day.month]})" if day.month < 10 else rf"(?:{day.month}|{_month_names()[day.month]})"
+    number = rf"0?{day.month}" if day.month < 10 else str(day.month)
+    roman = rf"(?<![^\W\d_]){ROMAN_MONTHS[day.month - 1]}(?![^\W\d_])"
+    m = rf"(?:{number}|{_month_names()[day.month]}|{roman})"
     y = rf"(?:{day.year}|{day.year % 100:02d})"
     s = SEPARATOR
     orders = (f"{d}{s}{m}{s}{y}", f"{m}{s}{d}{s}{y}", f"{day.year}{s}{m}{s}{d}")

@@ -33,6 +33,7 @@ EMBEDDED = "embedded"
 XFA = "xfa"
 MULTIMEDIA = "multimedia"
 METADATA = "metadata"  # not active, but hidden: author, title, subject, keywords (names and dates of whoever wrote it)
+REVISIONS = "revisions"  # not active, but hidden: earlier versions of an edited file, which a reader can still open
 
 _ACTIONS = {
     "/JavaScript": JAVASCRIPT,
@@ -111,7 +112,7 @@ def defuse(data: bytes) -> Defused:
     """The PDF itself when it holds no active content, else a rewritten copy without it (Unreadable if neither)."""
     with _guarded():
         reader = _read(data)
-        found = _named_in_bytes(data) | _walk(reader.root_object, strip=False) | _told(reader)
+        found = _named_in_bytes(data) | _walk(reader.root_object, strip=False) | _told(reader) | _revised(data)
         if not found:
             return Defused(data, frozenset())
         writer = PdfWriter(clone_from=_read(data))
@@ -122,7 +123,7 @@ def defuse(data: bytes) -> Defused:
         writer.write(out)
         cleaned = out.getvalue()
         again = _read(cleaned)
-        if _named_in_bytes(cleaned) or _walk(again.root_object, strip=False) or _told(again):
+        if _named_in_bytes(cleaned) or _walk(again.root_object, strip=False) or _told(again) or _revised(cleaned):
             raise Unreadable(Unreadable.STUCK)
     return Defused(cleaned, frozenset(found))
 
@@ -149,6 +150,12 @@ def _outline_titles(outline: list[Any]) -> Iterator[str]:
             yield from _outline_titles(item)
         else:
             yield str(getattr(item, "title", "") or "")
+
+
+def _revised(data: bytes) -> set[str]:
+    """REVISIONS when the file was saved more than once by appending (each save ends with %%EOF): what an edit removed
+    or covered, a redacted name included, is still in the file. The rewritten copy holds the last version only."""
+    return {REVISIONS} if data.count(b"%%EOF") > 1 else set()
 
 
 def _told(reader: PdfReader) -> set[str]:

@@ -74,7 +74,7 @@ def _upload(where: Where, back: str) -> Response:
     if _wants_json():
         _tell_cleaned(summary)  # the uploader reloads the page when it is done
         skipped = [{"name": n, "reason": r} for n, r in summary.skipped]
-        cleaned = [{"name": n, "removed": r} for n, r in summary.cleaned]
+        cleaned = [{"name": n, "removed": r} for n, r, _active in summary.cleaned]
         return jsonify(attached=summary.attached, held=summary.held, skipped=skipped, cleaned=cleaned)
     _tell(summary)
     return redirect(back)
@@ -95,15 +95,20 @@ def _tell(summary: UploadSummary) -> None:
 
 
 def _tell_cleaned(summary: UploadSummary) -> None:
-    for name, removed in summary.cleaned[:20]:
-        flash(
-            _(
+    for name, removed, active in summary.cleaned[:20]:
+        if active:
+            message = _(
                 "%(name)s is attached without its %(removed)s: they could run or open files when the PDF is opened. The pages are kept.",
                 name=name,
                 removed=removed,
-            ),
-            "warning",
-        )
+            )
+        else:
+            message = _(
+                "%(name)s is attached without its %(removed)s, which could name people. What it shows is kept.",
+                name=name,
+                removed=removed,
+            )
+        flash(message, "warning")
 
 
 @bp.route("/panels/<int:panel_id>/documents", methods=["POST"])

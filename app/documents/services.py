@@ -352,6 +352,7 @@ def _removed_text(removed: frozenset[str]) -> str:
         pdf_safety.XFA: _("XFA forms"),
         pdf_safety.MULTIMEDIA: _("multimedia"),
         pdf_safety.METADATA: _("hidden details (author, title, comments, camera data)"),
+        pdf_safety.REVISIONS: _("earlier versions (kept inside the file by each edit)"),
     }
     return ", ".join(words[kind] for kind in sorted(removed))
 
@@ -488,13 +489,15 @@ class UploadSummary:
     attached: int = 0
     held: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    cleaned: list[tuple[str, str]] = field(default_factory=list)  # PDFs stored without active content: name, what was removed
+    # Files stored without active content or hidden text: name, what was removed, whether any of it could run.
+    cleaned: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def add(self, document: Document, prepared: Prepared) -> None:
         self.attached += 1
         self.held += document.held
         if prepared.removed:
-            self.cleaned.append((prepared.title, _removed_text(prepared.removed)))
+            could_run = bool(prepared.removed - {pdf_safety.METADATA, pdf_safety.REVISIONS})
+            self.cleaned.append((prepared.title, _removed_text(prepared.removed), could_run))
 
 
 MAX_ZIP_MEMBERS = 5000
