@@ -66,6 +66,7 @@ from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 from pydicom.valuerep import STANDARD_VR
 from pydicom.values import convert_value
 
+from app.documents import pydicom_raw
 from app.identifying import Identity
 from app.identifying import doubtful
 from app.identifying import mentions_patient
@@ -264,14 +265,14 @@ def _set(dataset: Dataset, keyword: str, value: str, written: WrittenForm | None
     if written is None or current is not None and not (_undecoded(current) and current.VR == vr):
         setattr(dataset, keyword, value)
     else:
-        _store_raw(dataset, tag, vr, _written_text(tag, vr, value, *written), written[0])
+        pydicom_raw.store_raw(dataset, tag, vr, _written_text(tag, vr, value, *written), written[0])
 
 
 def _add_method_codes(dataset: Dataset, options: Options, written: WrittenForm | None) -> None:
     """The profile's and the options' codes, after any already there. A new sequence is stored as written
     (see ``_written_form``): writing its fresh items would cost more than the whole rest of the file."""
     if written is not None and METHOD_CODES not in dataset:
-        _store_raw(dataset, METHOD_CODES, "SQ", _written_method_codes(options, *written), written[0])
+        pydicom_raw.store_raw(dataset, METHOD_CODES, "SQ", _written_method_codes(options, *written), written[0])
         return
     items = list(dataset.get("DeidentificationMethodCodeSequence", Sequence()))
     items.extend(_code_items(options))
@@ -316,10 +317,6 @@ def _written_value(element: DataElement, encoding: tuple[bool, bool], charset: H
     return buffer.getvalue()[12 if not encoding[0] and element.VR in EXPLICIT_VR_LENGTH_32 else 8 :]
 
 
-def _store_raw(dataset: Dataset, tag: int, vr: str, value: bytes, encoding: tuple[bool, bool]) -> None:
-    dataset._dict[BaseTag(tag)] = RawDataElement(BaseTag(tag), vr, len(value), value, 0, *encoding)
-
-
 def _short(option: str) -> str:
     return {
         "Basic": "Basic",
@@ -357,7 +354,7 @@ def _clean(dataset: Dataset, patient: Patient, options: Options) -> None:
     still raw as read: pydicom's iteration would decode every one, which costs more than the rest of
     the work, and a raw element is written back as its bytes."""
     actions = _actions(options)
-    elements = dataset._dict
+    elements = pydicom_raw.elements(dataset)
     for tag in list(elements):
         if tag >> 16 & 1:  # odd group: private
             del dataset[tag]
@@ -368,7 +365,7 @@ def _clean(dataset: Dataset, patient: Patient, options: Options) -> None:
         if _undecoded(element):
             if action == "K":
                 if element.VR in _SEARCHED_VRS and element.length and mentions_patient(_raw_text(dataset, element), patient.identity):
-                    elements[tag] = element._replace(length=0, value=b"")
+                    elements[tag] = pydicom_raw.replace_raw(element, b"")
                 continue
             if _apply_to_raw(dataset, element, action, patient):
                 continue
@@ -397,14 +394,14 @@ def _apply_to_raw(dataset: Dataset, raw: RawDataElement, action: str, patient: P
     if action == "X":
         del dataset[tag]
     elif action == "Z":
-        dataset._dict[tag] = raw._replace(length=0, value=b"")
+        pydicom_raw.elements(dataset)[tag] = pydicom_raw.replace_raw(raw, b"")
     elif action == "D" and vr != "UI":
-        dataset._dict[tag] = _dummy(dataset, raw)
+        pydicom_raw.elements(dataset)[tag] = _dummy(dataset, raw)
     elif action in ("D", "U", "C") and vr in _TEXT_VALUE_VRS:
         value = _raw_value(dataset, raw)
         new = _cleaned(vr, value, patient) if action == "C" else _new_uids(value, patient)
         encoded = _encoded(vr, new)
-        dataset._dict[tag] = DataElement(tag, vr, new) if encoded is None else raw._replace(length=len(encoded), value=encoded)
+        pydicom_raw.elements(dataset)[tag] = DataElement(tag, vr, new) if encoded is None else pydicom_raw.replace_raw(raw, encoded)
     else:
         return False
     return True
@@ -413,10 +410,9 @@ def _apply_to_raw(dataset: Dataset, raw: RawDataElement, action: str, patient: P
 def _dummy(dataset: Dataset, raw: RawDataElement) -> DataElement | RawDataElement:
     """D: the dummy for the VR, as raw bytes unless it is text in a character set other than the default."""
     vr = cast(str, raw.VR)
-    if vr in _TEXT_VRS and dataset._character_set != default_encoding:
+    if vr in _TEXT_VRS and pydicom_raw.character_set(dataset) != default_encoding:
         return DataElement(raw.tag, vr, _DUMMIES.get(vr))
-    encoded = _dummy_bytes(vr)
-    return raw._replace(length=len(encoded), value=encoded)
+    return pydicom_raw.replace_raw(raw, _dummy_bytes(vr))
 
 
 @cache
@@ -436,7 +432,7 @@ def _raw_value(dataset: Dataset, raw: RawDataElement) -> Any:
         return uids[0] if len(uids) == 1 else uids
     if raw.VR == "DA" and b"\\" not in cast(bytes, raw.value) and not config.datetime_conversion:
         return cast(bytes, raw.value).decode(default_encoding).rstrip(" \0")  # a single date, as pydicom decodes it
-    return convert_value(cast(str, raw.VR), raw, dataset.original_character_set or dataset._character_set)
+    return convert_value(cast(str, raw.VR), raw, pydicom_raw.decoding_character_set(dataset))
 
 
 def _encoded(vr: str, value: Any) -> bytes | None:
@@ -486,7 +482,7 @@ def _mentions_patient(value: Any, patient: Patient) -> bool:
 
 def _raw_text(dataset: Dataset, raw: RawDataElement) -> str:
     """A raw text value as text: Latin-1 (a superset of the default repertoire) unless the dataset names another set."""
-    charset = dataset.original_character_set or dataset._character_set
+    charset = pydicom_raw.decoding_character_set(dataset)
     if charset in (default_encoding, [default_encoding], "latin_1", ["latin_1"]):
         return cast(bytes, raw.value).decode("latin-1")
     return str(convert_value(cast(str, raw.VR), raw, charset))
@@ -496,8 +492,8 @@ def _explicit_sequence(dataset: Dataset, raw: RawDataElement) -> DataElement:
     """A sequence read with its VR (explicit VR transfer syntaxes), decoded as ``dataset[tag]`` would, without
     the look-up's hooks: those decode the parent's Pixel Representation for the items' ambiguous VRs, which an
     explicit VR has resolved already. Its items stay raw as read."""
-    element = convert_raw_data_element(raw, encoding=dataset.original_character_set or dataset._character_set, ds=dataset)
-    dataset._dict[raw.tag] = element
+    element = convert_raw_data_element(raw, encoding=pydicom_raw.decoding_character_set(dataset), ds=dataset)
+    pydicom_raw.elements(dataset)[raw.tag] = element
     return element
 
 

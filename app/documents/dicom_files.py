@@ -30,6 +30,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels.utils import get_expected_length
 
 from app.documents import burned_in
+from app.documents import pydicom_raw
 from app.documents.deidentify import Options
 from app.documents.deidentify import Patient
 from app.documents.deidentify import deidentify
@@ -171,5 +172,5 @@ def _text(dataset: Dataset, keyword: str, default: str) -> str:
     if element is None:
         return default
     if element.is_raw:
-        element = convert_raw_data_element(element, encoding=dataset.original_character_set or dataset._character_set, ds=dataset)
+        element = convert_raw_data_element(element, encoding=pydicom_raw.decoding_character_set(dataset), ds=dataset)
     return str(element.value)
