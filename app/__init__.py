@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.i18n import select_locale
     from app.i18n import select_timezone
     from app.requests import IdConverter
+    from app.wiring import wire_workflows
 
     app = ConsiliumFlask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:…> is a bounded id
@@ -89,12 +90,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.before_request(security.enforce_declared_access)
     app.after_request(_security_headers)
 
+    wire_workflows()
     templating.register(app)
     cli.register(app)
     register_error_handlers(app)
 
     if app.config["SCHEDULER_ENABLED"]:
-        from app.workflows.jobs import start_scheduler
+        from app.scheduler import start_scheduler
 
         start_scheduler(app)
     return app

@@ -82,7 +82,7 @@ def demo(if_empty: bool) -> None:
 @click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S"]), help="With --once: fire what is due at this UTC time.")
 @with_appcontext
 def run_scheduler(once: bool, at: datetime | None) -> None:
-    from app.workflows.jobs import run_forever
+    from app.scheduler import run_forever
     from app.workflows.services import fire_due_timers
 
     if once:
@@ -98,7 +98,7 @@ mail = AppGroup("mail", help="Outgoing mail.")
 @mail.command("send", help="Send the queued mail now.")
 def mail_send() -> None:
     from app.mail.services import send_pending_mail
-    from app.workflows.jobs import smtp_settings
+    from app.scheduler import smtp_settings
 
     click.echo(f"sent {send_pending_mail(smtp_settings(current_app.config))} mail(s)")
 

@@ -24,8 +24,8 @@ from app.panels.models import PanelMember
 from app.panels.models import TimelineEntry
 from app.patients.models import CpmsCounter
 from app.patients.models import Patient
-from app.queues.models import SlaRule
 from app.tasks.models import OpenTask
+from app.tasks.models import SlaRule
 from app.tasks.models import TaskDraft
 from app.tasks.models import TaskSubmission
 from app.workflows.models import InstanceEvent

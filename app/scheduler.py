@@ -1,4 +1,5 @@
-"""APScheduler wakes due timers; the work itself is the fire_due_timers service."""
+"""APScheduler wakes the periodic work: due timers (the fire_due_timers service), overdue tasks, queued mail.
+It sits at the top with create_app and the CLI: it calls services of the workflow layer and of features."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from app.database import utcnow
+from app.mail.services import SmtpSettings
+from app.mail.services import send_pending_mail
+from app.queues.services import escalate_overdue
+from app.workflows.services import fire_due_timers
 
 log = logging.getLogger(__name__)
 
 
 def _tick(app: Flask) -> None:
-    from app.mail.services import send_pending_mail
-    from app.queues.services import escalate_overdue
-    from app.workflows.services import fire_due_timers
-
     with app.app_context():
         fired = fire_due_timers(utcnow())
         if fired:
@@ -29,9 +30,7 @@ def _tick(app: Flask) -> None:
         send_pending_mail(smtp_settings(app.config))
 
 
-def smtp_settings(config: Any) -> Any:
-    from app.mail.services import SmtpSettings
-
+def smtp_settings(config: Any) -> SmtpSettings:
     return SmtpSettings(str(config["MAIL_SERVER"]), int(config["MAIL_PORT"]), str(config["MAIL_SENDER"]))
 
 

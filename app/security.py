@@ -28,18 +28,19 @@ from sqlalchemy import true
 from sqlalchemy import union
 
 from app.accounts.models import CLINICAL_ROLES
+from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import User
 from app.database import db
+from app.panels.models import InvitationStatus
+from app.panels.models import Panel
+from app.panels.models import PanelMember
 
 ACCESS_ATTRIBUTE = "consilium_access"
 PUBLIC = "public"
 LOGIN = "login"
 ADMIN = "admin"
 RULES = (PUBLIC, LOGIN, ADMIN)
-
-# Roles a BPMN lane may name (see bpmn/README.md): organisational roles, panel roles and 'system'.
-PROCESS_ROLES = frozenset({"clinician", "system", "panel_lead", "panel_member", "invitee", "administrator"} | {role.value for role in Role})
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -149,7 +150,6 @@ def _panel_lead_id(task: Any) -> int | None:
     its creator fills the consultation form."""
     if task.subject_type != "panel" or task.subject_id is None:
         return None
-    from app.panels.models import Panel
 
     panel = db.session.get(Panel, task.subject_id)
     if panel is None:
@@ -176,6 +176,21 @@ def can_follow(user: User, instance: Any) -> bool:
     )
 
 
+def manages_ern(user: User, ern_id: int) -> bool:
+    """An ERN's managers (and the system administrators) adapt its processes, forms, settings and de-identification."""
+    return user.is_admin or user.has_role(Role.ERN_MANAGER, ern_id=ern_id)
+
+
+def steers_queue(user: User, ern_id: int) -> bool:
+    """Who sees an ERN's task queue and reassigns its tasks: its coordinators and managers, administrators."""
+    return manages_ern(user, ern_id) or user.has_role(Role.COORDINATOR, ern_id=ern_id)
+
+
+def can_read_audit(viewer: User) -> bool:
+    """Administrators read the whole audit log; coordinators that of their ERNs' members."""
+    return manages_accounts(viewer)
+
+
 def can_manage_account(actor: User, user: User) -> bool:
     """Administrators manage every account; coordinators those of their ERNs' members."""
     if actor.is_admin:
@@ -190,7 +205,6 @@ def manages_accounts(actor: User) -> bool:
 
 def managed_accounts_filter(actor: User, user_model: Any) -> ColumnElement[bool]:
     """SQL condition selecting exactly the accounts ``can_manage_account`` allows."""
-    from app.accounts.models import Membership
 
     if actor.is_admin:
         return true()
@@ -203,7 +217,6 @@ def managed_accounts_filter(actor: User, user_model: Any) -> ColumnElement[bool]
 def open_task_filter(user: User, task_model: Any) -> ColumnElement[bool]:
     """SQL condition selecting the open tasks that wait on the user: those ``can_complete`` allows,
     except invitations the user could only answer on the invitee's behalf as lead."""
-    from app.panels.models import Panel
 
     conditions: list[ColumnElement[bool]] = [task_model.assignee_id == user.id]
     unassigned = task_model.assignee_id.is_(None)
@@ -260,13 +273,11 @@ def manages_panel_in_scope(user: User, panel: Any) -> bool:
 
 def is_panel_member(user: User, panel: Any) -> bool:
     """The lead and the experts who accepted: they consult the case and contribute."""
-    from app.panels.models import InvitationStatus
 
     return panel.lead_id == user.id or any(m.user_id == user.id and m.status == InvitationStatus.ACCEPTED for m in panel.members)
 
 
 def is_invited(user: User, panel: Any) -> bool:
-    from app.panels.models import InvitationStatus
 
     return any(m.user_id == user.id and m.status == InvitationStatus.INVITED for m in panel.members)
 
@@ -289,9 +300,6 @@ def panel_filter(user: User, panel_model: Any) -> ColumnElement[bool]:
     Written as one ``id IN (… UNION …)`` of selects that each use an index: an OR over different
     columns would make the database check every panel of an ERN row by row.
     """
-    from app.panels.models import InvitationStatus
-    from app.panels.models import Panel
-    from app.panels.models import PanelMember
 
     sources: list[Any] = [
         select(PanelMember.panel_id).where(

@@ -12,13 +12,13 @@ from flask import request
 from flask import url_for
 from flask_babel import get_locale
 
-from app.audit.queries import can_read_audit
 from app.i18n import display_date
 from app.i18n import display_datetime
 from app.i18n import install_template_gettext
 from app.notifications.queries import unread_count
 from app.organisations.queries import clinical_centres_of
 from app.organisations.queries import erns_of
+from app.security import can_read_audit
 from app.tasks.display import answer_text
 
 

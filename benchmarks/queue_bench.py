@@ -41,10 +41,8 @@ directly and is not counted), at ``--small`` tasks and again at ``--tasks`` task
 steps): a count that grows with the number of tasks is an N+1.
 
 Each page's line ends in ``ratio=N.NN``: its median time over the trivial route's median time (the
-target is 3 or less). The queue keeps each ERN's grouped counts until one of its tasks changes (see
-app.queues.groups), so these requests read them once; the line ``after_change`` times the queue's
-first request after a change (a committed UPDATE of another of the ERN's tasks before each request,
-each followed by a trivial request for its ratio): the price of a change, paid once per app process.
+target, as for the panel pages: 5 or less for every page at 50,000 open tasks, with a query count
+that does not grow). Every request groups the ERN's tasks afresh: nothing is kept between requests.
 A separate, untimed pass then splits each page's time into the database driver, template rendering
 (lazy loads included) and the rest (ORM, Flask, the route's own code).
 
@@ -88,7 +86,6 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy import update  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -101,7 +98,6 @@ from benchmarks.web_harness import get  # noqa: E402
 from benchmarks.web_harness import insert_rows  # noqa: E402
 from benchmarks.web_harness import print_statements  # noqa: E402
 from benchmarks.web_harness import profile  # noqa: E402
-from benchmarks.web_harness import recording  # noqa: E402
 from benchmarks.web_harness import report  # noqa: E402
 from benchmarks.web_harness import statements_of  # noqa: E402
 from benchmarks.web_harness import time_pages  # noqa: E402
@@ -489,35 +485,6 @@ def queue_pages(world: World) -> dict[str, str]:
     } | ({"floor": f"/erns/{FLOOR_CODE}/queue"} if world.floor_ern else {})
 
 
-def time_after_changes(app: Flask, client: FlaskClient, world: World, url: str, rounds: int) -> tuple[dict[str, list[float]], list[int]]:
-    """The queue page right after one of the ERN's tasks changed (a committed UPDATE of another task each
-    time, so its groups are read again), each followed by the trivial route; and its statements once."""
-    from app.database import db
-    from app.tasks.models import OpenTask
-
-    tasks = OpenTask.__table__
-    with app.app_context():
-        ids = list(db.session.scalars(select(tasks.c.id).where(tasks.c.ern_id == world.viewer_ern).limit(rounds + 1)))
-        db.session.remove()
-
-    def change(task_id: int) -> None:
-        with app.app_context(), db.engine.begin() as connection:
-            connection.execute(update(tasks).where(tasks.c.id == task_id).values(escalated_at=tasks.c.escalated_at))
-
-    times: dict[str, list[float]] = {"trivial": [], "after_change": []}
-    clock = time.perf_counter
-    for task_id in ids[:-1]:
-        change(task_id)
-        for name, page in (("after_change", url), ("trivial", "/_bench/trivial")):
-            start = clock()
-            get(client, page)
-            times[name].append(clock() - start)
-    change(ids[-1])
-    with recording(app) as statements:
-        get(client, url)
-    return times, [len(statements)]
-
-
 def describe(app: Flask, world: World, now: datetime, ern_id: int, code: str) -> str:
     """How many of the ERN's tasks some filters keep."""
     from app.database import db
@@ -600,18 +567,12 @@ def main() -> None:
         timing_seconds = time.perf_counter() - timing_started
         counts = count_queries(app, client, pages)
         split = breakdown(app, client, pages)
-        after_change, after_change_queries = time_after_changes(app, client, world, pages["queue"], options.rounds)
 
         if small_times:
             print(f"\nat {options.small:,} open tasks ({options.small_rounds} requests per page):")
             report(small_times, small_counts, width=12)
         print(f"\nat {options.tasks:,} open tasks ({options.rounds} requests per page, interleaved, {timing_seconds:.1f} s):")
         report(times, counts, width=12)
-        print(
-            f"\nthe queue's first request after one of the ERN's tasks changed (its groups read again; "
-            f"{options.rounds} requests, each followed by the trivial route's):"
-        )
-        report(after_change, {"trivial": counts["trivial"], "after_change": after_change_queries}, width=12)
         print(f"\nwhere the time goes at {options.tasks:,} open tasks (medians of a separate pass, ms per request):")
         for name, (total, sql, render, sql_in_render) in split.items():
             print(

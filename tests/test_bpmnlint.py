@@ -146,9 +146,9 @@ def test_round_trip_keeps_every_spiffworkflow_element(tmp_path):
     assert sorted(set(checked)) == sorted(map(str, files)), result.stdout
 
 
-def test_saved_definitions_still_validate(tmp_path):
+def test_saved_definitions_still_validate(app, tmp_path):  # the app registers the effect handlers
     """What the modeler writes is still a valid Consilium definition (same checks as `flask bpmn validate`)."""
-    from app.security import PROCESS_ROLES
+    from app.accounts.models import PROCESS_ROLES
     from app.tasks.form_definitions import load_form_definitions
     from app.workflows.effects import EFFECT_HANDLERS
 

@@ -37,6 +37,10 @@ class Role(enum.StrEnum):
     ASSISTANT = "assistant"
 
 
+# Roles a BPMN lane may name (see bpmn/README.md): organisational roles, panel roles and 'system'.
+PROCESS_ROLES = frozenset({"clinician", "system", "panel_lead", "panel_member", "invitee", "administrator"} | {role.value for role in Role})
+
+
 # Roles that act as health professionals of their centre: they may enrol and see its patients.
 CLINICAL_ROLES = frozenset({Role.MEMBER_EXPERT, Role.GUEST_EXPERT, Role.PANEL_MANAGER, Role.ASSISTANT})
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import joinedload
 
-from app import security
 from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import User
@@ -32,10 +31,6 @@ def _visible(viewer: User) -> ColumnElement[bool]:
         return false()
     members = select(Membership.user_id).where(Membership.ern_id.in_(erns))
     return AuditEntry.actor_id.in_(members)
-
-
-def can_read_audit(viewer: User) -> bool:
-    return security.manages_accounts(viewer)
 
 
 def _query(viewer: User, action: str) -> Select[tuple[AuditEntry]]:

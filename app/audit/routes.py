@@ -13,6 +13,7 @@ from flask import request
 from flask import stream_with_context
 from flask_login import current_user
 
+from app import security
 from app.audit import queries
 from app.audit import services
 from app.requests import origin
@@ -25,7 +26,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @bp.route("/")
 @requires(LOGIN)
 def index() -> str:
-    if not queries.can_read_audit(current_user):
+    if not security.can_read_audit(current_user):
         abort(403)
     action = request.args.get("action", "")[:80]
     page = request.args.get("page", 1, type=int) or 1
@@ -36,7 +37,7 @@ def index() -> str:
 @bp.route("/export.csv")
 @requires(LOGIN)
 def export() -> Response:
-    if not queries.can_read_audit(current_user):
+    if not security.can_read_audit(current_user):
         abort(403)
     action = request.args.get("action", "")[:80]
     services.record_export(current_user, action, origin())

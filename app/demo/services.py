@@ -23,6 +23,7 @@ from app.tasks.answers import clean_answers
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
 from app.workflows import store
+from app.workflows.models import ProcessDefinition
 
 
 def demo_is_seeded() -> bool:
@@ -44,7 +45,6 @@ def seed_demo(forms: dict[str, FormDefinition], today: date, *, reset: bool = Fa
 
 
 def _delete_everything() -> None:
-    from app.workflows.models import ProcessDefinition
 
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in (ProcessDefinition.__tablename__, "alembic_version"):

@@ -20,7 +20,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from app import security
-from app.accounts.models import Role
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
@@ -581,7 +580,7 @@ def import_folder(
 
 def options_for_ern(actor: User, ern_id: int) -> Options:
     """The ERN's de-identification options, for its managers (and administrators)."""
-    if not (actor.is_admin or actor.has_role(Role.ERN_MANAGER, ern_id=ern_id)):
+    if not security.manages_ern(actor, ern_id):
         raise NotAllowed(_("Only the ERN's managers choose its de-identification options."))
     return _options(ern_id)
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlalchemy import select
 
+from app import security
 from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import User
@@ -21,6 +22,8 @@ from app.errors import NotFound
 from app.panels.models import DEFAULT_INTERVALS
 from app.panels.models import ErnSettings
 from app.panels.models import ExpertGroup
+from app.workflows import store
+from app.workflows.models import ProcessDefinition
 
 MAX_DAYS = 365
 INTERVAL_LABELS = {
@@ -32,12 +35,8 @@ INTERVAL_LABELS = {
 }
 
 
-def manages(user: User, ern_id: int) -> bool:
-    return user.is_admin or user.has_role(Role.ERN_MANAGER, ern_id=ern_id)
-
-
 def require_manager(user: User, ern_id: int) -> None:
-    if not manages(user, ern_id):
+    if not security.manages_ern(user, ern_id):
         raise NotAllowed(_("Only the ERN's managers change its settings."))
 
 
@@ -131,8 +130,6 @@ def delete_group(actor: User, ern_id: int, group_id: int, origin: RequestInfo) -
 
 def task_choices(ern_id: int) -> list[tuple[str, str]]:
     """User tasks of the processes the ERN runs (name, label), for choosing service levels."""
-    from app.workflows import store
-    from app.workflows.models import ProcessDefinition
 
     choices: dict[str, str] = {}
     for process_id in db.session.scalars(select(ProcessDefinition.process_id).distinct()):

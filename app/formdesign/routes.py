@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import security
 from app.errors import InvalidInput
 from app.formdesign import editing
 from app.formdesign import queries
@@ -34,7 +35,7 @@ def _ern_for_designer(code: str, form_id: str) -> Ern:
     ern = organisation_queries.ern_by_code(code)
     if ern is None or form_id not in services.CUSTOMISABLE:
         abort(404)
-    if not services.can_design_forms(current_user, ern.id):
+    if not security.manages_ern(current_user, ern.id):
         abort(403)
     return ern
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from flask_babel import gettext as _
 
-from app.accounts.models import Role
+from app import security
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
@@ -28,10 +28,6 @@ from app.text import markup_in
 # Forms an ERN may adapt, and the fields the application itself reads from them (kept, same type).
 CUSTOMISABLE = {"consultation": {"nickname": "text", "urgent": "yes_no"}}
 MAX_DEFINITION = 200_000
-
-
-def can_design_forms(user: User, ern_id: int) -> bool:
-    return user.is_admin or user.has_role(Role.ERN_MANAGER, ern_id=ern_id)
 
 
 def check_definition(form_id: str, text: str) -> FormDefinition:
@@ -95,7 +91,7 @@ def publish(actor: User, ern_id: int, form_id: str, text: str, origin: RequestIn
         ern = db.session.get(Ern, ern_id)
         if ern is None:
             raise NotFound(_("No such ERN."))
-        if not can_design_forms(actor, ern_id):
+        if not security.manages_ern(actor, ern_id):
             raise NotAllowed(_("Only the ERN's managers adapt its forms."))
         definition = check_definition(form_id, text)
         newest = queries.newest_version(ern_id, form_id)

@@ -7,7 +7,7 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.accounts.models import Role
+from app import security
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
@@ -59,7 +59,7 @@ def create_ern(actor: User, code: str, name: str, origin: RequestInfo) -> Ern:
 def add_thematic_area(actor: User, ern_id: int, name: str, origin: RequestInfo) -> None:
     """Administrators, and the ERN's own managers, add thematic areas."""
     with transaction():
-        if not actor.has_role(Role.ERN_MANAGER, ern_id=ern_id):
+        if not security.manages_ern(actor, ern_id):
             _admin(actor)
         ern = db.session.get(Ern, ern_id)
         if ern is None:

@@ -15,6 +15,7 @@ from app.accounts.models import Role
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
+from app.panels import lifecycle
 from app.panels import timeline
 from app.panels.models import ClosingReason
 from app.panels.models import Contribution
@@ -24,6 +25,7 @@ from app.panels.models import Outcome
 from app.panels.models import Panel
 from app.panels.models import PanelMember
 from app.panels.models import Phase
+from app.patients import privacy
 from app.workflows.models import ProcessInstance
 
 
@@ -42,6 +44,19 @@ def _get(model: Any, params: dict[str, Any], key: str) -> Any:
 
 
 # Effects (service tasks) --------------------------------------------------------------------------
+
+
+def thematic_area_of(panel_id: int) -> int | None:
+    """The panel's thematic area (its tasks are counted and filtered by it in the coordinators' queue)."""
+    panel = db.session.get(Panel, panel_id)
+    return panel.thematic_area_id if panel is not None else None
+
+
+def refuse_identifying_answers(panel_id: int, written: dict[str, Any]) -> None:
+    """What people write on a panel's tasks must not identify its patient: panel members outside the centre read it."""
+    panel = db.session.get(Panel, panel_id)
+    if panel is not None:
+        privacy.refuse_identifying(panel.patient, written)
 
 
 def set_panel_phase(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -81,7 +96,6 @@ def sign_outcome(instance: ProcessInstance, params: dict[str, Any], actor: User 
 
 def finish_panel(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     """The panel is closed: read-only, its open invitations and requests end."""
-    from app.panels import lifecycle
 
     panel = _get(Panel, params, "panel_id")
     lifecycle.close(panel, actor, keep_instance_id=instance.id)

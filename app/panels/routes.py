@@ -25,6 +25,7 @@ from app.panels import services
 from app.panels.models import PHASE_LABELS
 from app.panels.models import ClosingReason
 from app.panels.models import Panel
+from app.panels.report import consultation_pdf as render_pdf
 from app.requests import form_id
 from app.requests import origin
 from app.requests import row_id
@@ -270,7 +271,6 @@ def consultation(panel_id: int) -> str:
 @bp.route("/<int:panel_id>/consultation.pdf")
 @requires(LOGIN)
 def consultation_pdf(panel_id: int) -> Response:
-    from app.panels.report import consultation_pdf as render_pdf
 
     panel = services.view_panel(current_user, panel_id).panel
     if panel.consultation_submitted_at is None:

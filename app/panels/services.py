@@ -36,6 +36,7 @@ from app.panels.models import Outcome
 from app.panels.models import OutcomeAddendum
 from app.panels.models import Panel
 from app.panels.models import PanelMember
+from app.panels.report import outcome_pdf
 from app.patients import privacy
 from app.patients.models import Patient
 from app.workflows import store
@@ -429,7 +430,6 @@ def view_panel(actor: User, panel_id: int) -> queries.PanelPage:
 
 def outcome_report(actor: User, panel_id: int, origin: RequestInfo) -> tuple[Panel, bytes]:
     """The signed outcome as a PDF report."""
-    from app.panels.report import outcome_pdf
 
     with transaction():
         panel = _visible_panel(actor, panel_id)

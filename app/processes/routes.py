@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import security
 from app.database import as_id
 from app.errors import ConsiliumError
 from app.organisations import queries as organisation_queries
@@ -55,7 +56,7 @@ def _ern(code: str) -> Ern:
     ern = organisation_queries.ern_by_code(code)
     if ern is None:
         abort(404)
-    if not services.can_administer_processes(current_user, ern.id):
+    if not security.manages_ern(current_user, ern.id):
         abort(403)
     return ern
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 import engine
-from app.accounts.models import Role
+from app import security
+from app.accounts.models import PROCESS_ROLES
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
@@ -29,7 +30,6 @@ from app.errors import NotFound
 from app.processes import elements
 from app.processes import importing
 from app.processes import queries
-from app.security import PROCESS_ROLES
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.models import OpenTask
 from app.workflows import store
@@ -47,13 +47,8 @@ _ROLE_LABELS = {"ern_manager": "ERN manager"}
 STATUSES = (InstanceStatus.RUNNING, InstanceStatus.FAILED, InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
 
 
-def can_administer_processes(user: User, ern_id: int) -> bool:
-    """The ERN's managers and the system administrators adapt an ERN's processes."""
-    return user.is_admin or user.has_role(Role.ERN_MANAGER, ern_id=ern_id)
-
-
 def _authorise(actor: User, ern_id: int, process_id: str | None = None) -> None:
-    if not can_administer_processes(actor, ern_id):
+    if not security.manages_ern(actor, ern_id):
         raise NotAllowed(_("Only the ERN's managers adapt its processes."))
     if process_id is not None and process_id not in queries.process_ids(ern_id):
         raise NotFound(_("No such process."))
@@ -266,7 +261,7 @@ class Inspection:
 
 def inspect(actor: User, ern_id: int, instance_id: int) -> Inspection:
     """Where one of the ERN's cases stands: its diagram states, timers and task data keys (routing values only)."""
-    if not can_administer_processes(actor, ern_id):
+    if not security.manages_ern(actor, ern_id):
         raise NotAllowed(_("Only the ERN's managers inspect its processes."))
     instance = queries.instance_in(ern_id, instance_id)
     if instance is None:

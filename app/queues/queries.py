@@ -1,10 +1,10 @@
 """The coordinator's queue: every open task of an ERN, pseudonymised, filtered, sorted, counted per column.
 
 The same queries whatever the number of tasks: the ERN's tasks counted by the choice columns, with how
-many of each are unassigned, overdue or both (app.queues.groups: kept between requests, two more queries
-when the ERN's tasks have changed or one fell due), from which Python sums the total, the overdue count
-and each column's counts under any filters; and the page's rows, chosen from an index and then joined.
-The statements are built once per shape (constructing them costs about as much as running them).
+many of each are unassigned, overdue or both, grouped in the queue index's order on every request (so
+the counts are right after any write, however it was made), from which Python sums the total, the
+overdue count and each column's counts under any filters; and the page's rows, chosen from an index and
+then joined. The statements are built once per shape (constructing them costs about as much as running them).
 """
 
 from __future__ import annotations
@@ -21,23 +21,26 @@ from sqlalchemy import Integer
 from sqlalchemy import Select
 from sqlalchemy import and_
 from sqlalchemy import bindparam
+from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import union_all
 
 from app.accounts.models import User
+from app.database import UtcDateTime
 from app.database import db
 from app.organisations.models import Centre
 from app.organisations.models import ThematicArea
 from app.panels.models import Panel
 from app.panels.models import title_of
-from app.queues import groups as groups_of_ern
 from app.tasks.models import DUE
 from app.tasks.models import OpenTask
 
 _TASKS = OpenTask.__table__.c
-_NOW, _ERN = groups_of_ern.NOW, groups_of_ern.ERN
+# The parameters every queue statement takes (the groups' and the page's): the ERN and the time asked for.
+_NOW = bindparam("now", type_=UtcDateTime())
+_ERN = bindparam("ern_id", type_=Integer())
 SORTS: dict[str, Any] = {
     "due": DUE,
     "age": _TASKS.created_at,
@@ -93,7 +96,7 @@ def queue(
 ) -> Queue:
     """One page of the ERN's open tasks, overdue first, then by the chosen column (an unknown one: the due date)."""
     sort = sort if sort in SORTS else "due"
-    counts, total = groups_of_ern.of_ern(ern_id, now).derive(filters, lambda groups: _counted(groups, filters))
+    counts, total = _counted(db.session.execute(_groups_statement(), {"ern_id": ern_id, "now": now}).all(), filters)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     statement = _page_statement(tuple(bool(value) for value in filters.chosen()), filters.overdue, filters.unassigned, sort, descending)
@@ -112,13 +115,45 @@ def queue(
     return Queue(rows=rows, page=page, pages=pages, total=total, counts=counts, sort=sort)
 
 
-# Each choice column's value and label in a group's row (columns of groups_of_ern.statement()).
+@cache
+def _groups_statement() -> Select[Any]:
+    """The ERN's open tasks grouped by the choice columns (in the queue index's order, so SQL need not sort):
+    how many there are, how many unassigned, overdue, and both; with the names of centres and areas."""
+    key = (_TASKS.centre_id, _TASKS.role, _TASKS.process_id, _TASKS.name, _TASKS.label, _TASKS.thematic_area_id)
+    unassigned, overdue = _TASKS.assignee_id.is_(None), DUE < _NOW
+    groups = (
+        select(
+            *key,
+            func.count().label("tasks"),
+            func.count().filter(unassigned).label("unassigned"),
+            func.count().filter(overdue).label("overdue"),
+            func.count().filter(and_(unassigned, overdue)).label("overdue_unassigned"),
+        )
+        .where(_TASKS.ern_id == _ERN)
+        .group_by(*key)
+        .subquery()
+    )
+    centres, areas = Centre.__table__.c, ThematicArea.__table__.c
+    return (
+        select(groups, centres.code.label("centre_code"), areas.name.label("area_name"))
+        .outerjoin(Centre.__table__, centres.id == groups.c.centre_id)
+        .outerjoin(ThematicArea.__table__, areas.id == groups.c.thematic_area_id)
+    )
+
+
+@cache
+def _positions() -> dict[str, int]:
+    """Where each named column is in a group's row (rows are read by position: ≈ 300 of them per page)."""
+    return {name: position for position, name in enumerate(_groups_statement().selected_columns.keys())}
+
+
+# Each choice column's value and label in a group's row (columns of _groups_statement()).
 _VALUE_AND_LABEL = (("process_id", "process_id"), ("name", "label"), ("centre_id", "centre_code"), ("thematic_area_id", "area_name"))
 
 
 def _counted(groups: Sequence[Any], filters: Filters) -> tuple[dict[str, list[tuple[Any, str, int]]], int]:
     """Each column's counts within the other filters (most first, then by label), the overdue count within all; the total."""
-    at = groups_of_ern.positions()
+    at = _positions()
     measure = (
         at["overdue" if filters.overdue else "tasks"]
         if not filters.unassigned

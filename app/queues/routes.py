@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import security
 from app.database import db
 from app.database import utcnow
 from app.errors import NotAllowed
@@ -36,7 +37,7 @@ def _ern(code: str) -> Ern:
     ern = organisation_queries.ern_by_code(code[:40], current_user)
     if ern is None:
         raise NotFound(_("No such ERN."))
-    if not services.steers_queue(current_user, ern.id):
+    if not security.steers_queue(current_user, ern.id):
         raise NotAllowed(_("Only the ERN's coordinators and managers see its queue."))
     return ern
 
@@ -102,7 +103,7 @@ def reassign(task_id: object) -> Response | str:
     task = task_queries.open_task(str(task_id))
     if task is None or task.ern_id is None:
         raise NotFound(_("This task is no longer open."))
-    if not services.steers_queue(current_user, task.ern_id):
+    if not security.steers_queue(current_user, task.ern_id):
         raise NotFound(_("This task is no longer open."))
     ern = db.session.get(Ern, task.ern_id)
     if request.method == "POST":

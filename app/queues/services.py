@@ -24,21 +24,16 @@ from app.errors import NotAllowed
 from app.errors import NotFound
 from app.notifications.services import notify
 from app.organisations.models import Ern
-from app.queues.models import SlaRule
 from app.tasks.models import DUE
 from app.tasks.models import OpenTask
+from app.tasks.models import SlaRule
 
 MAX_SLA_DAYS = 365
 PERSONAL_ROLES = ("invitee",)  # tasks that belong to one person by nature: never reassigned
 
 
-def steers_queue(user: User, ern_id: int) -> bool:
-    """Coordinators and managers of the ERN (and administrators) see and steer every open task of it."""
-    return user.is_admin or user.has_role(Role.COORDINATOR, ern_id=ern_id) or user.has_role(Role.ERN_MANAGER, ern_id=ern_id)
-
-
 def _require_steering(user: User, ern_id: int) -> None:
-    if not steers_queue(user, ern_id):
+    if not security.steers_queue(user, ern_id):
         raise NotAllowed(_("Only the ERN's coordinators and managers steer its tasks."))
 
 
@@ -125,7 +120,7 @@ def set_rule(actor: User, ern_id: int, task_name: str, days: int | None, origin:
     if not task_name or len(task_name) > 100:
         raise InvalidInput(_("Choose a task."))
     with transaction():
-        if not (actor.is_admin or actor.has_role(Role.ERN_MANAGER, ern_id=ern_id)):
+        if not security.manages_ern(actor, ern_id):
             raise NotAllowed(_("Only the ERN's managers set its service levels."))
         rule = db.session.scalar(select(SlaRule).where(SlaRule.ern_id == ern_id, SlaRule.task_name == task_name))
         if days is None:

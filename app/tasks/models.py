@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON
-from sqlalchemy import BigInteger
-from sqlalchemy import FetchedValue
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
 from sqlalchemy import func
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -48,12 +47,9 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
         # The tasks waiting on a role across a user's ERNs (a coordinator's own): without it SQLite reads every
         # unassigned task of every ERN to find them.
         Index("ix_open_tasks_role", "role", "ern_id", "assignee_id"),
-        Index("ix_open_tasks_revision", "ern_id", "revision"),  # the queue's fingerprint of an ERN's tasks
         # The queue by age, each of its parts (overdue, not) read in order; with the due dates that tell the parts apart.
         Index("ix_open_tasks_age", "ern_id", "created_at", "id", "due_at", "sla_due_at"),
     )
-    # Not read back on INSERT: SQLite's RETURNING gives the revision from before its trigger set it.
-    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
@@ -75,9 +71,6 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)  # the process's own deadline (a timer)
     sla_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the ERN's service level for this task
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # coordinators told it is overdue
-    # Random, set anew by database triggers on every insert and update of the row (and when its centre's code or
-    # its area's name changes): an ERN's count and revision sums change with anything the queue's counts read.
-    revision: Mapped[int] = mapped_column(BigInteger(), server_default="0", server_onupdate=FetchedValue())
 
     instance: Mapped[ProcessInstance] = relationship()
     assignee: Mapped[User | None] = relationship()
@@ -123,3 +116,15 @@ class TaskDraft(db.Model):  # type: ignore[name-defined,misc]
     conflict_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     saved_by: Mapped[User | None] = relationship(foreign_keys=[saved_by_id])
     conflict_by: Mapped[User | None] = relationship(foreign_keys=[conflict_by_id])
+
+
+class SlaRule(db.Model):  # type: ignore[name-defined,misc]
+    """Tasks of this name in this ERN are due this many days after they open; past that, coordinators are told."""
+
+    __tablename__ = "sla_rules"
+    __table_args__ = (UniqueConstraint("ern_id", "task_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ern_id: Mapped[int] = mapped_column(ForeignKey("erns.id", ondelete="CASCADE"), index=True)
+    task_name: Mapped[str] = mapped_column(String(100))
+    days: Mapped[int] = mapped_column()

@@ -21,8 +21,6 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
-from app.panels.models import Panel
-from app.patients import privacy
 from app.tasks import completion
 from app.tasks import queries
 from app.tasks.answers import clean_answers
@@ -31,6 +29,7 @@ from app.tasks.form_definitions import FormDefinition
 from app.tasks.forms import definition_for
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskDraft
+from app.tasks.submissions import WRITTEN_ANSWERS_CHECKS
 from engine import TaskNotFound
 from engine import TaskNotReady
 
@@ -58,8 +57,8 @@ def complete_task(
             answers, errors = clean_answers(form, raw_answers, today)
             if errors:
                 raise InvalidInput(_("Some answers need correcting."), errors)
-            if task.subject_type == "panel" and (panel := db.session.get(Panel, task.subject_id)) is not None:
-                privacy.refuse_identifying(panel.patient, written_answers(form, answers))
+            if (check := WRITTEN_ANSWERS_CHECKS.get(task.subject_type)) is not None and task.subject_id is not None:
+                check(task.subject_id, written_answers(form, answers))
             instance = task.instance
             completion.advance(actor, task, form, answers)
             audit.record(actor, "task.completed", "process_instance", instance.id, origin, task=task.name, form=form.id)

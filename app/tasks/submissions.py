@@ -7,29 +7,39 @@ identifying answers go to relational tables here and never into the serialized s
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from app.accounts.models import User
 from app.database import db
-from app.panels import process as panel_process
-from app.patients import enrolment
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskSubmission
 from app.workflows.models import ProcessInstance
 
 SubmissionHandler = Callable[[User, ProcessInstance, dict[str, Any]], dict[str, Any]]
+# What the answers people wrote on a task about a subject must not hold (the subject's id, the answers by field);
+# raises InvalidInput. By subject type: a panel's texts must not identify its patient.
+WrittenAnswersCheck = Callable[[int, dict[str, Any]], None]
 
-SUBMISSION_HANDLERS: dict[str, SubmissionHandler] = {
-    "enrolment": enrolment.record_enrolment,
-    "consultation": panel_process.submit_consultation,
-    "invitation_reply": panel_process.submit_invitation_reply,
-    "contribution": panel_process.submit_contribution,
-    "additional_data": panel_process.submit_additional_data,
-    "outcome": panel_process.submit_outcome,
-    "panel_closing": panel_process.submit_panel_closing,
-    "expert_suggestion": panel_process.submit_expert_suggestion,
-}
+SUBMISSION_HANDLERS: dict[str, SubmissionHandler] = {}
+WRITTEN_ANSWERS_CHECKS: dict[str, WrittenAnswersCheck] = {}
+
+
+def register_submissions(handlers: Mapping[str, SubmissionHandler]) -> None:
+    """Make known where the answers of each form go (by form id); the feature packages offer them, create_app registers."""
+    _register(SUBMISSION_HANDLERS, handlers, "form")
+
+
+def register_written_answers_checks(checks: Mapping[str, WrittenAnswersCheck]) -> None:
+    """Make known what the written answers on tasks about each kind of subject must not hold."""
+    _register(WRITTEN_ANSWERS_CHECKS, checks, "subject type")
+
+
+def _register(table: dict[str, Any], entries: Mapping[str, Any], what: str) -> None:
+    for name, entry in entries.items():
+        if table.setdefault(name, entry) is not entry:
+            raise ValueError(f"two entries for the {what} '{name}'")
 
 
 def submit(actor: User, task: OpenTask, form: FormDefinition, answers: dict[str, Any]) -> dict[str, Any]:

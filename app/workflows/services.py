@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 import engine
+from app.accounts.models import PROCESS_ROLES
 from app.accounts.models import User
 from app.database import db
 from app.database import transaction
 from app.errors import InvalidInput
 from app.logsafe import describe
 from app.logsafe import safe_traceback
-from app.security import PROCESS_ROLES
 from app.tasks.form_definitions import load_form_definitions
 from app.workflows import store
 from app.workflows.effects import EFFECT_HANDLERS

@@ -6,6 +6,8 @@ Helpers here only flush; the calling service owns the transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from datetime import timedelta
 
@@ -18,9 +20,9 @@ import engine
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
-from app.panels.models import Panel
-from app.queues.models import SlaRule
 from app.tasks.models import OpenTask
+from app.tasks.models import SlaRule
+from app.workflows.effects import apply_effects
 from app.workflows.models import InstanceEvent
 from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessDefinition
@@ -191,12 +193,21 @@ def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: da
         )
 
 
+# By subject type: the thematic area of a subject (the queue counts and filters tasks by it). Registered by create_app.
+SUBJECT_AREAS: dict[str, Callable[[int], int | None]] = {}
+
+
+def register_subject_areas(areas: Mapping[str, Callable[[int], int | None]]) -> None:
+    """Make known how to find the thematic area of each kind of subject (a panel's is its own)."""
+    for subject_type, area_of in areas.items():
+        if SUBJECT_AREAS.setdefault(subject_type, area_of) is not area_of:
+            raise ValueError(f"two ways to find the thematic area of a {subject_type}")
+
+
 def thematic_area_of(instance: ProcessInstance) -> int | None:
-    """The thematic area of the panel the instance is about (the queue counts and filters tasks by it)."""
-    if instance.subject_type != "panel" or instance.subject_id is None:
-        return None
-    panel = db.session.get(Panel, instance.subject_id)
-    return panel.thematic_area_id if panel is not None else None
+    """The thematic area of what the instance is about, where its kind of subject has one."""
+    area_of = SUBJECT_AREAS.get(instance.subject_type or "")
+    return area_of(instance.subject_id) if area_of is not None and instance.subject_id is not None else None
 
 
 def _service_levels(ern_id: int | None, names: set[str]) -> dict[str, int]:
@@ -219,7 +230,6 @@ def start(
     assignee: User | None = None,
 ) -> tuple[ProcessInstance, engine.Advance]:
     """Start an instance of the current definition, apply its first effects and store it."""
-    from app.workflows.effects import apply_effects
 
     row = current_definition(process_id, ern_id)
     instance = create(row, subject_type=subject_type, subject_id=subject_id, ern_id=ern_id, centre_id=centre_id, actor=actor)

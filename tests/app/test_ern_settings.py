@@ -7,7 +7,7 @@ from app.accounts.models import Role
 from app.database import db
 from app.panels.models import ErnSettings
 from app.panels.models import ExpertGroup
-from app.queues.models import SlaRule
+from app.tasks.models import SlaRule
 from tests import factories
 
 

@@ -32,3 +32,13 @@ def test_the_migrations_create_the_models_expression_indexes(app):
             else:
                 found = {index["name"] for index in inspect(db.engine).get_indexes(table)}
             assert names <= found
+
+
+def test_the_migrations_leave_no_triggers(app):
+    """Every write is what its statement says: a restore, or a load with triggers off, leaves the same data."""
+    with app.app_context(), db.engine.connect() as connection:
+        if db.engine.dialect.name == "sqlite":
+            triggers = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").all()
+        else:
+            triggers = connection.exec_driver_sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").all()
+    assert triggers == []

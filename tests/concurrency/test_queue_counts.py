@@ -1,4 +1,5 @@
-"""Two app processes on one database: a change one of them commits shows in the other's queue on its next request."""
+"""Two app processes on one database, and writers outside the app: what one of them commits shows in every queue on
+its next request."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 
 from app.accounts.models import User
@@ -29,6 +31,13 @@ def _unassigned(app, ern_id):
     return total
 
 
+def _total(app, ern_id):
+    with app.app_context():
+        total = queries.queue(ern_id, queries.Filters(), utcnow()).total
+        db.session.remove()
+    return total
+
+
 def test_a_task_claimed_through_one_process_is_no_longer_unassigned_in_the_others_queue(committed):
     app, url, ids = committed
     other = _fresh_app(url)
@@ -43,6 +52,32 @@ def test_a_task_claimed_through_one_process_is_no_longer_unassigned_in_the_other
         db.session.remove()
     assert _unassigned(app, ids["ern"]) == before - 1
     assert _unassigned(other, ids["ern"]) == before - 1
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_tasks_loaded_with_plain_sql_from_outside_the_app_show_in_every_process_queue_at_once(committed):
+    """A restore or a bulk import writes the table directly: no app process is told, none needs a restart."""
+    app, url, ids = committed
+    other = _fresh_app(url)
+    with app.app_context():
+        clinician = db.session.get(User, ids["clinician"])
+        factories.start_enrolment(clinician, db.session.get(Centre, ids["leuven"]), db.session.get(Ern, ids["ern"]))
+        db.session.remove()
+    before = _total(app, ids["ern"])
+    assert before and _total(other, ids["ern"]) == before
+    columns = "instance_id, process_id, name, label, form_key, role, ern_id, centre_id, subject_type, subject_id, created_at"
+    outside = create_engine(url)
+    with outside.begin() as connection:
+        connection.execute(
+            text(f"INSERT INTO open_tasks ({columns}, engine_task_id) SELECT {columns}, 'load-' || id FROM open_tasks WHERE ern_id = :ern"),
+            {"ern": ids["ern"]},
+        )
+    assert _total(app, ids["ern"]) == _total(other, ids["ern"]) == 2 * before
+    with outside.begin() as connection:
+        connection.execute(text("DELETE FROM open_tasks WHERE engine_task_id LIKE 'load-%'"))
+    assert _total(app, ids["ern"]) == _total(other, ids["ern"]) == before
+    outside.dispose()
     with other.app_context():
         db.engine.dispose()
 

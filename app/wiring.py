@@ -1,0 +1,48 @@
+"""What the feature packages do for the workflow layer, registered when the app is created: the effects that service
+tasks name, where each form's answers go, and what written answers about a subject must not hold. The workflow and
+task layers below import no feature package; this module, at the top beside ``create_app``, imports them all."""
+
+from __future__ import annotations
+
+from app.accounts import requests as account_requests
+from app.panels import process as panel_process
+from app.patients import enrolment
+from app.tasks.submissions import register_submissions
+from app.tasks.submissions import register_written_answers_checks
+from app.workflows.effects import register_effects
+from app.workflows.store import register_subject_areas
+
+
+def wire_workflows() -> None:
+    """Register every feature package's effects, form submissions and checks (idempotent: each app created registers them)."""
+    register_effects(
+        {
+            "assign_cpms_id": enrolment.assign_cpms_id,
+            "create_account": account_requests.create_account,
+            "notify_rejection": account_requests.notify_rejection,
+            "remind_coordinators": account_requests.remind_coordinators,
+            "set_panel_phase": panel_process.set_panel_phase,
+            "notify_panel": panel_process.notify_panel,
+            "sign_outcome": panel_process.sign_outcome,
+            "finish_panel": panel_process.finish_panel,
+            "notify_invitation": panel_process.notify_invitation,
+            "remind_invitee": panel_process.remind_invitee,
+            "expire_invitation": panel_process.expire_invitation,
+            "notify_data_request": panel_process.notify_data_request,
+            "notify_data_provided": panel_process.notify_data_provided,
+        }
+    )
+    register_submissions(
+        {
+            "enrolment": enrolment.record_enrolment,
+            "consultation": panel_process.submit_consultation,
+            "invitation_reply": panel_process.submit_invitation_reply,
+            "contribution": panel_process.submit_contribution,
+            "additional_data": panel_process.submit_additional_data,
+            "outcome": panel_process.submit_outcome,
+            "panel_closing": panel_process.submit_panel_closing,
+            "expert_suggestion": panel_process.submit_expert_suggestion,
+        }
+    )
+    register_written_answers_checks({"panel": panel_process.refuse_identifying_answers})
+    register_subject_areas({"panel": panel_process.thematic_area_of})

@@ -1,0 +1,62 @@
+"""Each access predicate and its SQL twin agree on every demo user × every demo object: a list never shows what a
+page refuses, and a page never refuses what a list shows (app/security.py)."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app import security
+from app.accounts.models import User
+from app.database import db
+from app.demo.services import seed_demo
+from app.panels.models import Panel
+from app.patients.models import Patient
+from app.tasks.models import OpenTask
+from tests import factories
+
+
+@pytest.fixture
+def demo(database):
+    seed_demo(factories.forms(), date(2026, 11, 21))
+    users = list(db.session.scalars(select(User).order_by(User.id)))
+    assert len(users) >= 9
+    return users
+
+
+def _selected(model, condition):
+    return set(db.session.scalars(select(model.id).where(condition)))
+
+
+def test_who_sees_a_panel_in_a_list_sees_it_on_its_page(demo):
+    panels = list(db.session.scalars(select(Panel)))
+    assert len(panels) >= 5
+    for user in demo:
+        by_predicate = {panel.id for panel in panels if security.can_see_panel(user, panel)}
+        assert _selected(Panel, security.panel_filter(user, Panel)) == by_predicate, user.email
+
+
+def test_who_finds_a_patient_by_name_may_read_their_identifying_data(demo):
+    patients = list(db.session.scalars(select(Patient)))
+    assert len(patients) >= 5
+    for user in demo:
+        by_predicate = {patient.id for patient in patients if security.can_see_identifying_data(user, patient)}
+        assert _selected(Patient, security.identifying_data_filter(user, Patient)) == by_predicate, user.email
+
+
+def test_the_accounts_a_coordinator_lists_are_those_they_may_manage(demo):
+    for actor in demo:
+        by_predicate = {user.id for user in demo if security.can_manage_account(actor, user)}
+        assert _selected(User, security.managed_accounts_filter(actor, User)) == by_predicate, actor.email
+
+
+def test_the_tasks_waiting_on_someone_are_the_ones_they_may_complete(demo):
+    """All but one kind: the lead may answer an invitation on an invitee's behalf, but it does not wait on the lead."""
+    tasks = list(db.session.scalars(select(OpenTask)))
+    assert len(tasks) >= 5
+    for user in demo:
+        waiting = _selected(OpenTask, security.open_task_filter(user, OpenTask))
+        allowed = {task.id for task in tasks if security.can_complete(user, task)}
+        on_behalf = {task.id for task in tasks if task.role == "invitee" and task.assignee_id != user.id}
+        assert waiting <= allowed, user.email
+        assert allowed - waiting <= on_behalf, user.email

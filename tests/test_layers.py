@@ -1,0 +1,244 @@
+"""The layer order (README, "Architecture"), read from every module's imports with ``ast``, imports inside functions
+included: an import runs only downwards, and feature packages import each other along declared directions only.
+
+What does not hold yet is listed below, edge by edge, as debts: a new upward import, a new cycle or a new import inside
+a function fails; so does a debt that was paid but is still listed, so that the lists only shrink."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE, BASE, WORKFLOWS, FEATURES, TOP = 1, 2, 3, 4, 5
+BASE_MODULES = {
+    "app.config",
+    "app.database",
+    "app.errors",
+    "app.extensions",
+    "app.i18n",
+    "app.identifying",
+    "app.logsafe",
+    "app.pagination",
+    "app.requests",
+    "app.text",
+    "app.accounts.models",  # the users every layer names (actors, assignees)
+    "app.organisations.models",  # ERNs, centres, thematic areas
+}
+TOP_MODULES = {"app", "app.cli", "app.scheduler", "app.wiring", "app.templating", "app.models"}
+WORKFLOW_PACKAGES = {"app.workflows", "app.tasks"}
+
+# Feature package → the feature packages it may import. Anything else between features is a debt (below) or an error.
+ALLOWED = {
+    "app.audit": {"app.security"},
+    "app.mail": set(),
+    "app.security": set(),
+    "app.notifications": {"app.mail", "app.security"},
+    "app.organisations": {"app.audit", "app.security"},
+    "app.terminology": {"app.security"},
+    "app.formdesign": {"app.audit", "app.security"},
+    "app.patients": {"app.audit", "app.security", "app.organisations", "app.notifications"},
+    "app.panels": {"app.audit", "app.security", "app.organisations", "app.patients", "app.notifications", "app.formdesign", "app.mail"},
+    "app.documents": {"app.audit", "app.security", "app.organisations", "app.patients", "app.panels"},
+    "app.accounts": {"app.audit", "app.security", "app.organisations", "app.mail", "app.notifications"},
+    "app.queues": {"app.audit", "app.security", "app.organisations", "app.panels", "app.notifications", "app.mail"},
+    "app.processes": {"app.audit", "app.security", "app.organisations"},
+    "app.ernsettings": {"app.audit", "app.security", "app.organisations", "app.panels"},
+    "app.main": {"app.security", "app.organisations", "app.panels", "app.patients", "app.notifications", "app.queues"},
+    "app.demo": set(),  # seeding is at the top: it may import anything
+}
+
+# Debts: imports that break the order today (importer, imported module), to be paid and then removed from here.
+UPWARD_DEBTS = {
+    ("app.requests", "app.audit.services"),
+    ("app.tasks.answers", "app.terminology.catalogue"),
+    ("app.tasks.forms", "app.formdesign.queries"),
+    ("app.tasks.forms", "app.panels.models"),
+    ("app.tasks.queries", "app.security"),
+    ("app.tasks.services", "app.audit.services"),
+    ("app.tasks.services", "app.security"),
+    ("app.tasks.subjects", "app.panels.models"),
+}
+FEATURE_DEBTS = {
+    ("app.organisations.queries", "app.patients.models"),
+    ("app.panels.queries", "app.documents.queries"),
+    ("app.security", "app.panels.models"),
+}
+FUNCTION_IMPORT_DEBTS = {
+    ("app.tasks.forms", "app.database"),
+    ("app.tasks.forms", "app.formdesign.queries"),
+    ("app.tasks.forms", "app.panels.models"),
+}
+# Imports inside functions that are not debts: heavy or optional dependencies loaded when needed, and create_app's own.
+LAZY_ON_PURPOSE = {"app", "app.cli"}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted([*ROOT.glob("app/**/*.py"), *ROOT.glob("engine/**/*.py")]):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> list[tuple[str, bool]]:
+    """(imported module of this project, whether the import is inside a function) for every import of the module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inside = {
+        id(node)
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(function)
+    }
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.append((target, id(node) in inside))
+    return found
+
+
+def _package(name: str) -> str:
+    parts = name.split(".")
+    return "engine" if parts[0] == "engine" else ".".join(parts[:2])
+
+
+def layer(name: str) -> int:
+    if name.split(".")[0] == "engine":
+        return ENGINE
+    if name in BASE_MODULES:
+        return BASE
+    if name in TOP_MODULES or name.endswith(".routes") or _package(name) == "app.demo":
+        return TOP
+    if _package(name) in WORKFLOW_PACKAGES:
+        return WORKFLOWS
+    return FEATURES
+
+
+def problems(modules: dict[str, Path]) -> dict[str, set[tuple[str, str]]]:
+    """Every import that runs up a layer, between features against the declared directions, or inside a function."""
+    found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for name, path in modules.items():
+        for target, in_function in _imports(name, path, modules):
+            edge = (name, target)
+            if in_function and _package(name) not in LAZY_ON_PURPOSE and name not in LAZY_ON_PURPOSE:
+                found["function"].add(edge)
+            if layer(target) > layer(name):
+                found["upward"].add(edge)
+            elif layer(name) == layer(target) == FEATURES and _package(name) != _package(target):
+                if _package(target) not in ALLOWED.get(_package(name), set()) and _package(name) != "app.demo":
+                    found["feature"].add(edge)
+    return found
+
+
+def cycles(modules: dict[str, Path]) -> list[list[str]]:
+    """Import cycles between modules (imports inside functions included), each as the modules around it."""
+    graph = {name: {target for target, _ in _imports(name, path, modules)} for name, path in modules.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return found
+
+
+@pytest.fixture(scope="module")
+def found():
+    return problems(_modules())
+
+
+def test_no_import_runs_up_a_layer_beyond_the_listed_debts(found):
+    assert found["upward"] - UPWARD_DEBTS == set(), "new upward imports"
+    assert UPWARD_DEBTS - found["upward"] == set(), "paid debts: remove them from UPWARD_DEBTS"
+
+
+def test_feature_packages_import_each_other_only_along_the_declared_directions(found):
+    assert found["feature"] - FEATURE_DEBTS == set(), "imports between features outside ALLOWED"
+    assert FEATURE_DEBTS - found["feature"] == set(), "paid debts: remove them from FEATURE_DEBTS"
+
+
+def test_declared_directions_have_no_cycle():
+    graph = {package: allowed for package, allowed in ALLOWED.items()}
+    seen: set[str] = set()
+
+    def walk(package: str, path: tuple[str, ...]) -> None:
+        assert package not in path, f"cycle in ALLOWED: {' → '.join(path + (package,))}"
+        if package in seen:
+            return
+        for target in graph.get(package, ()):
+            walk(target, path + (package,))
+        seen.add(package)
+
+    for package in graph:
+        walk(package, ())
+
+
+def test_no_module_imports_inside_a_function_beyond_the_listed_debts(found):
+    assert found["function"] - FUNCTION_IMPORT_DEBTS == set(), "imports inside functions (to dodge a cycle?)"
+    assert FUNCTION_IMPORT_DEBTS - found["function"] == set(), "paid debts: remove them from FUNCTION_IMPORT_DEBTS"
+
+
+def test_no_import_cycle():
+    assert cycles(_modules()) == []
+
+
+def test_the_checks_catch_an_upward_import_a_cycle_and_a_hidden_import(tmp_path):
+    """The test of the test: a workflow module importing a feature, two modules importing each other, an import inside
+    a function, in a small tree of their own."""
+    (tmp_path / "app" / "workflows").mkdir(parents=True)
+    (tmp_path / "app" / "panels").mkdir(parents=True)
+    (tmp_path / "app" / "workflows" / "store.py").write_text("from app.panels import models\n")
+    (tmp_path / "app" / "panels" / "models.py").write_text("def f():\n    from app.panels import services\n")
+    (tmp_path / "app" / "panels" / "services.py").write_text("from app.panels import models\n")
+    modules = {
+        "app.workflows.store": tmp_path / "app" / "workflows" / "store.py",
+        "app.panels.models": tmp_path / "app" / "panels" / "models.py",
+        "app.panels.services": tmp_path / "app" / "panels" / "services.py",
+    }
+    found = problems(modules)
+    assert found["upward"] == {("app.workflows.store", "app.panels.models")}
+    assert found["function"] == {("app.panels.models", "app.panels.services")}
+    assert cycles(modules) == [["app.panels.models", "app.panels.services"]]
