@@ -1,12 +1,15 @@
 """What the feature packages do for the workflow layer, registered when the app is created: the effects that service
-tasks name, where each form's answers go, and what written answers about a subject must not hold. The workflow and
-task layers below import no feature package; this module, at the top beside ``create_app``, imports them all."""
+tasks name, where each form's answers go, what written answers about a subject must not hold, and, by kind of
+subject, its thematic area, the version of a form it is pinned to and how to load it. The workflow and task layers
+below import no feature package; this module, at the top beside ``create_app``, imports them all."""
 
 from __future__ import annotations
 
 from app.accounts import requests as account_requests
 from app.panels import process as panel_process
 from app.patients import enrolment
+from app.tasks.forms import register_form_versions
+from app.tasks.subjects import register_loaders
 from app.tasks.submissions import register_submissions
 from app.tasks.submissions import register_written_answers_checks
 from app.workflows.effects import register_effects
@@ -46,3 +49,5 @@ def wire_workflows() -> None:
     )
     register_written_answers_checks({"panel": panel_process.refuse_identifying_answers})
     register_subject_areas({"panel": panel_process.thematic_area_of})
+    register_form_versions({"panel": panel_process.form_version_of})
+    register_loaders({"panel": panel_process.load_panel})

@@ -15,6 +15,7 @@ from app.accounts.models import Role
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
+from app.formdesign.queries import form_for_version
 from app.panels import lifecycle
 from app.panels import timeline
 from app.panels.models import ClosingReason
@@ -26,6 +27,7 @@ from app.panels.models import Panel
 from app.panels.models import PanelMember
 from app.panels.models import Phase
 from app.patients import privacy
+from app.tasks.form_definitions import FormDefinition
 from app.workflows.models import ProcessInstance
 
 
@@ -44,6 +46,19 @@ def _get(model: Any, params: dict[str, Any], key: str) -> Any:
 
 
 # Effects (service tasks) --------------------------------------------------------------------------
+
+
+def form_version_of(panel_id: int, form_key: str, base: FormDefinition) -> FormDefinition:
+    """A panel keeps the version of its ERN's consultation form it was filled with; other forms are the shipped ones."""
+    if form_key != "consultation":
+        return base
+    panel = db.session.get(Panel, panel_id)
+    return form_for_version(panel.consultation_version_id if panel else None, base)
+
+
+def load_panel(panel_id: int) -> Panel | None:
+    """The panel a task is about, shown above its form."""
+    return db.session.get(Panel, panel_id)
 
 
 def thematic_area_of(panel_id: int) -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -106,14 +108,21 @@ def form_class(definition: FormDefinition) -> type[DefinedForm]:
     return type(f"{definition.id.title().replace('_', '')}Form", (DefinedForm,), attributes)
 
 
-def definition_for(task: Any, forms: dict[str, FormDefinition]) -> FormDefinition:
-    """The definition a task's form uses: a panel's pinned ERN version of its consultation form, or the base."""
-    base = forms[task.form_key]
-    if task.subject_type == "panel" and task.subject_id is not None and task.form_key == "consultation":
-        from app.database import db
-        from app.formdesign.queries import form_for_version
-        from app.panels.models import Panel
+# By subject type: the version of a form a subject is pinned to (subject id, form key, the shipped definition).
+FormVersion = Callable[[int, str, FormDefinition], FormDefinition]
+FORM_VERSIONS: dict[str, FormVersion] = {}
 
-        panel = db.session.get(Panel, task.subject_id)
-        return form_for_version(panel.consultation_version_id if panel else None, base)
-    return base
+
+def register_form_versions(versions: Mapping[str, FormVersion]) -> None:
+    """Make known which version of a form each kind of subject uses (a panel keeps its consultation form's)."""
+    for subject_type, version_of in versions.items():
+        if FORM_VERSIONS.setdefault(subject_type, version_of) is not version_of:
+            raise ValueError(f"two form versions for a {subject_type}")
+
+
+def definition_for(task: Any, forms: dict[str, FormDefinition]) -> FormDefinition:
+    """The definition a task's form uses: the version its subject is pinned to (a panel's ERN version of its
+    consultation form), or the shipped one."""
+    base = forms[task.form_key]
+    version_of = FORM_VERSIONS.get(task.subject_type or "")
+    return version_of(task.subject_id, task.form_key, base) if version_of is not None and task.subject_id is not None else base

@@ -6,16 +6,21 @@ Only the task's own subject is loaded, for someone already allowed to complete t
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from app.accounts.models import AccountRequest
 from app.database import db
-from app.panels.models import Panel
 
-LOADERS: dict[str, Callable[[int], Any]] = {
-    "account_request": lambda subject_id: db.session.get(AccountRequest, subject_id),
-    "panel": lambda subject_id: db.session.get(Panel, subject_id),
-}
+# Subject type → loader; the feature packages add theirs when the app is created (app/wiring.py).
+LOADERS: dict[str, Callable[[int], Any]] = {"account_request": lambda subject_id: db.session.get(AccountRequest, subject_id)}
+
+
+def register_loaders(loaders: Mapping[str, Callable[[int], Any]]) -> None:
+    """Make known how to load each kind of subject a task may be about."""
+    for subject_type, loader in loaders.items():
+        if LOADERS.setdefault(subject_type, loader) is not loader:
+            raise ValueError(f"two loaders for a {subject_type}")
 
 
 def load(subject_type: str, subject_id: int | None) -> Any:
