@@ -5,7 +5,6 @@ import json
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
@@ -15,36 +14,9 @@ from app.accounts.models import Role
 from app.database import db
 from app.demo.imaging import study_files
 from app.documents.models import Document
-from app.panels import services as panel_services
 from tests import factories
-from tests.factories import ORIGIN
-from tests.factories import complete
-from tests.factories import task_of
 
 PDF = factories.pdf()
-
-
-@pytest.fixture
-def as_user(client):
-    """The test client, signed in as this person (whoever used it before signed out)."""
-
-    def sign_in(user):
-        client.post("/logout")
-        assert client.post("/login", data={"email": user.email, "password": factories.PASSWORD}).status_code == 302
-        return client
-
-    return sign_in
-
-
-@pytest.fixture
-def case(world):
-    """A Leuven patient's panel with Brno's expert as an accepted member."""
-    patient = factories.enrol(world.clinician, world.leuven, world.ern)
-    factories.give_areas(world.brno_clinician, world.ern)
-    panel_id = factories.open_panel(world.clinician, patient)
-    panel_services.invite_experts(world.clinician, panel_id, [world.brno_clinician.id], ORIGIN)
-    complete(world.brno_clinician, task_of(world.brno_clinician, "answer_invitation"), {"answer": "accept"})
-    return patient, panel_id
 
 
 def _upload(client, url, data, name, json_answer=False):
