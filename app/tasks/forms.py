@@ -25,6 +25,7 @@ from app.tasks.answers import check_field
 from app.tasks.answers import is_empty
 from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
+from app.workflows.registry import register
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -115,9 +116,7 @@ FORM_VERSIONS: dict[str, FormVersion] = {}
 
 def register_form_versions(versions: Mapping[str, FormVersion]) -> None:
     """Make known which version of a form each kind of subject uses (a panel keeps its consultation form's)."""
-    for subject_type, version_of in versions.items():
-        if FORM_VERSIONS.setdefault(subject_type, version_of) is not version_of:
-            raise ValueError(f"two form versions for a {subject_type}")
+    register(FORM_VERSIONS, versions, "form version of a subject type")
 
 
 def definition_for(task: Any, forms: dict[str, FormDefinition]) -> FormDefinition:

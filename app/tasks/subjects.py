@@ -11,6 +11,7 @@ from typing import Any
 
 from app.accounts.models import AccountRequest
 from app.database import db
+from app.workflows.registry import register
 
 # Subject type → loader; the feature packages add theirs when the app is created (app/wiring.py).
 LOADERS: dict[str, Callable[[int], Any]] = {"account_request": lambda subject_id: db.session.get(AccountRequest, subject_id)}
@@ -18,9 +19,7 @@ LOADERS: dict[str, Callable[[int], Any]] = {"account_request": lambda subject_id
 
 def register_loaders(loaders: Mapping[str, Callable[[int], Any]]) -> None:
     """Make known how to load each kind of subject a task may be about."""
-    for subject_type, loader in loaders.items():
-        if LOADERS.setdefault(subject_type, loader) is not loader:
-            raise ValueError(f"two loaders for a {subject_type}")
+    register(LOADERS, loaders, "loader of a subject type")
 
 
 def load(subject_type: str, subject_id: int | None) -> Any:

@@ -16,6 +16,7 @@ from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskSubmission
 from app.workflows.models import ProcessInstance
+from app.workflows.registry import register
 
 SubmissionHandler = Callable[[User, ProcessInstance, dict[str, Any]], dict[str, Any]]
 # What the answers people wrote on a task about a subject must not hold (the subject's id, the answers by field);
@@ -28,18 +29,12 @@ WRITTEN_ANSWERS_CHECKS: dict[str, WrittenAnswersCheck] = {}
 
 def register_submissions(handlers: Mapping[str, SubmissionHandler]) -> None:
     """Make known where the answers of each form go (by form id); the feature packages offer them, create_app registers."""
-    _register(SUBMISSION_HANDLERS, handlers, "form")
+    register(SUBMISSION_HANDLERS, handlers, "form")
 
 
 def register_written_answers_checks(checks: Mapping[str, WrittenAnswersCheck]) -> None:
     """Make known what the written answers on tasks about each kind of subject must not hold."""
-    _register(WRITTEN_ANSWERS_CHECKS, checks, "subject type")
-
-
-def _register(table: dict[str, Any], entries: Mapping[str, Any], what: str) -> None:
-    for name, entry in entries.items():
-        if table.setdefault(name, entry) is not entry:
-            raise ValueError(f"two entries for the {what} '{name}'")
+    register(WRITTEN_ANSWERS_CHECKS, checks, "subject type")
 
 
 def submit(actor: User, task: OpenTask, form: FormDefinition, answers: dict[str, Any]) -> dict[str, Any]:

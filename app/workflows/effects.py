@@ -15,6 +15,7 @@ from typing import Any
 import engine
 from app.accounts.models import User
 from app.workflows.models import ProcessInstance
+from app.workflows.registry import register
 
 EffectHandler = Callable[[ProcessInstance, dict[str, Any], User | None], None]
 
@@ -23,9 +24,7 @@ EFFECT_HANDLERS: dict[str, EffectHandler] = {}
 
 def register_effects(handlers: Mapping[str, EffectHandler]) -> None:
     """Make handlers known by the names service tasks give them (the same name twice must be the same handler)."""
-    for name, handler in handlers.items():
-        if EFFECT_HANDLERS.setdefault(name, handler) is not handler:
-            raise ValueError(f"two handlers for the effect '{name}'")
+    register(EFFECT_HANDLERS, handlers, "effect")
 
 
 def apply_effects(instance: ProcessInstance, effects: Iterable[engine.Effect], actor: User | None) -> None:

@@ -27,6 +27,7 @@ from app.workflows.models import InstanceEvent
 from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessDefinition
 from app.workflows.models import ProcessInstance
+from app.workflows.registry import register
 
 log = logging.getLogger(__name__)
 ENGINE = engine.Engine()
@@ -199,9 +200,7 @@ SUBJECT_AREAS: dict[str, Callable[[int], int | None]] = {}
 
 def register_subject_areas(areas: Mapping[str, Callable[[int], int | None]]) -> None:
     """Make known how to find the thematic area of each kind of subject (a panel's is its own)."""
-    for subject_type, area_of in areas.items():
-        if SUBJECT_AREAS.setdefault(subject_type, area_of) is not area_of:
-            raise ValueError(f"two ways to find the thematic area of a {subject_type}")
+    register(SUBJECT_AREAS, areas, "thematic area of a subject type")
 
 
 def thematic_area_of(instance: ProcessInstance) -> int | None:
