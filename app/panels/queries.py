@@ -23,7 +23,6 @@ from app.accounts.models import user_thematic_areas
 from app.database import as_id
 from app.database import db
 from app.database import utcnow
-from app.documents import queries as document_queries
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
@@ -146,7 +145,7 @@ class PanelPage:
     is_member: bool
     is_lead: bool
     contributor_count: int
-    documents: document_queries.Listing
+    of_patients_centre: bool  # sees the patient's identifying data, and documents held for review
     reviews_documents: bool  # the patient's centre reviews images held for burned-in text
 
 
@@ -213,7 +212,7 @@ def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPa
         is_member=security.is_panel_member(viewer, panel),
         is_lead=panel.lead_id == viewer.id,
         contributor_count=len({c.author_id for c in listed}),
-        documents=document_queries.for_panel(panel.id, include_held=of_patients_centre),
+        of_patients_centre=of_patients_centre,
         reviews_documents=of_patients_centre and not panel.closed,
     )
 

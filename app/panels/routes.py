@@ -16,6 +16,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.documents import queries as document_queries
 from app.errors import InvalidInput
 from app.errors import NotFound
 from app.formdesign.queries import form_for_version
@@ -106,6 +107,7 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
         "panels/show.html",
         page=page,
         panel=page.panel,
+        document_listing=document_queries.for_panel(page.panel.id, include_held=page.of_patients_centre),
         tab=tab if tab in TABS else "consultation",
         experts=experts,
         all_areas=all_areas,
