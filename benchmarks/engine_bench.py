@@ -16,9 +16,9 @@ to end including the database round trip:
     choice of journal mode.
 (b) Consilium's engine layer, the real path of a task completion minus form validation: in one
     ``transaction()``, ``tasks.queries.open_task`` (the open task named by the request, with its
-    process instance, both rows locked), ``store.ENGINE.complete(...)`` (definition-less state
-    restored onto cached specs, safe expression evaluator) and ``store.save(...)`` (state with a
-    version check, open-task table, event log).
+    process instance, both rows locked), and ``store.complete(...)``: the engine step (definition-less
+    state restored onto cached specs, safe expression evaluator), the effects it names, and the save
+    (state with a version check, open-task table, event log).
 
 
 It prints steps per second for each side (best round, median alongside), the mean size of the
@@ -132,7 +132,7 @@ class RawBench:
 
 
 class ConsiliumBench:
-    """The application's path: store.ENGINE + store.save inside transaction(), on SQLAlchemy."""
+    """The application's path: store.complete inside transaction(), on SQLAlchemy."""
 
     def __init__(self, directory: Path, xml: bytes) -> None:
         import engine
@@ -148,25 +148,20 @@ class ConsiliumBench:
         with transaction():
             row = ProcessDefinition(process_id=PROCESS_ID, version=1, checksum=engine.checksum(xml), xml=xml)
             db.session.add(row)
-            db.session.flush()
-            self.definition_row_id = row.id
         self.next_task: dict[int, str] = {}  # the task id a user's request would carry
 
     def create_instances(self, count: int) -> list[int]:
         """Start ``count`` instances and store them with their open tasks (untimed)."""
-        from app.database import db
         from app.database import transaction
         from app.workflows import store
-        from app.workflows.models import ProcessDefinition
 
         ids = []
         with transaction():
-            row = db.session.get(ProcessDefinition, self.definition_row_id)
             for _ in range(count):
-                instance = store.create(row, subject_type="bench", subject_id=None, ern_id=None, centre_id=None, actor=None)
-                advance = store.ENGINE.start(store.definition_of(instance), {})
+                instance, advance = store.start(
+                    PROCESS_ID, subject_type="bench", subject_id=None, ern_id=None, centre_id=None, data={}, actor=None
+                )
                 assert advance.failure is None, advance.failure
-                store.save(instance, advance, actor=None)
                 ids.append(instance.id)
                 self.next_task[instance.id] = advance.open_tasks[0].task_id
         return ids
@@ -185,9 +180,8 @@ class ConsiliumBench:
             task = queries.open_task(self.next_task[instance_id], lock=True)
             assert task is not None
             instance, task_id = task.instance, task.engine_task_id
-            advance = store.ENGINE.complete(store.definition_of(instance), instance.state, task_id, dict(TASK_DATA))
+            advance = store.complete(instance, task_id, dict(TASK_DATA), actor=None)
             assert advance.failure is None, advance.failure
-            store.save(instance, advance, actor=None, completed_task_id=task_id)
         if advance.open_tasks:
             self.next_task[instance_id] = advance.open_tasks[0].task_id
         return len(advance.state.encode())

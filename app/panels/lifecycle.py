@@ -33,8 +33,7 @@ def close(panel: Panel, actor: User | None, *, keep_instance_id: int | None = No
     for instance in running:
         if instance.id == keep_instance_id:
             continue
-        advance = store.ENGINE.cancel(store.definition_of(instance), instance.state)
-        store.save(instance, advance, actor=actor)
+        store.cancel(instance, actor)
     for member in db.session.scalars(select(PanelMember).where(PanelMember.panel_id == panel.id)):
         if member.status == InvitationStatus.INVITED:
             member.status, member.answered_at = InvitationStatus.WITHDRAWN, utcnow()

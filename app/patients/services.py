@@ -53,8 +53,7 @@ def discard_enrolment(actor: User, engine_task_id: str, origin: RequestInfo) -> 
         if not security.can_complete(actor, task):
             raise NotAllowed(_("Only a colleague of the patient's centre can discard this enrolment."))
         instance = task.instance
-        advance = store.ENGINE.cancel(store.definition_of(instance), instance.state)
-        store.save(instance, advance, actor=actor)
+        store.cancel(instance, actor)
         audit.record(actor, "enrolment.discarded", "process_instance", instance.id, origin)
 
 

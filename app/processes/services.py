@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 import engine
@@ -20,9 +19,7 @@ from app.accounts.models import PROCESS_ROLES
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
-from app.database import db
 from app.database import transaction
-from app.database import utcnow
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
@@ -31,10 +28,8 @@ from app.processes import elements
 from app.processes import importing
 from app.processes import queries
 from app.tasks.form_definitions import load_form_definitions
-from app.tasks.models import OpenTask
 from app.workflows import store
 from app.workflows.effects import EFFECT_HANDLERS
-from app.workflows.models import InstanceEvent
 from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessDefinition
 from app.workflows.models import ProcessInstance
@@ -167,13 +162,12 @@ def migrate(actor: User, ern_id: int, process_id: str, to_id: int, instance_ids:
                 raise NotFound(_("No such version."))
             moves = _moves(_chosen(ern_id, process_id, instance_ids), target)
             for instance, source, advance, resets in moves:
-                _move(instance, target, advance)
                 label = (
                     _("Moved to shared version %(n)d", n=target.version)
                     if target.ern_id is None
                     else _("Moved to the ERN's version %(n)d", n=target.version)
                 )
-                db.session.add(InstanceEvent(instance_id=instance.id, task_name="", label=label, kind="migration", actor_id=actor.id))
+                store.move(instance, target, advance, actor=actor, label=label)
                 details = {"process": process_id, "from_definition": source.id, "to_definition": target.id, "reset": list(resets)}
                 audit.record(actor, "process.migrated", "process_instance", instance.id, origin, **details)
             return len(moves)
@@ -215,34 +209,6 @@ def _parsed(row: ProcessDefinition) -> engine.Definition:
         return engine.parse(bytes(row.xml), row.process_id, version=row.id)
     except engine.DefinitionError as error:
         raise InvalidInput(_("That version cannot be read: %(problems)s", problems=error)) from None
-
-
-def _move(instance: ProcessInstance, target: ProcessDefinition, advance: engine.Advance) -> None:
-    """Point the instance at the new version and bring its open-task rows in line (same ids keep their age)."""
-    instance.definition = target
-    instance.state = advance.state
-    instance.next_timer_at = advance.next_timer_at
-    instance.updated_at = utcnow()
-    rows = {row.engine_task_id: row for row in db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))}
-    for task in advance.open_tasks:
-        row = rows.pop(task.task_id, None)
-        if row is None:
-            row = OpenTask(
-                instance_id=instance.id,
-                engine_task_id=task.task_id,
-                process_id=instance.process_id,
-                ern_id=instance.ern_id,
-                centre_id=instance.centre_id,
-                subject_type=instance.subject_type,
-                subject_id=instance.subject_id,
-                thematic_area_id=store.thematic_area_of(instance),
-                assignee_id=instance.assignee_id,
-            )
-            db.session.add(row)
-        row.name, row.label, row.form_key, row.role, row.due_at = task.name, task.label, task.form_key, task.role, task.due_at
-    for row in rows.values():
-        db.session.delete(row)
-    db.session.flush()  # the version check on the instance row happens here
 
 
 @dataclass(frozen=True)

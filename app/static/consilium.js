@@ -163,10 +163,8 @@
       setInterval(function () {
         if (!dirty) { return; }
         dirty = false;
-        const data = new FormData(form);
-        data.set("save_draft", "1");
-        fetch(form.action || window.location.href, {
-          method: "POST", body: data, credentials: "same-origin", headers: { "X-Autosave": "1", Accept: "application/json" }
+        fetch(form.dataset.autosaveUrl, {
+          method: "POST", body: new FormData(form), credentials: "same-origin", headers: { Accept: "application/json" }
         })
           .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
           .then(function (result) {

@@ -13,14 +13,11 @@ from app.tasks.form_definitions import FormDefinition
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskDraft
 from app.workflows import store
-from app.workflows.effects import apply_effects
 
 
 def advance(actor: User, task: OpenTask, form: FormDefinition, answers: dict[str, Any]) -> None:
     """Store the cleaned answers, complete the engine task, apply effects and save the instance."""
     instance = task.instance
     task_data = submissions.submit(actor, task, form, answers)
-    result = store.ENGINE.complete(store.definition_of(instance), instance.state, task.engine_task_id, task_data)
-    apply_effects(instance, result.effects, actor)
-    store.save(instance, result, actor=actor, completed_task_id=task.engine_task_id)
+    store.complete(instance, task.engine_task_id, task_data, actor)
     db.session.execute(delete(TaskDraft).where(TaskDraft.engine_task_id == task.engine_task_id))

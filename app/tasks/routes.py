@@ -1,4 +1,8 @@
+"""A task's page: one view per thing done with it (show, submit, save a draft, autosave)."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint
 from flask import current_app
@@ -29,10 +33,10 @@ from app.tasks.checklist import section_states
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.forms import DefinedForm
-from app.tasks.forms import definition_for
 from app.tasks.forms import form_class
 from app.tasks.models import OpenTask
-from app.tasks.models import TaskDraft
+from app.tasks.services import Completed
+from app.tasks.services import TaskPage
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -44,22 +48,26 @@ def index() -> str:
     return render_template("tasks/index.html", rows=rows)
 
 
-@bp.route("/<uuid:task_id>", methods=["GET", "POST"])
+@bp.get("/<uuid:task_id>")
 @requires(LOGIN)
-def show(task_id: object) -> str | Response | tuple[str, int]:
-    task = services.task_for(current_user, str(task_id))
-    forms = load_form_definitions(current_app.config["FORMS_DIR"])
-    definition = definition_for(task, forms)
-    draft = queries.draft_of(task.engine_task_id)
+def show(task_id: object) -> str:
+    """The form with the saved draft in it (or, after a conflict, the other person's version when asked for)."""
+    page = services.task_page(current_user, str(task_id), _forms())
     shown = None
-    if draft is not None and request.method == "GET":
-        other = request.args.get("version") == "other" and draft.conflict_answers is not None
-        shown = draft.conflict_answers if other else draft.raw_answers
-    form = form_class(definition)(data=shown)
-    form.today = today_for(current_user)
-    label = task.label  # read now: completing the task deletes its row
-    if request.method == "POST" and "save_draft" in request.form:  # CSRFProtect checked every POST already
-        return _save_draft(task, form, definition)
+    if page.draft is not None:
+        other = request.args.get("version") == "other" and page.draft.conflict_answers is not None
+        shown = page.draft.conflict_answers if other else page.draft.raw_answers
+    return _render(page, _form(page.definition, data=shown), revision=page.draft.revision if page.draft else 0)
+
+
+@bp.post("/<uuid:task_id>")
+@requires(LOGIN)
+def submit(task_id: object) -> Response | tuple[str, int]:
+    """Complete the task with the form's answers; wrong answers come back in the form with what to correct (422)."""
+    forms = _forms()
+    page = services.task_page(current_user, str(task_id), forms)
+    form = _form(page.definition)
+    label = page.task.label  # read now: completing the task deletes its row
     if form.validate_on_submit():
         try:
             completed = services.complete_task(current_user, str(task_id), form.raw_answers(), forms, form.today, origin())
@@ -70,48 +78,76 @@ def show(task_id: object) -> str | Response | tuple[str, int]:
             flash(_("%(task)s: done.", task=label), "success")
             if completed.failure:
                 flash(_("The process stopped on an error after this step; a coordinator must look at it."), "warning")
-            if completed.next_task_id is not None:
-                return redirect(url_for("tasks.show", task_id=completed.next_task_id))
-            if completed.subject_type == "patient" and completed.subject_id is not None:
-                return redirect(url_for("patients.show", patient_id=completed.subject_id))
-            if completed.subject_type == "panel" and completed.subject_id is not None:
-                return redirect(url_for("panels.show", panel_id=completed.subject_id))
-            return redirect(url_for("main.dashboard"))
-    status = 422 if form.errors else 200
-    return _render(task, form, definition, draft), status
+            return redirect(_next_page(completed))
+    return _render(page, form, revision=request.form.get("draft_revision", 0, type=int)), 422
 
 
-def _render(task: OpenTask, form: DefinedForm, definition: FormDefinition, draft: TaskDraft | None) -> str:
+@bp.post("/<uuid:task_id>/draft")
+@requires(LOGIN)
+def save_draft(task_id: object) -> Response | tuple[str, int]:
+    """Keep what was typed, unchecked; on a conflict with someone else's newer draft, both are kept (409)."""
+    page = services.task_page(current_user, str(task_id), _forms())
+    form = _form(page.definition)
+    try:
+        _save(page, form)
+    except Conflict as error:
+        flash(error.message, "danger")
+        newer = queries.draft_of(page.task.engine_task_id)
+        return _render(TaskPage(page.task, page.definition, newer), form, revision=request.form.get("draft_revision", 0, type=int)), 409
+    flash(_("Draft saved. Nothing was checked yet: submit when the form is complete."), "success")
+    return redirect(url_for("tasks.show", task_id=page.task.engine_task_id))
+
+
+@bp.post("/<uuid:task_id>/autosave")
+@requires(LOGIN)
+def autosave(task_id: object) -> tuple[Response, int]:
+    """What consilium.js sends every half minute from a changed form: saved as a draft, answered in JSON."""
+    page = services.task_page(current_user, str(task_id), _forms())
+    try:
+        revision = _save(page, _form(page.definition))
+    except Conflict as error:
+        return jsonify({"saved": False, "message": error.message}), 409
+    message = _("Draft saved automatically at %(when)s.", when=format_time(None, "short"))
+    return jsonify({"saved": True, "revision": revision, "message": message}), 200
+
+
+def _forms() -> dict[str, FormDefinition]:
+    return load_form_definitions(current_app.config["FORMS_DIR"])
+
+
+def _form(definition: FormDefinition, data: dict[str, Any] | None = None) -> DefinedForm:
+    form = form_class(definition)(data=data)
+    form.today = today_for(current_user)
+    return form
+
+
+def _save(page: TaskPage, form: DefinedForm) -> int:
+    base_revision = request.form.get("draft_revision", 0, type=int)
+    return services.save_draft(current_user, page.task.engine_task_id, form.raw_answers(), base_revision, origin())
+
+
+def _next_page(completed: Completed) -> str:
+    """The actor's next task in the same case, else the case's subject, else the dashboard."""
+    if completed.next_task_id is not None:
+        return url_for("tasks.show", task_id=completed.next_task_id)
+    if completed.subject_type == "patient" and completed.subject_id is not None:
+        return url_for("patients.show", patient_id=completed.subject_id)
+    if completed.subject_type == "panel" and completed.subject_id is not None:
+        return url_for("panels.show", panel_id=completed.subject_id)
+    return url_for("main.dashboard")
+
+
+def _render(page: TaskPage, form: DefinedForm, *, revision: int) -> str:
     form.offer_blank_entries()
-    subject = subjects.load(task.subject_type, task.subject_id)
-    revision = request.form.get("draft_revision", type=int) if request.method == "POST" else (draft.revision if draft else 0)
+    definition = page.definition
     return render_template(
         "tasks/show.html",
-        task=task,
+        task=page.task,
         form=form,
         definition=definition,
-        subject=subject,
-        draft=draft,
+        subject=subjects.load(page.task.subject_type, page.task.subject_id),
+        draft=page.draft,
         revision=revision,
-        prepares_only=security.prepares_only(current_user, task),
+        prepares_only=security.prepares_only(current_user, page.task),
         checklist=section_states(definition, form.raw_answers()) if len(definition.sections) > 2 else [],
     )
-
-
-def _save_draft(task: OpenTask, form: DefinedForm, definition: FormDefinition) -> str | Response | tuple[str, int] | tuple[Response, int]:
-    automatic = request.headers.get("X-Autosave") == "1"  # consilium.js saves a changed form every half minute
-    try:
-        revision = services.save_draft(
-            current_user, task.engine_task_id, form.raw_answers(), request.form.get("draft_revision", 0, type=int), origin()
-        )
-    except Conflict as error:
-        if automatic:
-            return jsonify({"saved": False, "message": error.message}), 409
-        flash(error.message, "danger")
-        return _render(task, form, definition, queries.draft_of(task.engine_task_id)), 409
-    if automatic:
-        return jsonify(
-            {"saved": True, "revision": revision, "message": _("Draft saved automatically at %(when)s.", when=format_time(None, "short"))}
-        ), 200
-    flash(_("Draft saved. Nothing was checked yet: submit when the form is complete."), "success")
-    return redirect(url_for("tasks.show", task_id=task.engine_task_id))

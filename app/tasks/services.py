@@ -125,6 +125,21 @@ def task_for(actor: User, engine_task_id: str) -> OpenTask:
     return _task_for(actor, engine_task_id, lock=False)
 
 
+@dataclass(frozen=True)
+class TaskPage:
+    """What a task's page is built from: the task, the form definition its answers follow, the saved draft."""
+
+    task: OpenTask
+    definition: FormDefinition
+    draft: TaskDraft | None
+
+
+def task_page(actor: User, engine_task_id: str, forms: dict[str, FormDefinition]) -> TaskPage:
+    """An open task the actor may complete, with its form and draft (NotFound, Conflict if already done, NotAllowed)."""
+    task = task_for(actor, engine_task_id)
+    return TaskPage(task, definition_for(task, forms), queries.draft_of(engine_task_id))
+
+
 def _task_for(actor: User, engine_task_id: str, *, lock: bool) -> OpenTask:
     task = queries.open_task(engine_task_id, lock=lock)
     if task is None:

@@ -22,7 +22,6 @@ from app.logsafe import safe_traceback
 from app.tasks.form_definitions import load_form_definitions
 from app.workflows import store
 from app.workflows.effects import EFFECT_HANDLERS
-from app.workflows.effects import apply_effects
 from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessDefinition
 from app.workflows.models import ProcessInstance
@@ -134,9 +133,7 @@ def fire_due_timers(now: datetime, limit: int = 100) -> int:
                 if instance is None:
                     break
                 claimed = instance.id
-                advance = store.ENGINE.fire_timers(store.definition_of(instance), instance.state, now)
-                apply_effects(instance, advance.effects, None)
-                store.save(instance, advance, actor=None)
+                store.fire_timers(instance, now)
                 if instance.next_timer_at is not None and instance.next_timer_at <= now:
                     instance.next_timer_at = None  # a timer that cannot fire must not spin the scheduler
         except StaleDataError:

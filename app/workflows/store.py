@@ -1,6 +1,8 @@
-"""Load and save process instances: state, open-task queue and event log change together.
+"""The one door to the engine: start an instance, complete a task, cancel, fire due timers, move to another version.
 
-Helpers here only flush; the calling service owns the transaction.
+Each operation runs the engine step, applies the effects it names and stores the new state with the open-task rows
+and the event log, so that they change together; nothing else writes instance state or open tasks. Operations only
+flush: the calling service owns the transaction.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from app.workflows.models import ProcessInstance
 from app.workflows.registry import register
 
 log = logging.getLogger(__name__)
-ENGINE = engine.Engine()
+_ENGINE = engine.Engine()
 _EVENTS = InstanceEvent.__table__
 _OPEN_TASKS = OpenTask.__table__
 _INSTANCES = ProcessInstance.__table__
@@ -72,7 +74,7 @@ def current_definition(process_id: str, ern_id: int | None) -> ProcessDefinition
     raise LookupError(f"process '{process_id}' is not deployed")
 
 
-def create(
+def _create(
     definition: ProcessDefinition,
     *,
     subject_type: str,
@@ -96,7 +98,7 @@ def create(
     return instance
 
 
-def save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | None, completed_task_id: str = "") -> None:
+def _save(instance: ProcessInstance, advance: engine.Advance, *, actor: User | None, completed_task_id: str = "") -> None:
     """Store the new state and bring the open-task rows and the event log in line with it.
 
     This is the hot path of every task completion, so it writes with Core statements on the
@@ -231,9 +233,68 @@ def start(
     """Start an instance of the current definition, apply its first effects and store it."""
 
     row = current_definition(process_id, ern_id)
-    instance = create(row, subject_type=subject_type, subject_id=subject_id, ern_id=ern_id, centre_id=centre_id, actor=actor)
+    instance = _create(row, subject_type=subject_type, subject_id=subject_id, ern_id=ern_id, centre_id=centre_id, actor=actor)
     instance.assignee_id = assignee.id if assignee is not None else None
-    advance = ENGINE.start(definition_of(instance), {**data, "instance_id": instance.id})
-    apply_effects(instance, advance.effects, actor)
-    save(instance, advance, actor=actor)
+    advance = _ENGINE.start(definition_of(instance), {**data, "instance_id": instance.id})
+    _apply(instance, advance, actor)
     return instance, advance
+
+
+def complete(instance: ProcessInstance, engine_task_id: str, task_data: dict[str, object], actor: User | None) -> engine.Advance:
+    """Complete a user task with its routing data (ids and flags), then run the process on to its next wait."""
+    advance = _ENGINE.complete(definition_of(instance), instance.state, engine_task_id, task_data)
+    _apply(instance, advance, actor, completed_task_id=engine_task_id)
+    return advance
+
+
+def cancel(instance: ProcessInstance, actor: User | None) -> engine.Advance:
+    """Cancel the instance: its open tasks close, its timers stop."""
+    advance = _ENGINE.cancel(definition_of(instance), instance.state)
+    _apply(instance, advance, actor)
+    return advance
+
+
+def fire_timers(instance: ProcessInstance, now: datetime) -> engine.Advance:
+    """Fire the instance's timers that are due at ``now``."""
+    advance = _ENGINE.fire_timers(definition_of(instance), instance.state, now)
+    _apply(instance, advance, None)
+    return advance
+
+
+def _apply(instance: ProcessInstance, advance: engine.Advance, actor: User | None, completed_task_id: str = "") -> None:
+    apply_effects(instance, advance.effects, actor)
+    _save(instance, advance, actor=actor, completed_task_id=completed_task_id)
+
+
+def move(instance: ProcessInstance, target: ProcessDefinition, advance: engine.Advance, *, actor: User, label: str) -> None:
+    """Point the instance at another version with the state a migration worked out (nothing runs), and bring its
+    open-task rows in line: a task that stays keeps its row and age, a new one gets its service level."""
+    now = utcnow()
+    instance.definition = target
+    instance.state = advance.state
+    instance.next_timer_at = advance.next_timer_at
+    instance.updated_at = now
+    rows = {row.engine_task_id: row for row in db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))}
+    service_levels = _service_levels(instance.ern_id, {task.name for task in advance.open_tasks})
+    for task in advance.open_tasks:
+        row = rows.pop(task.task_id, None)
+        if row is None:
+            row = OpenTask(
+                instance_id=instance.id,
+                engine_task_id=task.task_id,
+                process_id=instance.process_id,
+                ern_id=instance.ern_id,
+                centre_id=instance.centre_id,
+                subject_type=instance.subject_type,
+                subject_id=instance.subject_id,
+                thematic_area_id=thematic_area_of(instance),
+                assignee_id=instance.assignee_id,
+                created_at=now,
+                sla_due_at=now + timedelta(days=service_levels[task.name]) if task.name in service_levels else None,
+            )
+            db.session.add(row)
+        row.name, row.label, row.form_key, row.role, row.due_at = task.name, task.label, task.form_key, task.role, task.due_at
+    for row in rows.values():
+        db.session.delete(row)
+    db.session.add(InstanceEvent(instance_id=instance.id, task_name="", label=label, kind="migration", actor_id=actor.id, at=now))
+    db.session.flush()  # the version check on the instance row happens here

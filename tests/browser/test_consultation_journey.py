@@ -131,6 +131,12 @@ def test_consultation_form_draft_coded_picker_and_read_only_panel(page: Page) ->
     task_url = page.url
 
     page.get_by_role("textbox", name="Nickname").fill(NICKNAME)
+    # What the page sends every half minute from a changed form (consilium.js): the form, to its autosave address.
+    autosaved = page.evaluate(
+        """() => { const form = document.querySelector("form.task-form");
+                   return fetch(form.dataset.autosaveUrl, {method: "POST", body: new FormData(form)}).then((r) => r.json()); }"""
+    )
+    assert autosaved["saved"] is True and autosaved["message"].startswith("Draft saved automatically")
     page.get_by_role("button", name="Save draft").click()
     expect(flash(page, "Draft saved. Nothing was checked yet")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)  # a draft checks nothing: the mandatory fields may wait

@@ -91,7 +91,7 @@ def test_the_consultation_form_saves_a_partial_draft_and_submission_checks_it(wo
     panel_id = factories.open_panel(world.clinician, patient, submit=False)
     task_id = task_of(world.clinician, "fill_consultation")
     client = login(world.clinician)
-    response = client.post(f"/tasks/{task_id}", data={"nickname": "grey owl", "save_draft": "1", "draft_revision": "0"})
+    response = client.post(f"/tasks/{task_id}/draft", data={"nickname": "grey owl", "draft_revision": "0"})
     assert response.status_code == 302
     page = client.get(f"/tasks/{task_id}").text
     assert 'value="grey owl"' in page and "Draft saved by Hanna Peeters" in page
@@ -104,7 +104,7 @@ def test_a_second_persons_draft_is_not_overwritten_silently_and_both_versions_ar
     task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
     save_draft(world.colleague, task_id, {"first_name": "A"}, 0, ORIGIN)
     client = login(world.clinician)
-    response = client.post(f"/tasks/{task_id}", data={"first_name": "B", "save_draft": "1", "draft_revision": "0"})
+    response = client.post(f"/tasks/{task_id}/draft", data={"first_name": "B", "draft_revision": "0"})
     assert response.status_code == 409
     assert "Elise Janssens saved this form" in response.text and "Both versions are kept" in response.text and 'value="B"' in response.text
     draft = task_queries.draft_of(task_id)
@@ -113,10 +113,7 @@ def test_a_second_persons_draft_is_not_overwritten_silently_and_both_versions_ar
     assert 'value="A"' in page and "Two versions of this form exist" in page and "Show the other version" in page
     other = client.get(f"/tasks/{task_id}?version=other").text
     assert 'value="B"' in other and f'name="draft_revision" value="{draft.revision}"' in other
-    assert (
-        client.post(f"/tasks/{task_id}", data={"first_name": "B", "save_draft": "1", "draft_revision": str(draft.revision)}).status_code
-        == 302
-    )
+    assert client.post(f"/tasks/{task_id}/draft", data={"first_name": "B", "draft_revision": str(draft.revision)}).status_code == 302
     draft = task_queries.draft_of(task_id)
     assert draft.raw_answers["first_name"] == "B" and draft.conflict_answers is None
 
@@ -142,7 +139,7 @@ def test_the_section_checklist_shows_each_sections_state_and_what_is_missing(wor
     factories.open_panel(world.clinician, patient, submit=False)
     task_id = task_of(world.clinician, "fill_consultation")
     client = login(world.clinician)
-    client.post(f"/tasks/{task_id}", data={"nickname": "grey owl", "urgent": "no", "save_draft": "1", "draft_revision": "0"})
+    client.post(f"/tasks/{task_id}/draft", data={"nickname": "grey owl", "urgent": "no", "draft_revision": "0"})
     page = client.get(f"/tasks/{task_id}").text
     checklist = page[page.index('id="section-checklist"') :]
     assert "Consultation request" in checklist and "in progress" in checklist
@@ -161,10 +158,9 @@ def test_repeatable_groups_keep_entries_in_drafts_skip_blank_ones_and_show_read_
         "nickname": "grey owl",
         "medications-0-medicine": "Hydroxyurea",
         "medications-0-dose": "500 mg daily",
-        "save_draft": "1",
         "draft_revision": "0",
     }
-    assert client.post(f"/tasks/{task_id}", data=draft).status_code == 302
+    assert client.post(f"/tasks/{task_id}/draft", data=draft).status_code == 302
     page = client.get(f"/tasks/{task_id}").text
     assert 'value="Hydroxyurea"' in page and 'name="medications-1-medicine"' in page  # a blank entry to add the next
     bad = {
@@ -199,11 +195,11 @@ def test_members_read_the_consultation_as_one_printable_page_and_as_a_pdf(world,
 def test_autosave_answers_with_the_new_revision_and_never_overwrites_someone_elses_newer_draft(world, login):
     task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
     client = login(world.clinician)
-    data = {"first_name": "A", "save_draft": "1", "draft_revision": "0"}
-    saved = client.post(f"/tasks/{task_id}", data=data, headers={"X-Autosave": "1"})
+    data = {"first_name": "A", "draft_revision": "0"}
+    saved = client.post(f"/tasks/{task_id}/autosave", data=data)
     assert saved.status_code == 200 and saved.get_json()["revision"] == 1 and "automatically" in saved.get_json()["message"]
     save_draft(world.colleague, task_id, {"first_name": "B"}, 1, ORIGIN)
-    refused = client.post(f"/tasks/{task_id}", data={**data, "draft_revision": "1"}, headers={"X-Autosave": "1"})
+    refused = client.post(f"/tasks/{task_id}/autosave", data={**data, "draft_revision": "1"})
     assert refused.status_code == 409 and "Elise Janssens saved this form" in refused.get_json()["message"]
     assert task_queries.draft_of(task_id).raw_answers["first_name"] == "B"
 

@@ -55,8 +55,7 @@ def test_open_tasks_follow_a_change_of_the_instance_subject(world):
     instance = start_reminder(world)
     instance.move_to_subject("patient", 4242)
     with transaction():
-        advance = store.ENGINE.fire_timers(store.definition_of(instance), instance.state, utcnow())
-        store.save(instance, advance, actor=None)
+        store.fire_timers(instance, utcnow())
     [task] = db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)).all()
     assert (task.subject_type, task.subject_id) == ("patient", 4242)
 
