@@ -16,6 +16,7 @@ PORT ?= 5000
 run: install $(VENDOR) $(MODELER)
 	CONSILIUM_DEMO_MODE=true $(FLASK) db upgrade
 	CONSILIUM_DEMO_MODE=true $(FLASK) demo --if-empty
+	CONSILIUM_DEMO_MODE=true $(FLASK) bpmn migrate
 	@echo "Consilium on http://$(HOST):$(PORT)"
 	CONSILIUM_DEMO_MODE=true CONSILIUM_SCHEDULER_ENABLED=true $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 

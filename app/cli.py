@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC
 from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -50,6 +51,33 @@ def bpmn_deploy() -> None:
 
     for row in deploy_shipped_definitions(current_app.config["BPMN_DIR"], current_app.config["FORMS_DIR"]):
         click.echo(f"deployed {row.process_id} version {row.version}")
+
+
+@bpmn.command("migrate", help="Move running instances of older shipped versions to the newest (every process unless named).")
+@click.argument("process_ids", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Only say which instances would move, and why others cannot.")
+def bpmn_migrate(process_ids: tuple[str, ...], dry_run: bool) -> None:
+    from app.audit.services import RequestInfo
+    from app.processes.services import upgrade_running
+
+    origin = RequestInfo("cli", "flask bpmn migrate")
+    for process_id in process_ids or sorted(path.stem for path in Path(current_app.config["BPMN_DIR"]).glob("*.bpmn")):
+        try:
+            upgrade = upgrade_running(process_id, origin, dry_run=dry_run)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
+        for candidate in upgrade.candidates:
+            if dry_run or candidate.reasons:
+                instance = candidate.instance
+                verdict = "cannot move: " + "; ".join(candidate.reasons) if candidate.reasons else "can move"
+                resets = f" (starts again: {', '.join(candidate.resets)})" if candidate.resets else ""
+                click.echo(f"instance {instance.id} ({instance.subject_type} {instance.subject_id}): {verdict}{resets}")
+        movable = sum(candidate.migratable for candidate in upgrade.candidates)
+        total, version = len(upgrade.candidates), f"{process_id} version {upgrade.target.version}"
+        if dry_run:
+            click.echo(f"dry run: {movable} of {total} running instance(s) can move to {version}")
+        else:
+            click.echo(f"moved {upgrade.moved} of {total} running instance(s) to {version}")
 
 
 @click.command("demo", help="Seed the demo / training data (SPEC §12). Reseeds from scratch unless --if-empty.")

@@ -10,6 +10,7 @@ from engine.definitions import role_key
 from engine.definitions import validate
 from engine.errors import DefinitionError
 from engine.errors import EngineError
+from engine.errors import EventNotAwaited
 from engine.errors import Problem
 from engine.errors import TaskNotFound
 from engine.errors import TaskNotReady
@@ -28,6 +29,7 @@ __all__ = [
     "Effect",
     "Engine",
     "EngineError",
+    "EventNotAwaited",
     "OpenTask",
     "Problem",
     "TaskEvent",

@@ -25,6 +25,10 @@ class TaskNotReady(EngineError):
     """The task exists but is not a ready user task (already completed, cancelled or waiting)."""
 
 
+class EventNotAwaited(EngineError):
+    """The instance does not wait for that event (its version does not model it, or it has ended)."""
+
+
 class Problem:
     """One validation problem, tied to the element it concerns."""
 

@@ -1,4 +1,5 @@
-"""Steps that end or branch a panel's life: closing (with its open processes), restarting. Only flush."""
+"""Steps that change a panel's course: closing (with its open processes), restarting, and telling the panel's
+process what happened to the panel outside its tasks. Only flush."""
 
 from __future__ import annotations
 
@@ -15,6 +16,26 @@ from app.panels.models import Phase
 from app.workflows import store
 from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessInstance
+
+
+def tell_process(panel: Panel, signal: str, actor: User) -> None:
+    """Throw a BPMN signal (``lead_handed_over``, ``contribution_recorded``) at the panel's running process, so that
+    its diagram, its instance log and the panel's timeline tell the same story; a version that does not model the
+    event ignores it."""
+    instance = db.session.scalar(
+        select(ProcessInstance)
+        .where(
+            ProcessInstance.process_id == "panel",
+            ProcessInstance.subject_type == "panel",
+            ProcessInstance.subject_id == panel.id,
+            ProcessInstance.status == InstanceStatus.RUNNING,
+        )
+        .order_by(ProcessInstance.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if instance is not None:
+        store.signal(instance, signal, actor)
 
 
 def close(panel: Panel, actor: User | None, *, keep_instance_id: int | None = None) -> None:

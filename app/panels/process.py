@@ -208,6 +208,7 @@ def record_contribution(panel: Panel, actor: User, answers: dict[str, Any]) -> C
     db.session.add(contribution)
     timeline.add(panel, "contribution", f"{actor.full_name} recorded a contribution.", actor)
     timeline.tell(timeline.members_except(panel, actor), panel, f"{actor.full_name} recorded a contribution.")
+    lifecycle.tell_process(panel, "contribution_recorded", actor)
     return contribution
 
 

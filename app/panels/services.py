@@ -311,6 +311,7 @@ def hand_over_lead(actor: User, panel_id: int, new_lead_id: int, origin: Request
         db.session.flush()
         timeline.add(panel, "lead", f"{member.user.full_name} is now the panel lead.", actor)
         timeline.tell([member.user, previous], panel, f"{member.user.full_name} is now the panel lead.")
+        lifecycle.tell_process(panel, "lead_handed_over", actor)
         audit.record(actor, "panel.lead_handed_over", "panel", panel.id, origin, new_lead=new_lead_id)
 
 

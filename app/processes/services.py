@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 import engine
@@ -19,6 +20,7 @@ from app.accounts.models import PROCESS_ROLES
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
+from app.database import db
 from app.database import transaction
 from app.errors import Conflict
 from app.errors import InvalidInput
@@ -173,6 +175,49 @@ def migrate(actor: User, ern_id: int, process_id: str, to_id: int, instance_ids:
             return len(moves)
     except StaleDataError:
         raise Conflict(_("A case moved on while it was being migrated, so no case was migrated: run the dry run again.")) from None
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """Running instances of a shipped process's older shared versions, and which of them moved to the newest."""
+
+    target: ProcessDefinition
+    candidates: list[Candidate]
+    moved: int
+
+
+def upgrade_running(process_id: str, origin: RequestInfo, *, dry_run: bool) -> Upgrade:
+    """After Consilium's shipped definition of a process changed (``flask bpmn deploy``), move the running instances
+    of its older shared versions onto the newest shared one, each audited. An instance that cannot move stays where
+    it is and is listed with the reason; instances on an ERN's own versions are the ERN's to migrate."""
+    with transaction():
+        target = store.current_definition(process_id, None)
+        parsed = _parsed(target)
+        older = db.session.scalars(
+            select(ProcessInstance)
+            .join(ProcessDefinition, ProcessInstance.definition_id == ProcessDefinition.id)
+            .where(
+                ProcessInstance.process_id == process_id,
+                ProcessInstance.status == InstanceStatus.RUNNING,
+                ProcessDefinition.ern_id.is_(None),
+                ProcessDefinition.id != target.id,
+            )
+            .order_by(ProcessInstance.id)
+            .with_for_update(of=ProcessInstance)
+        ).all()
+        candidates = [_candidate(instance, target, parsed) for instance in older]
+        if dry_run:
+            return Upgrade(target, candidates, 0)
+        label = _("Moved to shared version %(n)d", n=target.version)
+        for candidate in candidates:
+            if not candidate.migratable:
+                continue
+            instance = candidate.instance
+            source = instance.definition_id
+            store.move(instance, target, migration.migrate(store.definition_of(instance), parsed, instance.state), actor=None, label=label)
+            details = {"process": process_id, "from_definition": source, "to_definition": target.id, "reset": list(candidate.resets)}
+            audit.record(None, "process.migrated", "process_instance", instance.id, origin, **details)
+        return Upgrade(target, candidates, sum(candidate.migratable for candidate in candidates))
 
 
 def _chosen(ern_id: int, process_id: str, instance_ids: list[int]) -> list[ProcessInstance]:

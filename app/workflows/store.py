@@ -1,4 +1,5 @@
-"""The one door to the engine: start an instance, complete a task, cancel, fire due timers, move to another version.
+"""The one door to the engine: start an instance, complete a task, signal an event, cancel, fire due timers, move to
+another version.
 
 Each operation runs the engine step, applies the effects it names and stores the new state with the open-task rows
 and the event log, so that they change together; nothing else writes instance state or open tasks. Operations only
@@ -254,6 +255,17 @@ def cancel(instance: ProcessInstance, actor: User | None) -> engine.Advance:
     return advance
 
 
+def signal(instance: ProcessInstance, name: str, actor: User | None) -> engine.Advance | None:
+    """Tell the instance that something happened that its process reacts to (a BPMN signal such as
+    "lead_handed_over"); None when its version does not model that event or it has ended: nothing to react."""
+    try:
+        advance = _ENGINE.signal(definition_of(instance), instance.state, name)
+    except engine.EventNotAwaited:
+        return None
+    _apply(instance, advance, actor)
+    return advance
+
+
 def fire_timers(instance: ProcessInstance, now: datetime) -> engine.Advance:
     """Fire the instance's timers that are due at ``now``."""
     advance = _ENGINE.fire_timers(definition_of(instance), instance.state, now)
@@ -266,7 +278,7 @@ def _apply(instance: ProcessInstance, advance: engine.Advance, actor: User | Non
     _save(instance, advance, actor=actor, completed_task_id=completed_task_id)
 
 
-def move(instance: ProcessInstance, target: ProcessDefinition, advance: engine.Advance, *, actor: User, label: str) -> None:
+def move(instance: ProcessInstance, target: ProcessDefinition, advance: engine.Advance, *, actor: User | None, label: str) -> None:
     """Point the instance at another version with the state a migration worked out (nothing runs), and bring its
     open-task rows in line: a task that stays keeps its row and age, a new one gets its service level."""
     now = utcnow()
@@ -296,5 +308,6 @@ def move(instance: ProcessInstance, target: ProcessDefinition, advance: engine.A
         row.name, row.label, row.form_key, row.role, row.due_at = task.name, task.label, task.form_key, task.role, task.due_at
     for row in rows.values():
         db.session.delete(row)
-    db.session.add(InstanceEvent(instance_id=instance.id, task_name="", label=label, kind="migration", actor_id=actor.id, at=now))
+    actor_id = actor.id if actor else None
+    db.session.add(InstanceEvent(instance_id=instance.id, task_name="", label=label, kind="migration", actor_id=actor_id, at=now))
     db.session.flush()  # the version check on the instance row happens here

@@ -8,8 +8,10 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine import Engine
+from engine import EventNotAwaited
 from engine import TaskNotFound
 from engine import TaskNotReady
+from engine import migration
 from engine import parse
 from tests import bpmn_builder as bpmn
 
@@ -154,3 +156,48 @@ def test_correlation_expressions_cannot_run_code(engine, tmp_path):
     assert not marker.exists()
     safe = parse(template.replace("EXPRESSION", "case").encode(), "correlated", version=1)
     assert engine.start(safe, {}).failure is None
+
+
+@pytest.fixture(scope="module")
+def course_events():
+    return parse((DATA / "course_events.bpmn").read_bytes(), "course_events", version=2)
+
+
+def test_a_signal_runs_the_event_subprocess_that_waits_for_it_each_time_and_the_case_goes_on(engine, course_events):
+    started = engine.start(course_events, {"case_id": 7})
+    [task] = started.open_tasks
+    first = engine.signal(course_events, started.state, "lead_handed_over")
+    assert [effect.params for effect in first.effects] == [{"case": 7}]
+    assert first.events[0].kind == "signal" and first.events[0].manual
+    assert "Lead handed over" in [event.label for event in first.events]
+    assert [t.task_id for t in first.open_tasks] == [task.task_id] and first.opened == first.closed == ()
+    again = engine.signal(course_events, first.state, "lead_handed_over")
+    assert len(again.effects) == 1
+    done = engine.complete(course_events, again.state, task.task_id, {})
+    assert done.completed
+    # The definition is shared by every instance of its version: a signal must leave it as it was.
+    later = engine.start(course_events, {"case_id": 8})
+    assert engine.complete(course_events, later.state, later.open_tasks[0].task_id, {}).completed
+
+
+def test_a_signal_nothing_waits_for_is_refused(engine, course_events, reminder):
+    with pytest.raises(EventNotAwaited):
+        engine.signal(reminder, engine.start(reminder, {"case_id": 1, "decision": "approve"}).state, "lead_handed_over")
+    started = engine.start(course_events, {"case_id": 7})
+    with pytest.raises(EventNotAwaited):
+        engine.signal(course_events, started.state, "close_requested")
+    done = engine.complete(course_events, started.state, started.open_tasks[0].task_id, {})
+    with pytest.raises(EventNotAwaited):
+        engine.signal(course_events, done.state, "lead_handed_over")
+
+
+def test_an_instance_moved_to_a_version_with_the_event_subprocess_reacts_to_its_signal(engine, course_events):
+    xml = (DATA / "course_events.bpmn").read_text()
+    without = xml[: xml.index("<bpmn:subProcess")] + xml[xml.index("</bpmn:subProcess>") + len("</bpmn:subProcess>") :]
+    earlier = parse(without.replace("<bpmn:flowNodeRef>on_lead_handed_over</bpmn:flowNodeRef>", "").encode(), "course_events", version=1)
+    started = engine.start(earlier, {"case_id": 7})
+    with pytest.raises(EventNotAwaited):
+        engine.signal(earlier, started.state, "lead_handed_over")
+    assert migration.plan_migration(earlier, course_events, started.state).migratable
+    moved = migration.migrate(earlier, course_events, started.state)
+    assert len(engine.signal(course_events, moved.state, "lead_handed_over").effects) == 1
