@@ -211,6 +211,7 @@ def invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
         member.instance_id = instance.id
         timeline.add(panel, "invitation", f"{user.full_name} was invited.", actor)
         count += 1
+    lifecycle.tell_process(panel, "experts_invited", actor)
     return count
 
 
@@ -263,6 +264,7 @@ def request_contributions(actor: User, panel_id: int, origin: RequestInfo) -> in
         waiting = queries.members_without_contribution(panel)
         timeline.tell(waiting, panel, "the lead asks for your contribution.")
         timeline.add(panel, "reminder", f"{actor.full_name} requested contributions from {len(waiting)} member(s).", actor)
+        lifecycle.tell_process(panel, "contributions_requested", actor)
         audit.record(actor, "panel.contributions_requested", "panel", panel.id, origin, count=len(waiting))
     return len(waiting)
 

@@ -61,7 +61,13 @@ def without_course_events(xml: bytes) -> bytes:
         r"\s*<bpmn:subProcess .*?</bpmn:subProcess>",
         r"\s*<bpmn:flowNodeRef>on_[a-z_]+</bpmn:flowNodeRef>",
     ]
-    for event, end in (("lead_handed_over", "lead_recorded"), ("contribution_recorded", "contribution_noted")):
+    ends = {
+        "experts_invited": "invitations_recorded",
+        "lead_handed_over": "lead_recorded",
+        "contribution_recorded": "contribution_noted",
+        "contributions_requested": "request_recorded",
+    }
+    for event, end in ends.items():
         for element in (f"on_{event}", event, end, f"Flow_{event}_to_{end}"):
             patterns.append(rf'\s*<bpmndi:BPMN(Shape|Edge) id="{element}_di".*?</bpmndi:BPMN\1>')
     for pattern in patterns:
@@ -70,15 +76,22 @@ def without_course_events(xml: bytes) -> bytes:
     return text.encode()
 
 
-def test_a_hand_over_and_every_contribution_are_events_of_the_panel_process(case, world):
+def test_invitations_a_hand_over_contributions_and_reminders_are_events_of_the_panel_process(case, world):
     services.hand_over_lead(world.clinician, case.id, world.brno_clinician.id, ORIGIN)
     complete(world.brno_clinician, task_of(world.brno_clinician, "record_contribution"), {"text": "Try B.", "hours": "1", "minutes": "0"})
+    services.request_contributions(world.brno_clinician, case.id, ORIGIN)
     instance = panel_process(case)
-    assert signals(instance) == [("lead_handed_over", world.clinician.id), ("contribution_recorded", world.brno_clinician.id)]
+    assert signals(instance) == [
+        ("experts_invited", world.clinician.id),
+        ("lead_handed_over", world.clinician.id),
+        ("contribution_recorded", world.brno_clinician.id),
+        ("contributions_requested", world.brno_clinician.id),
+    ]
     logged = [event.label for event in db.session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance.id))]
-    assert "Lead handed over" in logged and "Contribution recorded" in logged
+    for label in ("Experts invited", "Lead handed over", "Contribution recorded", "Contributions requested"):
+        assert label in logged
     timeline = [entry.kind for entry in db.session.scalars(select(TimelineEntry).where(TimelineEntry.panel_id == case.id))]
-    assert "lead" in timeline and "contribution" in timeline
+    assert {"invitation", "lead", "contribution", "reminder"} <= set(timeline)
     assert instance.status == "running" and task_of(world.brno_clinician, "select_experts")  # the course goes on
 
 
