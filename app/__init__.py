@@ -1,123 +1,17 @@
-"""Consilium: the Flask application factory."""
+"""Consilium: a Flask application for the virtual expert panels of European Reference Networks."""
 
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import Flask
-
-
-class ConsiliumFlask(Flask):
-    def log_exception(self, exc_info: Any) -> None:
-        """Log unhandled errors without the values they may carry (see app/logsafe.py)."""
-        from flask import request
-
-        from app.logsafe import safe_traceback
-
-        error = exc_info[1]
-        self.logger.error("Exception on %s [%s]\n%s", request.path, request.method, safe_traceback(error))
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config → extensions → blueprints → CLI → error handlers. No work at import time."""
-    from app import cli
-    from app import models  # noqa: F401  (registers every table)
-    from app import security
-    from app import templating
-    from app.accounts import identity_provider
-    from app.accounts.sessions import enforce_time_outs
-    from app.config import load_config
-    from app.errors import register_error_handlers
-    from app.extensions import babel
-    from app.extensions import csrf
-    from app.extensions import db
-    from app.extensions import login_manager
-    from app.extensions import migrate
-    from app.i18n import select_locale
-    from app.i18n import select_timezone
-    from app.requests import IdConverter
-    from app.wiring import wire_workflows
+    """Build the app (app/factory.py). Imported when called: every module of the package imports ``app.…``, so
+    loading the whole application whenever one of them is imported would make each import load all the others."""
+    from app.factory import build
 
-    app = ConsiliumFlask(__name__, instance_relative_config=True)
-    app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:…> is a bounded id
-    load_config(app.config, app.instance_path, overrides)
-    os.makedirs(app.instance_path, exist_ok=True)
-
-    db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    login_manager.init_app(app)
-    identity_provider.configure(app)
-    login_manager.login_view = "accounts.login"
-    login_manager.session_protection = "strong"
-
-    from app.accounts.routes import bp as accounts_bp
-    from app.audit.routes import bp as audit_bp
-    from app.documents.routes import bp as documents_bp
-    from app.ernsettings.routes import bp as ernsettings_bp
-    from app.formdesign.routes import bp as formdesign_bp
-    from app.main.routes import bp as main_bp
-    from app.notifications.routes import bp as notifications_bp
-    from app.organisations.routes import bp as organisations_bp
-    from app.panels.routes import bp as panels_bp
-    from app.patients.routes import bp as patients_bp
-    from app.processes.routes import bp as processes_bp
-    from app.queues.routes import bp as queues_bp
-    from app.tasks.routes import bp as tasks_bp
-    from app.terminology.routes import bp as terminology_bp
-
-    for blueprint in (
-        main_bp,
-        accounts_bp,
-        organisations_bp,
-        patients_bp,
-        panels_bp,
-        tasks_bp,
-        audit_bp,
-        notifications_bp,
-        terminology_bp,
-        formdesign_bp,
-        documents_bp,
-        queues_bp,
-        ernsettings_bp,
-        processes_bp,
-    ):
-        app.register_blueprint(blueprint)
-    app.before_request(_refuse_development_key)
-    app.before_request(enforce_time_outs)
-    app.before_request(security.enforce_declared_access)
-    app.after_request(_security_headers)
-
-    wire_workflows()
-    templating.register(app)
-    cli.register(app)
-    register_error_handlers(app)
-
-    if app.config["SCHEDULER_ENABLED"]:
-        from app.scheduler import start_scheduler
-
-        start_scheduler(app)
-    return app
-
-
-def _refuse_development_key() -> None:
-    from flask import current_app
-
-    from app.config import uses_development_key
-
-    if uses_development_key(current_app.config):
-        raise RuntimeError("Set SECRET_KEY (or CONSILIUM_SECRET_KEY): the development key is only for demo mode.")
-
-
-def _security_headers(response: Any) -> Any:
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
+    return build(overrides)

@@ -12,8 +12,33 @@ from flask import Flask
 from flask import current_app
 from flask.cli import AppGroup
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from app.accounts.models import User
+from app.accounts.services import create_administrator
+from app.audit.services import RequestInfo
+from app.database import db
 from app.database import utcnow
+from app.demo.data import DEMO_PASSWORD
+from app.demo.data import USERS
+from app.demo.services import demo_is_seeded
+from app.demo.services import seed_demo
+from app.documents.dicom_files import files_under
+from app.documents.services import deidentification_secret
+from app.documents.services import deidentify_folder_for_patient
+from app.documents.services import import_folder
+from app.documents.storage import LocalStorage
+from app.errors import ConsiliumError
+from app.errors import NotFound
+from app.i18n import today_for
+from app.mail.services import send_pending_mail
+from app.processes.services import upgrade_running
+from app.scheduler import run_forever
+from app.scheduler import smtp_settings
+from app.tasks.form_definitions import load_form_definitions
+from app.workflows.services import deploy_shipped_definitions
+from app.workflows.services import fire_due_timers
+from app.workflows.services import validate_files
 
 
 def register(app: Flask) -> None:
@@ -32,7 +57,6 @@ bpmn = AppGroup("bpmn", help="Process definitions (BPMN).")
 @bpmn.command("validate", help="Validate BPMN files: one line per problem with its element id; exit 1 on any.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def bpmn_validate(files: tuple[str, ...]) -> None:
-    from app.workflows.services import validate_files
 
     reports = validate_files(files, current_app.config["FORMS_DIR"])
     failed = False
@@ -47,7 +71,6 @@ def bpmn_validate(files: tuple[str, ...]) -> None:
 
 @bpmn.command("deploy", help="Deploy the shipped definitions in bpmn/ that changed (a new version each).")
 def bpmn_deploy() -> None:
-    from app.workflows.services import deploy_shipped_definitions
 
     for row in deploy_shipped_definitions(current_app.config["BPMN_DIR"], current_app.config["FORMS_DIR"]):
         click.echo(f"deployed {row.process_id} version {row.version}")
@@ -57,8 +80,6 @@ def bpmn_deploy() -> None:
 @click.argument("process_ids", nargs=-1)
 @click.option("--dry-run", is_flag=True, help="Only say which instances would move, and why others cannot.")
 def bpmn_migrate(process_ids: tuple[str, ...], dry_run: bool) -> None:
-    from app.audit.services import RequestInfo
-    from app.processes.services import upgrade_running
 
     origin = RequestInfo("cli", "flask bpmn migrate")
     for process_id in process_ids or sorted(path.stem for path in Path(current_app.config["BPMN_DIR"]).glob("*.bpmn")):
@@ -84,12 +105,6 @@ def bpmn_migrate(process_ids: tuple[str, ...], dry_run: bool) -> None:
 @click.option("--if-empty", is_flag=True, help="Seed only when the database has no data yet.")
 @with_appcontext
 def demo(if_empty: bool) -> None:
-    from app.demo.data import DEMO_PASSWORD
-    from app.demo.services import demo_is_seeded
-    from app.demo.services import seed_demo
-    from app.i18n import today_for
-    from app.tasks.form_definitions import load_form_definitions
-    from app.workflows.services import deploy_shipped_definitions
 
     if not current_app.config["DEMO_MODE"]:
         raise click.ClickException("Demo data goes only into a training environment: set CONSILIUM_DEMO_MODE=true.")
@@ -97,7 +112,6 @@ def demo(if_empty: bool) -> None:
     if not (if_empty and demo_is_seeded()):
         seed_demo(load_form_definitions(current_app.config["FORMS_DIR"]), today_for(None), reset=not if_empty)
         click.echo("Demo data seeded.")
-    from app.demo.data import USERS
 
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for email, first, last, specialisation, memberships, _areas in USERS:
@@ -110,8 +124,6 @@ def demo(if_empty: bool) -> None:
 @click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S"]), help="With --once: fire what is due at this UTC time.")
 @with_appcontext
 def run_scheduler(once: bool, at: datetime | None) -> None:
-    from app.scheduler import run_forever
-    from app.workflows.services import fire_due_timers
 
     if once:
         now = at.replace(tzinfo=UTC) if at else utcnow()
@@ -125,8 +137,6 @@ mail = AppGroup("mail", help="Outgoing mail.")
 
 @mail.command("send", help="Send the queued mail now.")
 def mail_send() -> None:
-    from app.mail.services import send_pending_mail
-    from app.scheduler import smtp_settings
 
     click.echo(f"sent {send_pending_mail(smtp_settings(current_app.config))} mail(s)")
 
@@ -139,8 +149,6 @@ accounts = AppGroup("accounts", help="Accounts.")
 @click.option("--first-name", default="System")
 @click.option("--last-name", default="Administrator")
 def accounts_create_admin(email: str, first_name: str, last_name: str) -> None:
-    from app.accounts.services import create_administrator
-    from app.errors import ConsiliumError
 
     try:
         link = create_administrator(email, first_name, last_name)
@@ -157,12 +165,6 @@ dicom = AppGroup("dicom", help="DICOM files: bulk de-identification.")
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--patient", "cpms_id", required=True, help="The CPMS ID of an existing patient, e.g. ERN-BE10-EuroBloodNet-001.")
 def dicom_deidentify(in_dir: str, out_dir: str, cpms_id: str) -> None:
-    from pathlib import Path
-
-    from app.documents.dicom_files import files_under
-    from app.documents.services import deidentification_secret
-    from app.documents.services import deidentify_folder_for_patient
-    from app.errors import NotFound
 
     secret = deidentification_secret(current_app.config["SECRET_KEY"], current_app.config["DEIDENTIFICATION_SECRET"])
     total = len(files_under(Path(in_dir)))
@@ -193,16 +195,6 @@ documents = AppGroup("documents", help="Documents of patients: bulk import.")
 @click.option("--patient", "cpms_id", required=True, help="The CPMS ID of an existing patient, e.g. ERN-BE10-EuroBloodNet-001.")
 @click.option("--by", "email", required=True, help="E-mail of the person of the patient's centre who attaches the files.")
 def documents_import(folder: str, cpms_id: str, email: str) -> None:
-    from pathlib import Path
-
-    from sqlalchemy import select
-
-    from app.accounts.models import User
-    from app.audit.services import RequestInfo
-    from app.database import db
-    from app.documents.services import import_folder
-    from app.documents.storage import LocalStorage
-    from app.errors import ConsiliumError
 
     actor = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if actor is None or not actor.is_active:

@@ -70,6 +70,10 @@ def migrate(current: Definition, target: Definition, state: str) -> Advance:
     for task in workflow.tasks.values():
         if task.task_spec.name in specs:
             task.task_spec = specs[task.task_spec.name]
+    for subprocess in workflow.subprocesses.values():  # finished ones only (see _plan)
+        subprocess.spec = target.subprocess_specs[subprocess.spec.name]
+        for task in subprocess.tasks.values():
+            task.task_spec = subprocess.spec.task_specs.get(task.task_spec.name, task.task_spec)
     for task in plan.resets:
         task.reset_branch(None)
     for task in plan.repredicts:
@@ -114,8 +118,12 @@ def _plan(workflow: BpmnWorkflow, target: Definition) -> _Plan:
     reasons: dict[str, bool] = {}  # reason → concerns a diagram element (not an internal step)
     resets: dict[Any, Any] = {}
     repredicts: dict[Any, Any] = {}
-    if workflow.subprocesses:
-        reasons["the case is inside a sub-process, and sub-processes are not migrated"] = True
+    for subprocess in workflow.subprocesses.values():
+        # A finished run of an event subprocess (a signal the case reacted to) is history, like a finished step.
+        if not subprocess.completed:
+            reasons["the case is inside a sub-process, and sub-processes are not migrated"] = True
+        elif subprocess.spec.name not in target.subprocess_specs:
+            reasons[f"the finished sub-process '{subprocess.spec.name}' is not in the new version"] = True
     specs = target.spec.task_specs
     for task in workflow.tasks.values():
         old = task.task_spec

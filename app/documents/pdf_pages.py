@@ -66,7 +66,7 @@ def _child(source: BinaryIO, *arguments: str) -> bytes:
 def _main(arguments: list[str]) -> int:
     """The child: draw what is asked of the PDF on standard input; exit 2 with a reason on the last line of stderr."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    import pypdfium2
+    import pypdfium2  # after the limit, in the child only: PDFium's native library is loaded under the cap
 
     try:
         document = pypdfium2.PdfDocument(sys.stdin.buffer.read())

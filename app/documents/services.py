@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from typing import BinaryIO
 
+from flask import current_app
 from flask_babel import gettext as _
 from pydicom.dataset import Dataset
 from sqlalchemy import func
@@ -253,8 +254,6 @@ def _announce(actor: User, panel: Panel, document: Document) -> None:
 
 def _deidentified(patient: PatientRow, source: BinaryIO, limit: int) -> tuple[BinaryIO, DicomFacts]:
     """The de-identified copy of an uploaded DICOM file (the original is never stored), and what to know of it."""
-    from flask import current_app
-
     raw = source.read(limit + 1)
     if len(raw) > limit:
         raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024)))

