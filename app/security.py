@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from typing import TypeAlias
 from typing import TypeVar
 
 from flask import Flask
@@ -26,15 +27,21 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy import union
+from sqlalchemy.orm.util import AliasedClass
+from werkzeug.wrappers import Response
 
 from app.accounts.models import CLINICAL_ROLES
 from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import User
+from app.audit.models import AuditEntry
 from app.database import db
 from app.panels.models import InvitationStatus
 from app.panels.models import Panel
 from app.panels.models import PanelMember
+from app.patients.models import Patient
+from app.tasks.models import OpenTask
+from app.workflows.models import ProcessInstance
 
 ACCESS_ATTRIBUTE = "consilium_access"
 PUBLIC = "public"
@@ -43,6 +50,10 @@ ADMIN = "admin"
 RULES = (PUBLIC, LOGIN, ADMIN)
 
 View = TypeVar("View", bound=Callable[..., Any])
+
+M = TypeVar("M")
+# What an SQL filter builds its condition on: the model class itself, or an ``aliased(...)`` of it.
+ModelOrAlias: TypeAlias = type[M] | AliasedClass[M]
 
 
 def requires(rule: str) -> Callable[[View], View]:
@@ -67,7 +78,7 @@ def access_rule(app: Flask, endpoint: str) -> str | None:
     return getattr(view, ACCESS_ATTRIBUTE, None)
 
 
-def enforce_declared_access() -> Any:
+def enforce_declared_access() -> Response | None:
     """before_request: default-deny any route without a declaration; require login or admin as declared."""
     if request.endpoint is None:
         return None  # 404 / 405 follow
@@ -99,7 +110,7 @@ def _centres(user: User, *, guest: bool) -> set[int]:
     }
 
 
-def can_see_identifying_data(user: User, patient: Any) -> bool:
+def can_see_identifying_data(user: User, patient: Patient) -> bool:
     """Identifying data is for authorised users of the patient's own centre (SPEC §3). A guest
     virtual centre gathers professionals of unrelated hospitals: there, only the enrolling guest."""
     if patient.centre_id in _centres(user, guest=False):
@@ -107,7 +118,7 @@ def can_see_identifying_data(user: User, patient: Any) -> bool:
     return bool(patient.centre_id in _centres(user, guest=True) and patient.enrolled_by_id == user.id)
 
 
-def identifying_data_filter(user: User, patient_model: Any) -> ColumnElement[bool]:
+def identifying_data_filter(user: User, patient_model: ModelOrAlias[Patient]) -> ColumnElement[bool]:
     """SQL condition selecting exactly the patients ``can_see_identifying_data`` allows."""
     conditions: list[ColumnElement[bool]] = []
     if regular := _centres(user, guest=False):
@@ -122,7 +133,7 @@ def can_enrol(user: User, centre_id: int, ern_id: int) -> bool:
     return (ern_id, centre_id) in clinical_ern_centres(user)
 
 
-def can_complete(user: User, task: Any) -> bool:
+def can_complete(user: User, task: OpenTask) -> bool:
     """Whether the user may complete an open task: its assignee, or someone holding its lane's role in scope.
 
     In panel processes 'Panel lead' means the panel's lead at this moment (so a handed-over lead's
@@ -134,6 +145,18 @@ def can_complete(user: User, task: Any) -> bool:
         return True
     if task.assignee_id is not None:
         return bool(task.assignee_id == user.id)
+    return _holds_lane(user, task, lead)
+
+
+def could_take(user: User, task: OpenTask) -> bool:
+    """Whether the user could complete the task by their own role, whoever it is assigned to now (the people a
+    coordinator may reassign it to)."""
+    lead = _panel_lead_id(task)
+    return (task.role == "invitee" and lead == user.id) or _holds_lane(user, task, lead)
+
+
+def _holds_lane(user: User, task: OpenTask, lead: int | None) -> bool:
+    """The task's lane role, held in the task's scope."""
     if task.role == "clinician":
         return (task.ern_id, task.centre_id) in clinical_ern_centres(user) or (lead is not None and lead == user.id)
     if task.role == "panel_lead":
@@ -145,7 +168,7 @@ def can_complete(user: User, task: Any) -> bool:
     return False
 
 
-def _panel_lead_id(task: Any) -> int | None:
+def _panel_lead_id(task: OpenTask) -> int | None:
     """Who acts as the lead for this task: the panel's lead; while a guest's panel has no lead yet,
     its creator fills the consultation form."""
     if task.subject_type != "panel" or task.subject_id is None:
@@ -159,14 +182,14 @@ def _panel_lead_id(task: Any) -> int | None:
     return panel.lead_id
 
 
-def prepares_only(user: User, task: Any) -> bool:
+def prepares_only(user: User, task: OpenTask) -> bool:
     """An assistant acts for the clinicians of their centre: they prepare a form (save drafts), a
     clinician submits it (SPEC §2)."""
     roles = {m.role for m in user.memberships if m.ern_id == task.ern_id and m.centre_id == task.centre_id}
     return task.role == "clinician" and Role.ASSISTANT in roles and not roles & (CLINICAL_ROLES - {Role.ASSISTANT})
 
 
-def can_follow(user: User, instance: Any) -> bool:
+def can_follow(user: User, instance: ProcessInstance) -> bool:
     """Whether the user may know how a case moves on: its centre's health professionals, the person
     who started it, and the ERN's coordinators."""
     return (
@@ -191,6 +214,21 @@ def can_read_audit(viewer: User) -> bool:
     return manages_accounts(viewer)
 
 
+def can_read_entry(viewer: User, entry: AuditEntry) -> bool:
+    """An audit entry: administrators read every one; coordinators those of what their ERNs' members did."""
+    return viewer.is_admin or (entry.actor is not None and can_manage_account(viewer, entry.actor))
+
+
+def audit_filter(viewer: User, entry_model: ModelOrAlias[AuditEntry]) -> ColumnElement[bool]:
+    """SQL condition selecting exactly the audit entries ``can_read_entry`` allows."""
+    if viewer.is_admin:
+        return true()
+    coordinated = [m.ern_id for m in viewer.memberships if m.role == Role.COORDINATOR]
+    if not coordinated:
+        return false()
+    return entry_model.actor_id.in_(select(Membership.user_id).where(Membership.ern_id.in_(coordinated)))
+
+
 def can_manage_account(actor: User, user: User) -> bool:
     """Administrators manage every account; coordinators those of their ERNs' members."""
     if actor.is_admin:
@@ -203,7 +241,7 @@ def manages_accounts(actor: User) -> bool:
     return actor.is_admin or any(m.role == Role.COORDINATOR for m in actor.memberships)
 
 
-def managed_accounts_filter(actor: User, user_model: Any) -> ColumnElement[bool]:
+def managed_accounts_filter(actor: User, user_model: ModelOrAlias[User]) -> ColumnElement[bool]:
     """SQL condition selecting exactly the accounts ``can_manage_account`` allows."""
 
     if actor.is_admin:
@@ -214,7 +252,7 @@ def managed_accounts_filter(actor: User, user_model: Any) -> ColumnElement[bool]
     return user_model.id.in_(select(Membership.user_id).where(Membership.ern_id.in_(coordinated)))
 
 
-def open_task_filter(user: User, task_model: Any) -> ColumnElement[bool]:
+def open_task_filter(user: User, task_model: ModelOrAlias[OpenTask]) -> ColumnElement[bool]:
     """SQL condition selecting the open tasks that wait on the user: those ``can_complete`` allows,
     except invitations the user could only answer on the invitee's behalf as lead."""
 
@@ -266,23 +304,23 @@ def _panel_manager_scope(user: User) -> tuple[set[int], set[tuple[int, int]]]:
     return whole, per_centre
 
 
-def manages_panel_in_scope(user: User, panel: Any) -> bool:
+def manages_panel_in_scope(user: User, panel: Panel) -> bool:
     whole, per_centre = _panel_manager_scope(user)
     return panel.ern_id in whole or (panel.ern_id, panel.centre_id) in per_centre
 
 
-def is_panel_member(user: User, panel: Any) -> bool:
+def is_panel_member(user: User, panel: Panel) -> bool:
     """The lead and the experts who accepted: they consult the case and contribute."""
 
     return panel.lead_id == user.id or any(m.user_id == user.id and m.status == InvitationStatus.ACCEPTED for m in panel.members)
 
 
-def is_invited(user: User, panel: Any) -> bool:
+def is_invited(user: User, panel: Panel) -> bool:
 
     return any(m.user_id == user.id and m.status == InvitationStatus.INVITED for m in panel.members)
 
 
-def can_see_panel(user: User, panel: Any) -> bool:
+def can_see_panel(user: User, panel: Panel) -> bool:
     """Panel content (pseudonymised) is for its members and invitees, its centre, the ERN's
     coordinators and the panel managers in scope; once released, for the ERN's researchers (SPEC §3)."""
     if is_panel_member(user, panel) or is_invited(user, panel) or panel.created_by_id == user.id:
@@ -294,14 +332,14 @@ def can_see_panel(user: User, panel: Any) -> bool:
     return user.has_role(Role.COORDINATOR, ern_id=panel.ern_id) or manages_panel_in_scope(user, panel)
 
 
-def panel_filter(user: User, panel_model: Any) -> ColumnElement[bool]:
+def panel_filter(user: User, panel_model: ModelOrAlias[Panel]) -> ColumnElement[bool]:
     """SQL condition selecting exactly the panels ``can_see_panel`` allows.
 
     Written as one ``id IN (… UNION …)`` of selects that each use an index: an OR over different
     columns would make the database check every panel of an ERN row by row.
     """
 
-    sources: list[Any] = [
+    sources = [
         select(PanelMember.panel_id).where(
             PanelMember.user_id == user.id, PanelMember.status.in_((InvitationStatus.ACCEPTED, InvitationStatus.INVITED))
         ),
@@ -329,17 +367,17 @@ def panel_filter(user: User, panel_model: Any) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
-def can_manage_panel(user: User, panel: Any) -> bool:
+def can_manage_panel(user: User, panel: Panel) -> bool:
     """Close, restart, archive, hand over the lead: the lead, the ERN's coordinators, panel managers in scope."""
     return panel.lead_id == user.id or user.has_role(Role.COORDINATOR, ern_id=panel.ern_id) or manages_panel_in_scope(user, panel)
 
 
-def can_invite(user: User, panel: Any) -> bool:
+def can_invite(user: User, panel: Panel) -> bool:
     """Select and invite experts: the lead and panel managers in scope (coordinators assist; guests never lead)."""
     return panel.lead_id == user.id or manages_panel_in_scope(user, panel)
 
 
-def can_open_panel(user: User, patient: Any) -> bool:
+def can_open_panel(user: User, patient: Patient) -> bool:
     """Health professionals (guests included) open panels for patients of their own centre they may see."""
     experts = {(m.ern_id, m.centre_id) for m in user.memberships if m.role in CLINICAL_ROLES - {Role.ASSISTANT}}
     return can_see_identifying_data(user, patient) and (patient.ern_id, patient.centre_id) in experts

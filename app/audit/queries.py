@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlalchemy import Row
 from sqlalchemy import Select
-from sqlalchemy import false
 from sqlalchemy import select
-from sqlalchemy import true
 from sqlalchemy.orm import joinedload
 
-from app.accounts.models import Membership
-from app.accounts.models import Role
+from app import security
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.database import db
@@ -22,19 +18,8 @@ from app.pagination import Page
 from app.pagination import paginate
 
 
-def _visible(viewer: User) -> ColumnElement[bool]:
-    """Administrators see everything; coordinators see what the members of their ERNs did."""
-    if viewer.is_admin:
-        return true()
-    erns = [m.ern_id for m in viewer.memberships if m.role == Role.COORDINATOR]
-    if not erns:
-        return false()
-    members = select(Membership.user_id).where(Membership.ern_id.in_(erns))
-    return AuditEntry.actor_id.in_(members)
-
-
 def _query(viewer: User, action: str) -> Select[tuple[AuditEntry]]:
-    query = select(AuditEntry).where(_visible(viewer))
+    query = select(AuditEntry).where(security.audit_filter(viewer, AuditEntry))
     if action:
         query = query.where(AuditEntry.action == action)
     return query
@@ -61,4 +46,5 @@ def _read_in_batches(statement: Select[Any]) -> Iterator[Row[Any]]:
 
 
 def actions(viewer: User) -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.action).where(_visible(viewer)).distinct().order_by(AuditEntry.action)))
+    query = select(AuditEntry.action).where(security.audit_filter(viewer, AuditEntry)).distinct()
+    return list(db.session.scalars(query.order_by(AuditEntry.action)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from datetime import timedelta
-from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam
@@ -39,8 +38,7 @@ def _require_steering(user: User, ern_id: int) -> None:
 
 def _eligible(user: User, task: OpenTask) -> bool:
     """Whether the user could take the task by their own role (whoever it is assigned to now)."""
-    unassigned = SimpleNamespace(**{**{c.key: getattr(task, c.key) for c in OpenTask.__table__.columns}, "assignee_id": None})
-    return user.is_active and security.can_complete(user, unassigned)
+    return user.is_active and security.could_take(user, task)
 
 
 def candidates(task: OpenTask) -> list[User]:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app import security
 from app.accounts.models import User
+from app.audit.models import AuditEntry
 from app.database import db
 from app.demo.services import seed_demo
 from app.panels.models import Panel
@@ -60,3 +61,23 @@ def test_the_tasks_waiting_on_someone_are_the_ones_they_may_complete(demo):
         on_behalf = {task.id for task in tasks if task.role == "invitee" and task.assignee_id != user.id}
         assert waiting <= allowed, user.email
         assert allowed - waiting <= on_behalf, user.email
+
+
+def test_the_audit_entries_listed_are_the_ones_one_may_read(demo):
+    entries = list(db.session.scalars(select(AuditEntry)))
+    assert len(entries) >= 5
+    for user in demo:
+        by_predicate = {entry.id for entry in entries if security.can_read_entry(user, entry)}
+        assert _selected(AuditEntry, security.audit_filter(user, AuditEntry)) == by_predicate, user.email
+
+
+def test_who_may_take_a_task_is_who_may_complete_it_once_it_is_theirs(demo):
+    """The people a coordinator may reassign a task to are those who could complete it if it were assigned to them."""
+    tasks = list(db.session.scalars(select(OpenTask)))
+    for user in demo:
+        for task in tasks:
+            assigned, task.assignee_id = task.assignee_id, user.id
+            assert security.can_complete(user, task)
+            task.assignee_id = None
+            assert security.could_take(user, task) == security.can_complete(user, task), (user.email, task.name)
+            task.assignee_id = assigned
