@@ -7,6 +7,7 @@ from app.accounts.models import RecoveryCode
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.documents.models import Document
+from app.ernsettings.models import ErnSettings
 from app.formdesign.models import FormVersion
 from app.mail.models import OutgoingMail
 from app.notifications.models import Notification
@@ -15,7 +16,6 @@ from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
 from app.panels.models import Contribution
 from app.panels.models import DataRequest
-from app.panels.models import ErnSettings
 from app.panels.models import ExpertGroup
 from app.panels.models import Outcome
 from app.panels.models import OutcomeAddendum

@@ -5,9 +5,9 @@ below import no feature package; this module, at the top beside ``create_app``, 
 
 from __future__ import annotations
 
-from app.accounts import requests as account_requests
-from app.panels import process as panel_process
-from app.patients import enrolment
+from app.accounts import steps as account_steps
+from app.panels import steps as panel_steps
+from app.patients import steps as enrolment_steps
 from app.tasks.forms import register_form_versions
 from app.tasks.subjects import register_loaders
 from app.tasks.submissions import register_submissions
@@ -20,34 +20,34 @@ def wire_workflows() -> None:
     """Register every feature package's effects, form submissions and checks (idempotent: each app created registers them)."""
     register_effects(
         {
-            "assign_cpms_id": enrolment.assign_cpms_id,
-            "create_account": account_requests.create_account,
-            "notify_rejection": account_requests.notify_rejection,
-            "remind_coordinators": account_requests.remind_coordinators,
-            "set_panel_phase": panel_process.set_panel_phase,
-            "notify_panel": panel_process.notify_panel,
-            "sign_outcome": panel_process.sign_outcome,
-            "finish_panel": panel_process.finish_panel,
-            "notify_invitation": panel_process.notify_invitation,
-            "remind_invitee": panel_process.remind_invitee,
-            "expire_invitation": panel_process.expire_invitation,
-            "notify_data_request": panel_process.notify_data_request,
-            "notify_data_provided": panel_process.notify_data_provided,
+            "assign_cpms_id": enrolment_steps.assign_cpms_id,
+            "create_account": account_steps.create_account,
+            "notify_rejection": account_steps.notify_rejection,
+            "remind_coordinators": account_steps.remind_coordinators,
+            "set_panel_phase": panel_steps.set_panel_phase,
+            "notify_panel": panel_steps.notify_panel,
+            "sign_outcome": panel_steps.sign_outcome,
+            "finish_panel": panel_steps.finish_panel,
+            "notify_invitation": panel_steps.notify_invitation,
+            "remind_invitee": panel_steps.remind_invitee,
+            "expire_invitation": panel_steps.expire_invitation,
+            "notify_data_request": panel_steps.notify_data_request,
+            "notify_data_provided": panel_steps.notify_data_provided,
         }
     )
     register_submissions(
         {
-            "enrolment": enrolment.record_enrolment,
-            "consultation": panel_process.submit_consultation,
-            "invitation_reply": panel_process.submit_invitation_reply,
-            "contribution": panel_process.submit_contribution,
-            "additional_data": panel_process.submit_additional_data,
-            "outcome": panel_process.submit_outcome,
-            "panel_closing": panel_process.submit_panel_closing,
-            "expert_suggestion": panel_process.submit_expert_suggestion,
+            "enrolment": enrolment_steps.record_enrolment,
+            "consultation": panel_steps.submit_consultation,
+            "invitation_reply": panel_steps.submit_invitation_reply,
+            "contribution": panel_steps.submit_contribution,
+            "additional_data": panel_steps.submit_additional_data,
+            "outcome": panel_steps.submit_outcome,
+            "panel_closing": panel_steps.submit_panel_closing,
+            "expert_suggestion": panel_steps.submit_expert_suggestion,
         }
     )
-    register_written_answers_checks({"panel": panel_process.refuse_identifying_answers})
-    register_subject_areas({"panel": panel_process.thematic_area_of})
-    register_form_versions({"panel": panel_process.form_version_of})
-    register_loaders({"panel": panel_process.load_panel})
+    register_written_answers_checks({"panel": panel_steps.refuse_identifying_answers})
+    register_subject_areas({"panel": panel_steps.thematic_area_of})
+    register_form_versions({"panel": panel_steps.form_version_of})
+    register_loaders({"panel": panel_steps.load_panel})

@@ -18,8 +18,8 @@ from sqlalchemy import update
 
 from app import security
 from app.accounts import queries as account_queries
-from app.accounts import requests
 from app.accounts import second_factor
+from app.accounts import steps
 from app.accounts import throttling
 from app.accounts.models import AccountRequest
 from app.accounts.models import PasswordToken
@@ -256,7 +256,7 @@ def request_account(application: AccountApplication, origin: RequestInfo) -> int
 def set_password(token: str, password: str, origin: RequestInfo) -> User:
     """Set a password through a single-use, unexpired link."""
     with transaction():
-        link = db.session.scalar(select(PasswordToken).where(PasswordToken.token_hash == requests.token_hash(token)).with_for_update())
+        link = db.session.scalar(select(PasswordToken).where(PasswordToken.token_hash == steps.token_hash(token)).with_for_update())
         if link is None or link.used_at is not None or link.expires_at < utcnow():
             raise NotAllowed(_("This link is no longer valid. Ask for a new one from the sign-in page."))
         if len(password) < MIN_PASSWORD_LENGTH or len(password) > 500:
@@ -275,7 +275,7 @@ def request_password_reset(email: str, origin: RequestInfo, limits: throttling.L
         # Counted as a failure so that one address cannot mail-bomb users with reset links.
         audit.record(None, "login.failed", "user", "", origin, reason="password_reset_requested")
         if user is not None:
-            link = requests.new_password_link(user)
+            link = steps.new_password_link(user)
             mail.queue(
                 user.email,
                 "Reset your Consilium password",
@@ -324,6 +324,6 @@ def create_administrator(email: str, first_name: str, last_name: str) -> str:
         )
         db.session.add(user)
         db.session.flush()
-        link = requests.new_password_link(user)
+        link = steps.new_password_link(user)
         audit.record(None, "account.administrator_created", "user", user.id, SYSTEM_ORIGIN)
     return link

@@ -45,12 +45,12 @@ from app.documents.sniffing import PNG
 from app.documents.sniffing import sniff
 from app.documents.storage import LocalStorage
 from app.documents.storage import TooLarge
+from app.ernsettings.models import ErnSettings
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
 from app.panels import timeline
-from app.panels.models import ErnSettings
 from app.panels.models import Panel
 from app.patients import privacy
 from app.patients.models import Patient as PatientRow

@@ -16,11 +16,11 @@ from app.audit import services as audit
 from app.audit.services import RequestInfo
 from app.database import db
 from app.database import transaction
+from app.ernsettings.models import DEFAULT_INTERVALS
+from app.ernsettings.models import ErnSettings
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
-from app.panels.models import DEFAULT_INTERVALS
-from app.panels.models import ErnSettings
 from app.panels.models import ExpertGroup
 from app.workflows import store
 from app.workflows.models import ProcessDefinition

@@ -256,36 +256,6 @@ class ExpertGroup(db.Model):  # type: ignore[name-defined,misc]
     members: Mapped[list[User]] = relationship(secondary=expert_group_members, order_by="User.last_name")
 
 
-DEFAULT_INTERVALS = {
-    "reminder_after": "P3D",
-    "expire_after": "P14D",
-    "urgent_reminder_after": "P1D",
-    "urgent_expire_after": "P5D",
-    "review_window": "P7D",
-}
-
-
-class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
-    """Per-ERN intervals of the panel processes (ISO 8601 durations)."""
-
-    __tablename__ = "ern_settings"
-
-    def __init__(self, **values: Any) -> None:
-        super().__init__(**{**DEFAULT_INTERVALS, **values})
-
-    ern_id: Mapped[int] = mapped_column(ForeignKey("erns.id", ondelete="CASCADE"), primary_key=True)
-    reminder_after: Mapped[str] = mapped_column(String(20), default="P3D")
-    expire_after: Mapped[str] = mapped_column(String(20), default="P14D")
-    urgent_reminder_after: Mapped[str] = mapped_column(String(20), default="P1D")
-    urgent_expire_after: Mapped[str] = mapped_column(String(20), default="P5D")
-    review_window: Mapped[str] = mapped_column(String(20), default="P7D")
-    # DICOM de-identification options beyond the basic profile (PS3.15 E.1-1), per ERN.
-    retain_patient_characteristics: Mapped[bool] = mapped_column(default=False)
-    retain_device_identity: Mapped[bool] = mapped_column(default=False)
-    # Off: descriptions and comments are removed. On: kept where nothing in them may identify anyone.
-    clean_descriptors: Mapped[bool] = mapped_column(default=False)
-
-
 def title_of(panel_id: int, nickname: str | None) -> str:
     """How a panel is named everywhere (#4748 judhv), for code that reads plain rows too."""
     return f"#{panel_id} {nickname or ''}".rstrip()

@@ -16,6 +16,7 @@ from app.audit.services import RequestInfo
 from app.database import db
 from app.database import transaction
 from app.database import utcnow
+from app.ernsettings.models import ErnSettings
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
@@ -23,13 +24,12 @@ from app.errors import NotFound
 from app.formdesign import queries as form_queries
 from app.organisations.models import ThematicArea
 from app.panels import lifecycle
-from app.panels import process
 from app.panels import queries
+from app.panels import steps
 from app.panels import timeline
 from app.panels.models import ASSESSING
 from app.panels.models import ClosingReason
 from app.panels.models import DataRequest
-from app.panels.models import ErnSettings
 from app.panels.models import ExpertGroup
 from app.panels.models import InvitationStatus
 from app.panels.models import Outcome
@@ -250,7 +250,7 @@ def record_contribution(actor: User, panel_id: int, answers: dict[str, Any], ori
         if panel.phase not in ASSESSING:
             raise Conflict(_("Contributions are recorded while the panel assesses the case."))
         _pseudonymised({name: value for name, value in answers.items() if isinstance(value, str)}, panel)
-        process.record_contribution(panel, actor, answers)
+        steps.record_contribution(panel, actor, answers)
         audit.record(actor, "panel.contributed", "panel", panel.id, origin)
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Role
 from app.database import db
-from app.panels.models import ErnSettings
+from app.ernsettings.models import ErnSettings
 from app.panels.models import ExpertGroup
 from app.tasks.models import SlaRule
 from tests import factories

@@ -151,7 +151,7 @@ def test_planted_identifying_values_leave_no_trace_in_the_bulk_output(app, world
     """The canary patient's values in every text attribute of Table E.1-1 at three depths, in real files; one file says
     it has burned-in annotation: it is held and listed, the others are written without a trace of the canaries."""
     from app.database import db
-    from app.panels.models import ErnSettings
+    from app.ernsettings.models import ErnSettings
 
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     db.session.merge(ErnSettings(ern_id=world.ern.id, clean_descriptors=clean))

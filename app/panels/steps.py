@@ -1,7 +1,9 @@
-"""The panel processes' domain steps: what service tasks (effects) and submitted panel forms do.
+"""Domain steps of the panel processes: what service tasks (effects) and submitted panel forms do.
 
 Effect handlers run in the transaction of the service that advanced the instance and only flush.
 Submission handlers turn a form's answers into rows and hand ids and routing flags to the process.
+The panel as the workflow layer's subject (its thematic area, pinned form version, loader, check on written answers)
+is answered from here too.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The account-request process's domain steps (effect handlers) and password links. Only flush."""
+"""Domain steps of the account-request process (effect handlers), and the password links they send. Only flush."""
 
 from __future__ import annotations
 

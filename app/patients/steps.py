@@ -1,4 +1,4 @@
-"""The enrolment process's domain steps: the form's answers become a patient; the CPMS ID is assigned.
+"""Domain steps of the enrolment process: the form's answers become a patient; the CPMS ID is assigned.
 
 Called from inside services' transactions (task completion, effect handlers); they only flush.
 """
