@@ -212,14 +212,14 @@ def test_the_checks_catch_an_upward_import_a_cycle_and_a_hidden_import(tmp_path)
     (tmp_path / "app" / "workflows").mkdir(parents=True)
     (tmp_path / "app" / "panels").mkdir(parents=True)
     (tmp_path / "app" / "workflows" / "store.py").write_text("from app.panels import services\n")
-    (tmp_path / "app" / "panels" / "models.py").write_text("from app.panels import lifecycle\n")
-    (tmp_path / "app" / "panels" / "services.py").write_text("def f():\n    from app.panels import lifecycle\n")
-    (tmp_path / "app" / "panels" / "lifecycle.py").write_text("from app.panels import services\n")
+    (tmp_path / "app" / "panels" / "models.py").write_text("from app.panels import steps\n")
+    (tmp_path / "app" / "panels" / "services.py").write_text("def f():\n    from app.panels import steps\n")
+    (tmp_path / "app" / "panels" / "steps.py").write_text("from app.panels import services\n")
     modules = {
         name: tmp_path / (name.replace(".", "/") + ".py")
-        for name in ("app.workflows.store", "app.panels.models", "app.panels.services", "app.panels.lifecycle")
+        for name in ("app.workflows.store", "app.panels.models", "app.panels.services", "app.panels.steps")
     }
     found = problems(modules)
-    assert found["upward"] == {("app.workflows.store", "app.panels.services"), ("app.panels.models", "app.panels.lifecycle")}
-    assert found["function"] == {("app.panels.services", "app.panels.lifecycle")}
-    assert cycles(modules) == [["app.panels.lifecycle", "app.panels.services"]]
+    assert found["upward"] == {("app.workflows.store", "app.panels.services"), ("app.panels.models", "app.panels.steps")}
+    assert found["function"] == {("app.panels.services", "app.panels.steps")}
+    assert cycles(modules) == [["app.panels.services", "app.panels.steps"]]

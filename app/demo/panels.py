@@ -12,8 +12,8 @@ from app.accounts.models import User
 from app.database import db
 from app.demo.imaging import attach_phantom
 from app.documents.storage import LocalStorage
-from app.panels import lifecycle
 from app.panels import services as panel_services
+from app.panels import steps
 from app.panels.models import ClosingReason
 from app.panels.models import ExpertGroup
 from app.panels.models import Panel
@@ -150,6 +150,6 @@ def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today:
 
     archived = seed.open("hp4", "ERN-IT10-VASCERN-001", "Medium Sized Arteries (MSA-WG)", "old bridge")
     archived.closing_reason = ClosingReason.DUPLICATE
-    lifecycle.close(archived, archived.lead)
+    steps.close(archived, archived.lead)
     archived.archived = True
     db.session.flush()

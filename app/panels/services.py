@@ -23,7 +23,6 @@ from app.errors import NotAllowed
 from app.errors import NotFound
 from app.formdesign import queries as form_queries
 from app.organisations.models import ThematicArea
-from app.panels import lifecycle
 from app.panels import queries
 from app.panels import steps
 from app.panels import timeline
@@ -211,7 +210,7 @@ def invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
         member.instance_id = instance.id
         timeline.add(panel, "invitation", f"{user.full_name} was invited.", actor)
         count += 1
-    lifecycle.tell_process(panel, "experts_invited", actor)
+    steps.tell_process(panel, "experts_invited", actor)
     return count
 
 
@@ -264,7 +263,7 @@ def request_contributions(actor: User, panel_id: int, origin: RequestInfo) -> in
         waiting = queries.members_without_contribution(panel)
         timeline.tell(waiting, panel, "the lead asks for your contribution.")
         timeline.add(panel, "reminder", f"{actor.full_name} requested contributions from {len(waiting)} member(s).", actor)
-        lifecycle.tell_process(panel, "contributions_requested", actor)
+        steps.tell_process(panel, "contributions_requested", actor)
         audit.record(actor, "panel.contributions_requested", "panel", panel.id, origin, count=len(waiting))
     return len(waiting)
 
@@ -313,7 +312,7 @@ def hand_over_lead(actor: User, panel_id: int, new_lead_id: int, origin: Request
         db.session.flush()
         timeline.add(panel, "lead", f"{member.user.full_name} is now the panel lead.", actor)
         timeline.tell([member.user, previous], panel, f"{member.user.full_name} is now the panel lead.")
-        lifecycle.tell_process(panel, "lead_handed_over", actor)
+        steps.tell_process(panel, "lead_handed_over", actor)
         audit.record(actor, "panel.lead_handed_over", "panel", panel.id, origin, new_lead=new_lead_id)
 
 
@@ -347,7 +346,7 @@ def close_now(actor: User, panel_id: int, reason: str, note: str, origin: Reques
         _pseudonymised(panel.closing_note, panel)
         if panel.closing_reason == ClosingReason.OTHER and not panel.closing_note:
             raise InvalidInput(_("Say why the panel closes."))
-        lifecycle.close(panel, actor)
+        steps.close(panel, actor)
         audit.record(actor, "panel.closed", "panel", panel.id, origin, reason=panel.closing_reason.value)
 
 

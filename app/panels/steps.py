@@ -1,4 +1,5 @@
-"""Domain steps of the panel processes: what service tasks (effects) and submitted panel forms do.
+"""Domain steps of the panel processes: what service tasks (effects) and submitted panel forms do, closing a panel
+with its open processes, and telling the panel's process what happened outside its tasks.
 
 Effect handlers run in the transaction of the service that advanced the instance and only flush.
 Submission handlers turn a form's answers into rows and hand ids and routing flags to the process.
@@ -18,7 +19,6 @@ from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
 from app.formdesign.queries import form_for_version
-from app.panels import lifecycle
 from app.panels import timeline
 from app.panels.models import ClosingReason
 from app.panels.models import Contribution
@@ -30,6 +30,8 @@ from app.panels.models import PanelMember
 from app.panels.models import Phase
 from app.patients import privacy
 from app.tasks.form_definitions import FormDefinition
+from app.workflows import store
+from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessInstance
 
 
@@ -115,7 +117,7 @@ def finish_panel(instance: ProcessInstance, params: dict[str, Any], actor: User 
     """The panel is closed: read-only, its open invitations and requests end."""
 
     panel = _get(Panel, params, "panel_id")
-    lifecycle.close(panel, actor, keep_instance_id=instance.id)
+    close(panel, actor, keep_instance_id=instance.id)
 
 
 def notify_invitation(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -210,7 +212,7 @@ def record_contribution(panel: Panel, actor: User, answers: dict[str, Any]) -> C
     db.session.add(contribution)
     timeline.add(panel, "contribution", f"{actor.full_name} recorded a contribution.", actor)
     timeline.tell(timeline.members_except(panel, actor), panel, f"{actor.full_name} recorded a contribution.")
-    lifecycle.tell_process(panel, "contribution_recorded", actor)
+    tell_process(panel, "contribution_recorded", actor)
     return contribution
 
 
@@ -250,3 +252,48 @@ def submit_expert_suggestion(actor: User, instance: ProcessInstance, answers: di
     panel = panel_of(instance)
     timeline.add(panel, "assistance", f"Suggested experts: {answers['suggestion']}", actor)
     return {}
+
+
+def tell_process(panel: Panel, signal: str, actor: User) -> None:
+    """Throw a BPMN signal (``lead_handed_over``, ``contribution_recorded``) at the panel's running process, so that
+    its diagram, its instance log and the panel's timeline tell the same story; a version that does not model the
+    event ignores it."""
+    instance = db.session.scalar(
+        select(ProcessInstance)
+        .where(
+            ProcessInstance.process_id == "panel",
+            ProcessInstance.subject_type == "panel",
+            ProcessInstance.subject_id == panel.id,
+            ProcessInstance.status == InstanceStatus.RUNNING,
+        )
+        .order_by(ProcessInstance.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if instance is not None:
+        store.signal(instance, signal, actor)
+
+
+def close(panel: Panel, actor: User | None, *, keep_instance_id: int | None = None) -> None:
+    """Mark the panel closed and cancel its other running processes (open invitations, requests)."""
+    panel.phase, panel.closed_at = Phase.CLOSED, utcnow()
+    running = db.session.scalars(
+        select(ProcessInstance)
+        .where(
+            ProcessInstance.subject_type == "panel",
+            ProcessInstance.subject_id == panel.id,
+            ProcessInstance.status == InstanceStatus.RUNNING,
+        )
+        .order_by(ProcessInstance.id)
+        .with_for_update()
+    ).all()
+    for instance in running:
+        if instance.id == keep_instance_id:
+            continue
+        store.cancel(instance, actor)
+    for member in db.session.scalars(select(PanelMember).where(PanelMember.panel_id == panel.id)):
+        if member.status == InvitationStatus.INVITED:
+            member.status, member.answered_at = InvitationStatus.WITHDRAWN, utcnow()
+    reason = panel.closing_reason.value.replace("_", " ") if panel.closing_reason else "no reason"
+    timeline.add(panel, "closed", f"Panel closed ({reason}).", actor)
+    timeline.tell(timeline.members_except(panel, actor), panel, "the panel was closed.")
