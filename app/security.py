@@ -309,9 +309,18 @@ def manages_panel_in_scope(user: User, panel: Panel) -> bool:
     return panel.ern_id in whole or (panel.ern_id, panel.centre_id) in per_centre
 
 
+def is_panel_lead(user: User, panel: Panel) -> bool:
+    """The panel's lead at this moment: requests contributions, releases for research, adds addenda."""
+    return panel.lead_id == user.id
+
+
+def may_lead(user: User, panel: Panel) -> bool:
+    """Who may become a panel's lead: the member experts of its ERN (guest experts never lead)."""
+    return user.has_role(Role.MEMBER_EXPERT, ern_id=panel.ern_id)
+
+
 def is_panel_member(user: User, panel: Panel) -> bool:
     """The lead and the experts who accepted: they consult the case and contribute."""
-
     return panel.lead_id == user.id or any(m.user_id == user.id and m.status == InvitationStatus.ACCEPTED for m in panel.members)
 
 
@@ -370,6 +379,16 @@ def panel_filter(user: User, panel_model: ModelOrAlias[Panel]) -> ColumnElement[
 def can_manage_panel(user: User, panel: Panel) -> bool:
     """Close, restart, archive, hand over the lead: the lead, the ERN's coordinators, panel managers in scope."""
     return panel.lead_id == user.id or user.has_role(Role.COORDINATOR, ern_id=panel.ern_id) or manages_panel_in_scope(user, panel)
+
+
+def can_comment(user: User, panel: Panel) -> bool:
+    """Write on the panel's timeline: its members and those who manage it."""
+    return is_panel_member(user, panel) or can_manage_panel(user, panel)
+
+
+def can_attach(user: User, panel: Panel) -> bool:
+    """Attach files to a panel: its members, its creator, and the people of the patient's centre."""
+    return is_panel_member(user, panel) or panel.created_by_id == user.id or panel.centre_id in {m.centre_id for m in user.memberships}
 
 
 def can_invite(user: User, panel: Panel) -> bool:

@@ -120,11 +120,7 @@ def _panel_for_upload(actor: User, panel_id: int) -> Panel:
         raise NotFound(_("No such panel."))
     if panel.closed:
         raise Conflict(_("Panel %(title)s is closed: it can no longer change.", title=panel.title))
-    if not (
-        security.is_panel_member(actor, panel)
-        or panel.created_by_id == actor.id
-        or panel.centre_id in {m.centre_id for m in actor.memberships}
-    ):
+    if not security.can_attach(actor, panel):
         raise NotAllowed(_("Only the panel's members and the patient's centre attach files."))
     return panel
 

@@ -111,11 +111,6 @@ def possible_leads(panel: Panel) -> list[User]:
     return list(db.session.scalars(select(User).where(User.active, User.id.in_(in_ern)).order_by(User.last_name, User.first_name)))
 
 
-def may_lead(user: User, panel: Panel) -> bool:
-    """Member experts of the ERN may lead; guests never do."""
-    return user.has_role(Role.MEMBER_EXPERT, ern_id=panel.ern_id)
-
-
 def members_without_contribution(panel: Panel) -> list[User]:
     contributed = select(Contribution.author_id).where(Contribution.panel_id == panel.id)
     query = (
@@ -210,7 +205,7 @@ def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPa
         may_invite=not panel.closed and security.can_invite(viewer, panel),
         may_manage=security.can_manage_panel(viewer, panel),
         is_member=security.is_panel_member(viewer, panel),
-        is_lead=panel.lead_id == viewer.id,
+        is_lead=security.is_panel_lead(viewer, panel),
         contributor_count=len({c.author_id for c in listed}),
         of_patients_centre=of_patients_centre,
         reviews_documents=of_patients_centre and not panel.closed,

@@ -232,7 +232,7 @@ def add_comment(actor: User, panel_id: int, text: str, origin: RequestInfo) -> N
     with transaction():
         panel = _visible_panel(actor, panel_id, lock=True)
         _open_for_changes(panel)
-        if not (security.is_panel_member(actor, panel) or security.can_manage_panel(actor, panel)):
+        if not security.can_comment(actor, panel):
             raise NotAllowed(_("Only the panel's members can comment."))
         timeline.add(panel, "comment", _text(text, _("A comment"), panel, 4000), actor)
         timeline.tell(timeline.members_except(panel, actor), panel, f"{actor.full_name} commented.")
@@ -258,7 +258,7 @@ def request_contributions(actor: User, panel_id: int, origin: RequestInfo) -> in
     with transaction():
         panel = _visible_panel(actor, panel_id, lock=True)
         _open_for_changes(panel)
-        if panel.lead_id != actor.id:
+        if not security.is_panel_lead(actor, panel):
             raise NotAllowed(_("Only the panel lead can request contributions."))
         waiting = queries.members_without_contribution(panel)
         timeline.tell(waiting, panel, "the lead asks for your contribution.")
@@ -305,7 +305,7 @@ def hand_over_lead(actor: User, panel_id: int, new_lead_id: int, origin: Request
             member = _assign_first_lead(panel, new_lead_id)
         if member is None or new_lead_id == panel.lead_id:
             raise InvalidInput(_("Choose another member who accepted the invitation."))
-        if not queries.may_lead(member.user, panel):
+        if not security.may_lead(member.user, panel):
             raise InvalidInput(_("%(name)s cannot lead panels of this ERN (guest experts never lead).", name=member.user.full_name))
         previous = panel.lead
         panel.lead_id = new_lead_id
@@ -320,7 +320,7 @@ def _assign_first_lead(panel: Panel, user_id: int) -> PanelMember | None:
     user = db.session.get(User, user_id)
     if user is None:
         return None
-    if not queries.may_lead(user, panel):
+    if not security.may_lead(user, panel):
         raise InvalidInput(_("%(name)s cannot lead panels of this ERN (guest experts never lead).", name=user.full_name))
     member = next((m for m in panel.members if m.user_id == user_id), None)
     if member is None:
@@ -390,7 +390,7 @@ def release_for_research(actor: User, panel_id: int, origin: RequestInfo) -> Non
 
 def release(actor: User, panel: Panel) -> None:
     """Step (flushes only): the release rules of SPEC §3, then the release itself."""
-    if panel.lead_id != actor.id:
+    if not security.is_panel_lead(actor, panel):
         raise NotAllowed(_("Only the panel lead can release the panel for research."))
     outcome = db.session.scalar(select(Outcome).where(Outcome.panel_id == panel.id))
     if not panel.closed or outcome is None or outcome.signed_at is None:
@@ -410,7 +410,7 @@ def add_addendum(actor: User, panel_id: int, text: str, origin: RequestInfo) -> 
         outcome = db.session.scalar(select(Outcome).where(Outcome.panel_id == panel.id))
         if outcome is None or outcome.signed_at is None:
             raise Conflict(_("Only a signed-off outcome takes addenda."))
-        if panel.lead_id != actor.id:
+        if not security.is_panel_lead(actor, panel):
             raise NotAllowed(_("Only the panel lead can add an addendum."))
         db.session.add(OutcomeAddendum(outcome_id=outcome.id, author_id=actor.id, text=_text(text, _("The addendum"), panel)))
         timeline.add(panel, "outcome", "Addendum added to the signed outcome.", actor)

@@ -11,6 +11,7 @@ from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.database import db
 from app.demo.services import seed_demo
+from app.panels import queries as panel_queries
 from app.panels.models import Panel
 from app.patients.models import Patient
 from app.tasks.models import OpenTask
@@ -81,3 +82,9 @@ def test_who_may_take_a_task_is_who_may_complete_it_once_it_is_theirs(demo):
             task.assignee_id = None
             assert security.could_take(user, task) == security.can_complete(user, task), (user.email, task.name)
             task.assignee_id = assigned
+
+
+def test_the_leads_offered_for_a_panel_are_the_people_who_may_lead_it(demo):
+    for panel in db.session.scalars(select(Panel)):
+        offered = {user.id for user in panel_queries.possible_leads(panel)}
+        assert offered == {user.id for user in demo if user.active and security.may_lead(user, panel)}, panel.id
