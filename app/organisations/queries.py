@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app import security
 from app.accounts.models import CLINICAL_ROLES
 from app.accounts.models import User
 from app.database import db
@@ -43,8 +44,7 @@ def clinical_centres_of(user: User) -> list[Centre]:
 
 def enrolment_erns(user: User, centre: Centre) -> list[Ern]:
     """ERNs the user may enrol patients in at this centre."""
-    ids = {m.ern_id for m in user.memberships if m.role in CLINICAL_ROLES and m.centre_id == centre.id}
-    return [ern for ern in centre.erns if ern.id in ids]
+    return [ern for ern in centre.erns if security.can_enrol(user, centre.id, ern.id)]
 
 
 def recent_enrolments(centre_id: int, since: datetime, limit: int = 10) -> list[tuple[str, datetime]]:
