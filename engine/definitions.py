@@ -67,6 +67,8 @@ class Definition:
     spec: Any
     subprocess_specs: dict[str, Any]
     user_tasks: dict[str, UserTaskInfo]
+    # Start events of event subprocesses that interrupt the case (BPMN's default, isInterrupting="true").
+    interrupting_starts: frozenset[str] = frozenset()
 
 
 def checksum(xml: bytes) -> str:
@@ -241,7 +243,13 @@ def parse(xml: bytes, process_id: str, *, version: int) -> Definition:
                 form_key=properties.get(FORM_KEY, ""),
                 role=role_key(task_spec.lane),
             )
-    return Definition(process_id, version, checksum(xml), spec, subprocess_specs, user_tasks)
+    return Definition(process_id, version, checksum(xml), spec, subprocess_specs, user_tasks, _interrupting_starts(xml))
+
+
+def _interrupting_starts(xml: bytes) -> frozenset[str]:
+    tree = parse_xml(xml)
+    starts = tree.iterfind(f".//{{{BPMN}}}subProcess[@triggeredByEvent='true']/{{{BPMN}}}startEvent")
+    return frozenset(start.get("id", "") for start in starts if start.get("isInterrupting", "true") != "false")
 
 
 def _all_task_specs(spec: Any, subprocess_specs: dict[str, Any]) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -69,7 +70,10 @@ class Engine:
 
     def signal(self, definition: Definition, state: str, name: str) -> Advance:
         """Throw the named BPMN signal at the instance (something happened outside it that it reacts to, such as
-        "lead_handed_over") and run on. EventNotAwaited when nothing in the instance catches it."""
+        "lead_handed_over") and run on. EventNotAwaited when nothing in the instance catches it.
+
+        An interrupting event subprocess ends the rest of the case once it has run, as BPMN has it (SpiffWorkflow 3.2
+        would run it beside the case and leave the case's open tasks open)."""
         # SpiffWorkflow connects a triggered event subprocess into the spec it runs on (StartEvent.trigger_wf), which
         # would make every later instance of this shared, cached definition wait for that subprocess and never end:
         # a signal runs on a private copy of the specs (about 2 ms for the panel process).
@@ -82,8 +86,14 @@ class Engine:
             workflow.send_event(BpmnEvent(SignalEventDefinition(name)))
         except WorkflowException as error:
             raise EventNotAwaited(f"the instance does not wait for the signal '{name}'") from error
+
+        def interrupt(workflow: BpmnWorkflow) -> None:
+            ran = workflow.get_tasks(state=TaskState.COMPLETED)
+            if any(task.task_spec.name in definition.interrupting_starts for task in ran):
+                workflow.cancel()
+
         event = TaskEvent(name, name.replace("_", " ").capitalize(), "signal", (), True)
-        return self._advance(workflow, script_engine, [event], was_open)
+        return self._advance(workflow, script_engine, [event], was_open, then=interrupt)
 
     def cancel(self, definition: Definition, state: str) -> Advance:
         """Cancel the instance: every open task closes, nothing more runs."""
@@ -115,7 +125,14 @@ class Engine:
             raise TaskNotReady(f"task '{task.task_spec.name}' is {TaskState.get_name(task.state)}, not ready")
         return task
 
-    def _advance(self, workflow: BpmnWorkflow, script_engine: SafeScriptEngine, events: list[TaskEvent], was_open: set[str]) -> Advance:
+    def _advance(
+        self,
+        workflow: BpmnWorkflow,
+        script_engine: SafeScriptEngine,
+        events: list[TaskEvent],
+        was_open: set[str],
+        then: Callable[[BpmnWorkflow], None] | None = None,
+    ) -> Advance:
         def record(task: Any) -> None:
             result_variable = getattr(task.task_spec, "result_variable", None)
             if result_variable:
@@ -128,6 +145,8 @@ class Engine:
             workflow.do_engine_steps(did_complete_task=record)
         except (SpiffWorkflowException, EngineError) as error:
             failure = _failure_message(error)
+        if then is not None and failure is None:
+            then(workflow)
         timers = _timer_tasks(workflow)
         due_by_parent = {task.parent.id: _due_at(task) for task in timers if task.parent is not None}
         open_tasks = tuple(_open_task(task, due_by_parent) for task in _ready_user_tasks(workflow))

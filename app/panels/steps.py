@@ -254,10 +254,10 @@ def submit_expert_suggestion(actor: User, instance: ProcessInstance, answers: di
     return {}
 
 
-def tell_process(panel: Panel, signal: str, actor: User) -> None:
+def tell_process(panel: Panel, signal: str, actor: User) -> bool:
     """Throw a BPMN signal (``lead_handed_over``, ``contribution_recorded``) at the panel's running process, so that
     its diagram, its instance log and the panel's timeline tell the same story; a version that does not model the
-    event ignores it."""
+    event ignores it (False)."""
     instance = db.session.scalar(
         select(ProcessInstance)
         .where(
@@ -270,8 +270,7 @@ def tell_process(panel: Panel, signal: str, actor: User) -> None:
         .limit(1)
         .with_for_update()
     )
-    if instance is not None:
-        store.signal(instance, signal, actor)
+    return instance is not None and store.signal(instance, signal, actor) is not None
 
 
 def close(panel: Panel, actor: User | None, *, keep_instance_id: int | None = None) -> None:

@@ -185,7 +185,7 @@ def test_a_signal_nothing_waits_for_is_refused(engine, course_events, reminder):
         engine.signal(reminder, engine.start(reminder, {"case_id": 1, "decision": "approve"}).state, "lead_handed_over")
     started = engine.start(course_events, {"case_id": 7})
     with pytest.raises(EventNotAwaited):
-        engine.signal(course_events, started.state, "close_requested")
+        engine.signal(course_events, started.state, "released")
     done = engine.complete(course_events, started.state, started.open_tasks[0].task_id, {})
     with pytest.raises(EventNotAwaited):
         engine.signal(course_events, done.state, "lead_handed_over")
@@ -216,3 +216,17 @@ def test_a_case_that_reacted_to_signals_still_moves_to_a_later_version(engine, c
     again = engine.signal(later, moved.state, "lead_handed_over")
     assert len(again.effects) == 1
     assert engine.complete(later, again.state, moved.open_tasks[0].task_id, {}).completed
+
+
+def test_an_interrupting_event_subprocess_runs_then_ends_the_case(engine, course_events):
+    started = engine.start(course_events, {"case_id": 7})
+    [task] = started.open_tasks
+    closed = engine.signal(course_events, started.state, "close_requested")
+    assert [effect.handler for effect in closed.effects] == ["close_case"]
+    assert closed.completed and closed.open_tasks == () and closed.closed == (task.task_id,)
+    with pytest.raises(EventNotAwaited):
+        engine.signal(course_events, closed.state, "lead_handed_over")
+    with pytest.raises(TaskNotReady):
+        engine.complete(course_events, closed.state, task.task_id, {})
+    later = engine.start(course_events, {"case_id": 8})  # the shared definition is as it was
+    assert engine.complete(course_events, later.state, later.open_tasks[0].task_id, {}).completed

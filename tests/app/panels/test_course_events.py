@@ -14,6 +14,7 @@ from app.database import db
 from app.panels import services
 from app.panels.models import Panel
 from app.panels.models import TimelineEntry
+from app.tasks.models import OpenTask
 from app.workflows.models import InstanceEvent
 from app.workflows.models import ProcessDefinition
 from app.workflows.models import ProcessInstance
@@ -56,22 +57,16 @@ def deploy_shared(xml: bytes) -> ProcessDefinition:
 def without_course_events(xml: bytes) -> bytes:
     """The panel process as shipped before it modelled the events (no signals, no event subprocesses)."""
     text = xml.decode()
-    patterns = [
+    for pattern in (
         r"\s*<bpmn:signal [^>]*/>",
         r"\s*<bpmn:subProcess .*?</bpmn:subProcess>",
         r"\s*<bpmn:flowNodeRef>on_[a-z_]+</bpmn:flowNodeRef>",
-    ]
-    ends = {
-        "experts_invited": "invitations_recorded",
-        "lead_handed_over": "lead_recorded",
-        "contribution_recorded": "contribution_noted",
-        "contributions_requested": "request_recorded",
-    }
-    for event, end in ends.items():
-        for element in (f"on_{event}", event, end, f"Flow_{event}_to_{end}"):
-            patterns.append(rf'\s*<bpmndi:BPMN(Shape|Edge) id="{element}_di".*?</bpmndi:BPMN\1>')
-    for pattern in patterns:
+    ):
         text = re.sub(pattern, "", text, flags=re.S)
+    # and the diagram's shapes of what is gone
+    kept = set(re.findall(r'<bpmn:\w+ id="([^"]+)"', text))
+    shapes = r'\s*<bpmndi:BPMN(Shape|Edge) id="[^"]+" bpmnElement="([^"]+)".*?</bpmndi:BPMN\1>'
+    text = re.sub(shapes, lambda shape: shape[0] if shape[2] in kept else "", text, flags=re.S)
     assert "<bpmn:signal" not in text and "triggeredByEvent" not in text
     return text.encode()
 
@@ -125,3 +120,24 @@ def test_cases_on_the_earlier_version_ignore_the_events_until_migrate_moves_them
     services.hand_over_lead(world.brno_clinician, panel.id, world.clinician.id, ORIGIN)
     assert signals(instance) == [("lead_handed_over", world.brno_clinician.id)]
     assert task_of(world.clinician, "select_experts")  # the lead's task followed the hand-over back
+
+
+def test_closing_early_is_the_process_ending_through_its_close_requested_event(case, world):
+    services.close_now(world.clinician, case.id, "duplicate", "", ORIGIN)
+    instance = panel_process(case)
+    assert signals(instance) == [("experts_invited", world.clinician.id), ("close_requested", world.clinician.id)]
+    assert instance.status == "completed"  # ended by its own interrupting event subprocess, not cancelled from outside
+    logged = [event.label for event in db.session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance.id))]
+    assert "Close now" in logged and "Panel closed early" in logged
+    assert case.closed and case.phase == "closed"
+    invitation = db.session.scalar(select(ProcessInstance).where(ProcessInstance.process_id == "invitation"))
+    assert invitation.status == "cancelled"
+    assert db.session.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.subject_id == case.id)) == 0
+
+
+def test_a_case_on_a_version_without_the_event_is_closed_from_outside(world):
+    deploy_shared(without_course_events(SHIPPED))
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    panel = db.session.get(Panel, factories.open_panel(world.clinician, patient))
+    services.close_now(world.clinician, panel.id, "duplicate", "", ORIGIN)
+    assert panel.closed and panel_process(panel).status == "cancelled"
