@@ -67,7 +67,7 @@ def login() -> str | Response:
             flash(_("Wrong e-mail or password."), "danger")
         else:
             user, step = checked
-            return _continue_sign_in(user, step, _safe_next(request.args.get("next")))
+            return _continue_sign_in(user, step, _next_url())
     return render_template("accounts/login.html", form=form)
 
 
@@ -76,7 +76,7 @@ def login() -> str | Response:
 def identity_provider() -> Response:
     if not current_app.config["OIDC_ISSUER"]:
         abort(404)
-    session["oidc_next"] = _safe_next(request.args.get("next"))
+    session["oidc_next"] = _next_url()
     return oauth.idp.authorize_redirect(url_for("accounts.identity_provider_callback", _external=True))  # type: ignore[no-any-return]
 
 
@@ -171,7 +171,9 @@ def _start_again() -> Response:
     return redirect(url_for("accounts.login"))
 
 
-def _safe_next(target: str | None) -> str:
+def _next_url() -> str:
+    """Where to go after signing in (query string ``next``): a path on this site, else the dashboard."""
+    target = request.args.get("next")
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("main.dashboard")

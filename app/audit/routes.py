@@ -23,13 +23,17 @@ from app.security import requires
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
+def _query() -> tuple[str, int]:
+    """The query string, read here only: the action the trail is filtered on (the page and the export alike), and the page."""
+    return request.args.get("action", "")[:80], request.args.get("page", 1, type=int) or 1
+
+
 @bp.route("/")
 @requires(LOGIN)
 def index() -> str:
     if not security.can_read_audit(current_user):
         abort(403)
-    action = request.args.get("action", "")[:80]
-    page = request.args.get("page", 1, type=int) or 1
+    action, page = _query()
     result = queries.audit_entries(current_user, action=action, page=page, per_page=int(current_app.config["PAGE_SIZE"]))
     return render_template("audit/index.html", result=result, action=action, actions=queries.actions(current_user))
 
@@ -39,7 +43,7 @@ def index() -> str:
 def export() -> Response:
     if not security.can_read_audit(current_user):
         abort(403)
-    action = request.args.get("action", "")[:80]
+    action, _page = _query()
     services.record_export(current_user, action, origin())
     entries = queries.export_rows(current_user, action=action)
 

@@ -21,7 +21,8 @@ from app.documents import imaging
 from app.documents import pdf_pages
 from app.documents import profile as deidentification_profile
 from app.documents import services
-from app.documents.deidentify import Options
+from app.documents.forms import OptionsForm
+from app.documents.forms import UploadForm
 from app.documents.models import Document
 from app.documents.services import UploadSummary
 from app.documents.services import Where
@@ -51,19 +52,18 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def _upload(where: Where, back: str) -> Response:
+def _upload(form: UploadForm, where: Where, back: str) -> Response:
     """Attach what was sent (files, a folder's files, zips); the browser's uploader sends one file per request."""
-    uploads = [upload for upload in request.files.getlist("file") if upload.filename]
-    if not uploads:
-        raise InvalidInput(_("Choose a file to attach."))
-    kind = request.form.get("kind", "document")
-    title = request.form.get("title", "")
+    if not form.validate_on_submit():
+        raise InvalidInput(str(next(iter(form.errors.values()))[0]))
+    uploads = form.file.data
+    title = form.title.data
     files = [(title if len(uploads) == 1 and title else Path(upload.filename or "").name, upload.stream) for upload in uploads]
     summary = services.attach_many(
         current_user,
         where,
         files,
-        kind,
+        form.kind.data,
         _storage(),
         int(current_app.config["MAX_FILE_BYTES"]),
         origin(),  # type: ignore[arg-type]
@@ -114,17 +114,18 @@ def _tell_cleaned(summary: UploadSummary) -> None:
 @bp.route("/panels/<int:panel_id>/documents", methods=["POST"])
 @requires(LOGIN)
 def attach_to_panel(panel_id: int) -> Response:
-    back = request.form.get("return_to", "")
+    form = UploadForm()
+    back = form.return_to.data
     if not (back.startswith("/tasks/") and "//" not in back):
-        tab = "consultation" if request.form.get("kind") == "summary" else "contributions"
+        tab = "consultation" if form.kind.data == "summary" else "contributions"
         back = url_for("panels.show", panel_id=panel_id, tab=tab)
-    return _upload(Where(panel_id=panel_id), back)
+    return _upload(form, Where(panel_id=panel_id), back)
 
 
 @bp.route("/patients/<int:patient_id>/documents", methods=["POST"])
 @requires(LOGIN)
 def attach_to_patient(patient_id: int) -> Response:
-    return _upload(Where(patient_id=patient_id), url_for("patients.show", patient_id=patient_id) + "#documents")
+    return _upload(UploadForm(), Where(patient_id=patient_id), url_for("patients.show", patient_id=patient_id) + "#documents")
 
 
 def _file_response(document: Document, inline: bool) -> Response:
@@ -213,14 +214,19 @@ def _image_response(png: bytes) -> Response:
     return response
 
 
+def _frame_query() -> tuple[tuple[float, float] | None, int]:
+    """The frame's query string, read here only: the window (``center``, ``width``) and the size in pixels (16 to 2048)."""
+    chosen = imaging.window(request.args.get("center"), request.args.get("width"))
+    return chosen, min(MAX_FRAME_SIZE, max(16, request.args.get("size", MAX_FRAME_SIZE, type=int) or MAX_FRAME_SIZE))
+
+
 @bp.route("/documents/<int:document_id>/frames/<int:frame>.png")
 @requires(LOGIN)
 def frame(document_id: int, frame: int) -> Response:
     document = services.document_for(current_user, document_id)
     if not document.is_dicom:
         raise NotFound(_("This file is not an image."))
-    chosen = imaging.window(request.args.get("center"), request.args.get("width"))
-    size = min(MAX_FRAME_SIZE, max(16, request.args.get("size", MAX_FRAME_SIZE, type=int) or MAX_FRAME_SIZE))
+    chosen, size = _frame_query()
     try:
         with _storage().open(document.content_hash) as source:
             return _image_response(imaging.render_frame(source, frame, chosen, size))
@@ -294,13 +300,9 @@ def ern_options(code: str) -> Response | str:
     """An ERN's managers choose the optional parts of the de-identification profile."""
     ern = _ern(code)
     options = services.options_for_ern(current_user, ern.id)
-    if request.method == "POST":
-        chosen = Options(
-            clean_descriptors=request.form.get("clean_descriptors") == "1",
-            retain_patient_characteristics=request.form.get("retain_patient_characteristics") == "1",
-            retain_device_identity=request.form.get("retain_device_identity") == "1",
-        )
-        services.set_options_for_ern(current_user, ern.id, chosen, origin())
+    form = OptionsForm()
+    if form.validate_on_submit():
+        services.set_options_for_ern(current_user, ern.id, form.options(), origin())
         flash(_("The de-identification options of %(ern)s are saved; they apply to files uploaded from now on.", ern=ern.code), "success")
         return redirect(url_for("documents.ern_options", code=ern.code))
     return render_template("documents/ern_options.html", ern=ern, options=options)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint
 from flask import flash
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.ernsettings import services
+from app.ernsettings.forms import AreaForm
+from app.ernsettings.forms import GroupForm
+from app.ernsettings.forms import IntervalsForm
+from app.ernsettings.forms import ServiceLevelForm
 from app.errors import InvalidInput
 from app.errors import NotFound
 from app.organisations import queries as organisation_queries
@@ -20,7 +27,6 @@ from app.organisations import services as organisation_services
 from app.organisations.models import Ern
 from app.queues import services as queue_services
 from app.requests import origin
-from app.requests import row_ids
 from app.security import LOGIN
 from app.security import requires
 
@@ -35,11 +41,11 @@ def _ern(code: str) -> Ern:
     return ern
 
 
-def _page(ern: Ern, error: InvalidInput | None = None, status: int = 200) -> tuple[str, int]:
+def _page(ern: Ern, error: InvalidInput | None = None, status: int = 200, intervals: dict[str, str] | None = None) -> tuple[str, int]:
     return render_template(
         "ernsettings/settings.html",
         ern=ern,
-        intervals=dict(request.form) if error and request.endpoint == "ernsettings.intervals" else services.intervals(ern.id),
+        intervals=intervals or services.intervals(ern.id),
         labels=services.INTERVAL_LABELS,
         rules=queue_services.rules(ern.id),
         task_choices=services.task_choices(ern.id),
@@ -50,11 +56,16 @@ def _page(ern: Ern, error: InvalidInput | None = None, status: int = 200) -> tup
     ), status
 
 
-def _act(ern: Ern, action: object, done: str, anchor: str) -> Response | tuple[str, int]:
+def _act(
+    ern: Ern, form: FlaskForm | None, action: Callable[[], object], done: str, anchor: str, **shown: Any
+) -> Response | tuple[str, int]:
+    """``action`` on a valid form (``None``: nothing posted), then back to its section; else the page with the message (422)."""
+    if form is not None and not form.validate_on_submit():
+        return _page(ern, InvalidInput(str(next(iter(form.errors.values()))[0])), 422, **shown)
     try:
-        action()  # type: ignore[operator]
+        action()
     except InvalidInput as error:
-        return _page(ern, error, 422)
+        return _page(ern, error, 422, **shown)
     flash(done, "success")
     return redirect(url_for("ernsettings.settings", code=ern.code) + anchor)
 
@@ -69,24 +80,27 @@ def settings(code: str) -> tuple[str, int]:
 @requires(LOGIN)
 def intervals(code: str) -> Response | tuple[str, int]:
     ern = _ern(code)
-    raw = {key: request.form.get(key, "") for key in services.INTERVAL_LABELS}
-    return _act(ern, lambda: services.save_intervals(current_user, ern.id, raw, origin()), _("The intervals are saved."), "#intervals")
+    form = IntervalsForm()
+    return _act(
+        ern,
+        form,
+        lambda: services.save_intervals(current_user, ern.id, form.raw(), origin()),
+        _("The intervals are saved."),
+        "#intervals",
+        intervals=form.raw(),  # what was typed stays when refused
+    )
 
 
 @bp.route("/erns/<code>/settings/service-levels", methods=["POST"])
 @requires(LOGIN)
 def service_level(code: str) -> Response | tuple[str, int]:
     ern = _ern(code)
-    days_text = request.form.get("days", "").strip()
-    days = int(days_text) if days_text.isascii() and days_text.isdigit() else None
-    if days_text and days is None:
-        return _page(ern, InvalidInput(_("Give a whole number of days.")), 422)
-    task = request.form.get("task", "")[:100]
-    if task not in dict(services.task_choices(ern.id)):
-        return _page(ern, InvalidInput(_("Choose a task.")), 422)
+    form = ServiceLevelForm()
+    form.task.choices = services.task_choices(ern.id)
     return _act(
         ern,
-        lambda: queue_services.set_rule(current_user, ern.id, task, days, origin()),
+        form,
+        lambda: queue_services.set_rule(current_user, ern.id, form.task.data, form.day_count, origin()),
         _("The service level is saved."),
         "#service-levels",
     )
@@ -96,9 +110,13 @@ def service_level(code: str) -> Response | tuple[str, int]:
 @requires(LOGIN)
 def add_area(code: str) -> Response | tuple[str, int]:
     ern = _ern(code)
-    name = request.form.get("name", "")
+    form = AreaForm()
     return _act(
-        ern, lambda: organisation_services.add_thematic_area(current_user, ern.id, name, origin()), _("Thematic area added."), "#areas"
+        ern,
+        form,
+        lambda: organisation_services.add_thematic_area(current_user, ern.id, form.name.data, origin()),
+        _("Thematic area added."),
+        "#areas",
     )
 
 
@@ -106,13 +124,18 @@ def add_area(code: str) -> Response | tuple[str, int]:
 @requires(LOGIN)
 def create_group(code: str) -> Response | tuple[str, int]:
     ern = _ern(code)
-    members = row_ids(request.form.getlist("member_id"))
-    name = request.form.get("name", "")
-    return _act(ern, lambda: services.create_group(current_user, ern.id, name, members, origin()), _("The group is created."), "#groups")
+    form = GroupForm()
+    return _act(
+        ern,
+        form,
+        lambda: services.create_group(current_user, ern.id, form.name.data, form.member_ids, origin()),
+        _("The group is created."),
+        "#groups",
+    )
 
 
 @bp.route("/erns/<code>/settings/groups/<int:group_id>/delete", methods=["POST"])
 @requires(LOGIN)
 def delete_group(code: str, group_id: int) -> Response | tuple[str, int]:
     ern = _ern(code)
-    return _act(ern, lambda: services.delete_group(current_user, ern.id, group_id, origin()), _("The group is deleted."), "#groups")
+    return _act(ern, None, lambda: services.delete_group(current_user, ern.id, group_id, origin()), _("The group is deleted."), "#groups")

@@ -20,6 +20,8 @@ from app.errors import InvalidInput
 from app.formdesign import editing
 from app.formdesign import queries
 from app.formdesign import services
+from app.formdesign.forms import DefinitionForm
+from app.formdesign.forms import StepForm
 from app.organisations import queries as organisation_queries
 from app.organisations.models import Ern
 from app.requests import origin
@@ -73,7 +75,10 @@ def _page(ern: Ern, form_id: str, text: str, preview: FormDefinition | None = No
 def step(code: str, form_id: str) -> tuple[str, int]:
     """One editing step (add, remove, move, relabel, mandatory mark, choices), then the checked preview."""
     ern = _ern_for_designer(code, form_id)
-    text = request.form.get("definition", "")
+    posted = StepForm()
+    text = posted.definition.data
+    if not posted.validate_on_submit():
+        return _refused(ern, form_id, posted)
     try:
         definition = json.loads(text)
         if not isinstance(definition, dict):
@@ -82,7 +87,8 @@ def step(code: str, form_id: str) -> tuple[str, int]:
         flash(_("The definition is not valid JSON; fix it in the text below first."), "danger")
         return _page(ern, form_id, text, status=422)
     try:
-        changed = editing.apply(definition, request.form.get("action", ""), request.form)
+        # The values of a step are named after what it edits (see StepForm): the whole posted form goes to editing.apply.
+        changed = editing.apply(definition, posted.action.data, request.form)
     except InvalidInput as error:
         flash(error.message, "danger")
         return _page(ern, form_id, text, status=422)
@@ -93,6 +99,12 @@ def step(code: str, form_id: str) -> tuple[str, int]:
         flash(error.message, "warning")
         return _page(ern, form_id, text)
     return _page(ern, form_id, text, preview=preview)
+
+
+def _refused(ern: Ern, form_id: str, posted: DefinitionForm) -> tuple[str, int]:
+    """The page again with the first thing wrong in the posted form, and the text as it was typed."""
+    flash(next(iter(posted.errors.values()))[0], "danger")
+    return _page(ern, form_id, posted.definition.data, status=422)
 
 
 @bp.route("/erns/<code>/forms/<form_id>")
@@ -106,7 +118,10 @@ def edit(code: str, form_id: str) -> tuple[str, int]:
 @requires(LOGIN)
 def preview(code: str, form_id: str) -> tuple[str, int]:
     ern = _ern_for_designer(code, form_id)
-    text = request.form.get("definition", "")
+    posted = DefinitionForm()
+    if not posted.validate_on_submit():
+        return _refused(ern, form_id, posted)
+    text = posted.definition.data
     try:
         definition = services.check_definition(form_id, text)
     except InvalidInput as error:
@@ -120,7 +135,10 @@ def preview(code: str, form_id: str) -> tuple[str, int]:
 @requires(LOGIN)
 def publish(code: str, form_id: str) -> Response | tuple[str, int]:
     ern = _ern_for_designer(code, form_id)
-    text = request.form.get("definition", "")
+    posted = DefinitionForm()
+    if not posted.validate_on_submit():
+        return _refused(ern, form_id, posted)
+    text = posted.definition.data
     try:
         version = services.publish(current_user, ern.id, form_id, text, origin())
     except InvalidInput as error:

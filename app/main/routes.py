@@ -5,7 +5,6 @@ from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,10 +12,10 @@ from werkzeug.wrappers import Response
 
 from app.accounts import services as account_services
 from app.errors import InvalidInput
+from app.main.forms import PreferencesForm
 from app.organisations import queries as organisation_queries
 from app.panels import queries as panel_queries
 from app.requests import origin
-from app.requests import row_ids
 from app.security import LOGIN
 from app.security import requires
 from app.tasks import queries as task_queries
@@ -44,29 +43,31 @@ def dashboard() -> str:
 @bp.route("/preferences", methods=["GET", "POST"])
 @requires(LOGIN)
 def preferences() -> tuple[str, int] | Response:
-    erns = organisation_queries.erns_of(current_user)
-    chosen = {area.id for area in current_user.thematic_areas}
-    timezone = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    form = PreferencesForm()
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        raw_ids = request.form.getlist("thematic_area")
-        timezone = request.form.get("timezone", "")
-        chosen = set(row_ids(raw_ids))
+    if form.validate_on_submit():
         try:
-            if len(chosen) != len(raw_ids):
-                raise InvalidInput(_("Your preferences were not saved."), {"thematic_area": [_("Choose thematic areas of your own ERNs.")]})
-            account_services.set_preferences(current_user, sorted(chosen), timezone, origin(), request.form.get("specialisation", ""))
+            account_services.set_preferences(
+                current_user, sorted(set(form.area_ids)), form.timezone.data, origin(), form.specialisation.data
+            )
         except InvalidInput as error:
             errors = error.field_errors
             flash(error.message, "danger")
         else:
             flash(_("Your preferences are saved."), "success")
             return redirect(url_for("main.preferences"))
+    elif form.is_submitted():
+        errors = form.errors
+        flash(_("Your preferences were not saved."), "danger")
+    else:  # what is saved
+        form.specialisation.data = current_user.specialisation
+        form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
+        form.thematic_area.data = [str(area.id) for area in current_user.thematic_areas]
     return render_template(
         "main/preferences.html",
-        erns=erns,
-        chosen=chosen,
-        timezone=timezone,
+        form=form,
+        erns=organisation_queries.erns_of(current_user),
+        chosen=set(form.area_ids),
         time_zones=account_services.time_zones(),
         errors=errors,
     ), (422 if errors else 200)

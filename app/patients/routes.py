@@ -13,12 +13,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import security
-from app.database import as_id
 from app.documents import queries as document_queries
 from app.errors import InvalidInput
 from app.organisations import queries as organisation_queries
 from app.panels import queries as panel_queries
 from app.patients import services
+from app.patients.forms import EnrolForm
+from app.patients.forms import SearchForm
 from app.patients.queries import SORTABLE
 from app.requests import origin
 from app.security import LOGIN
@@ -27,16 +28,24 @@ from app.security import requires
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
 
+def _query() -> tuple[str, str, bool, int]:
+    """The list's query string, read here only: the centre's code, the sort and its direction, the page."""
+    sort = request.args.get("sort", "last_name")
+    return (
+        request.args.get("centre", ""),
+        sort if sort in SORTABLE else "last_name",
+        request.args.get("dir") == "desc",
+        request.args.get("page", 1, type=int) or 1,
+    )
+
+
 @bp.route("/")
 @requires(LOGIN)
 def index() -> str:
-    centre = organisation_queries.centre_by_code(request.args.get("centre", ""))
-    sort = request.args.get("sort", "last_name")
-    sort = sort if sort in SORTABLE else "last_name"
-    descending = request.args.get("dir") == "desc"
+    code, sort, descending, page = _query()
+    centre = organisation_queries.centre_by_code(code)
     # The search term is kept in the session, never in the URL: names must not reach access logs.
-    search = session.get(_SEARCH_KEY, {}).get(request.args.get("centre", ""), "")
-    page = request.args.get("page", 1, type=int) or 1
+    search = session.get(_SEARCH_KEY, {}).get(code, "")
     result = services.list_patients(
         current_user,
         centre.id if centre else None,
@@ -56,11 +65,10 @@ _SEARCH_KEY = "patient_search"
 @bp.route("/search", methods=["POST"])
 @requires(LOGIN)
 def search() -> Response:
-    centre = request.form.get("centre", "")[:40]
-    searches = dict(session.get(_SEARCH_KEY, {}))
-    searches[centre] = request.form.get("q", "").strip()[:200]
-    session[_SEARCH_KEY] = searches
-    return redirect(url_for("patients.index", centre=centre or None))
+    form = SearchForm()
+    if form.validate_on_submit():
+        session[_SEARCH_KEY] = dict(session.get(_SEARCH_KEY, {})) | {form.centre_code: form.text}
+    return redirect(url_for("patients.index", centre=form.centre_code or None))
 
 
 @bp.route("/<int:patient_id>")
@@ -79,9 +87,10 @@ def show(patient_id: int) -> str:
 @bp.route("/enrol", methods=["POST"])
 @requires(LOGIN)
 def enrol() -> Response:
-    centre_id, ern_id = as_id(request.form.get("centre_id", "")), as_id(request.form.get("ern_id", ""))
-    if centre_id is None or ern_id is None:
-        raise InvalidInput("Choose a centre and an ERN.")
+    form = EnrolForm()
+    if not form.validate_on_submit() or form.ids is None:  # validate refuses missing ids; the test is for the type
+        raise InvalidInput(str(next(iter(form.errors.values()))[0]))
+    centre_id, ern_id = form.ids
     task_id = services.start_enrolment(current_user, centre_id, ern_id, origin())
     return redirect(url_for("tasks.show", task_id=task_id))
 

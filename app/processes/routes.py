@@ -27,8 +27,9 @@ from app.processes import elements
 from app.processes import importing
 from app.processes import queries
 from app.processes import services
+from app.processes.forms import DefinitionForm
+from app.processes.forms import MigrationForm
 from app.requests import origin
-from app.requests import row_ids
 from app.security import LOGIN
 from app.security import requires
 from app.tasks.form_definitions import load_form_definitions
@@ -72,13 +73,19 @@ def _forms_dir() -> str:
     return str(current_app.config["FORMS_DIR"])
 
 
-def _posted_xml() -> bytes | None:
+def _posted_xml(form: DefinitionForm) -> bytes | None:
     """The uploaded file if one was chosen, else the text area; None when the upload is too large."""
-    upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        data = upload.stream.read(importing.MAX_BYTES + 1)
+    if form.file.data:
+        data = form.file.data.stream.read(importing.MAX_BYTES + 1)
         return None if len(data) > importing.MAX_BYTES else data
-    return request.form.get("xml", "").encode("utf-8")
+    return str(form.xml.data).encode("utf-8")
+
+
+def _posted_form() -> DefinitionForm:
+    """The posted definition form; it has nothing to refuse that ``services.check`` does not report better (CSRF is checked before)."""
+    form = DefinitionForm()
+    form.validate_on_submit()
+    return form
 
 
 @bp.route("/erns/<code>/processes/")
@@ -135,12 +142,13 @@ def edit(code: str, process_id: str) -> Response:
 def save(code: str, process_id: str) -> Response:
     """Validate (the same checks as deployment and the CLI) or deploy the posted definition."""
     ern = _process(code, process_id)
-    xml = _posted_xml()
+    form = _posted_form()
+    xml = _posted_xml(form)
     if xml is None:
         return _editor(ern, process_id, "", importing.too_large(), status=422)
     text = importing.as_text(xml)
     report = services.check(xml, process_id, _forms_dir(), ern.id)
-    if request.form.get("action") != "deploy" or report.blocking:
+    if form.action.data != "deploy" or report.blocking:
         return _editor(ern, process_id, text if report.readable else "", report, status=422 if report.blocking else 200)
     try:
         row = services.deploy(current_user, ern.id, process_id, xml, _forms_dir())
@@ -174,7 +182,8 @@ def import_form(code: str, process_id: str) -> str:
 def import_file(code: str, process_id: str) -> tuple[str, int]:
     """Check an uploaded (or pasted) file: each problem with its element and a plain reason; apply chosen safe fixes."""
     ern = _process(code, process_id)
-    xml = _posted_xml()
+    form = _posted_form()
+    xml = _posted_xml(form)
     if not xml:
         report = (
             importing.too_large()
@@ -182,7 +191,7 @@ def import_file(code: str, process_id: str) -> tuple[str, int]:
             else importing.Report((importing.Finding("(file)", _("Choose a .bpmn file or paste its XML.")),), readable=False)
         )
         return render_template("processes/import.html", ern=ern, process_id=process_id, report=report, xml=""), 422
-    fixes = request.form.getlist("fix")
+    fixes = form.fix.data or []
     if fixes:
         xml = importing.apply_fixes(xml, fixes, process_id)
     report = services.check(xml, process_id, _forms_dir(), ern.id)
@@ -196,7 +205,7 @@ def import_file(code: str, process_id: str) -> tuple[str, int]:
 def preview(code: str, process_id: str) -> tuple[str, int]:
     """The posted definition as a diagram and a table of its elements, with the check's findings; nothing is deployed."""
     ern = _process(code, process_id)
-    xml = _posted_xml()
+    xml = _posted_xml(_posted_form())
     report = importing.too_large() if xml is None else services.check(xml, process_id, _forms_dir(), ern.id)
     text = importing.as_text(xml) if xml is not None and report.readable else ""
     rows = elements.elements(xml) if xml is not None and report.readable else []
@@ -223,9 +232,13 @@ def version(code: str, process_id: str, definition_id: int) -> str:
     )
 
 
-def _chosen_version(ern: Ern, process_id: str, name: str, default: ProcessDefinition) -> ProcessDefinition:
+def _query() -> tuple[str, str, str]:
+    """The query string of the diff and migration pages, read here only: the versions from and to (ids), the cases' status."""
+    return request.args.get("from", ""), request.args.get("to", ""), request.args.get("status", InstanceStatus.RUNNING)
+
+
+def _chosen_version(ern: Ern, process_id: str, value: str, default: ProcessDefinition) -> ProcessDefinition:
     """The version named in the query string (404 when it is not one of this process's), else ``default``."""
-    value = request.args.get(name, "")
     if not value:
         return default
     chosen = queries.version(ern.id, process_id, number) if (number := as_id(value)) is not None else None
@@ -242,8 +255,9 @@ def diff(code: str, process_id: str) -> str:
     versions = queries.versions(ern.id, process_id)
     current = store.current_definition(process_id, ern.id)
     older = next((row for row in versions if row.id != current.id), current)
-    old = _chosen_version(ern, process_id, "from", older)
-    new = _chosen_version(ern, process_id, "to", current)
+    asked_from, asked_to, _status = _query()
+    old = _chosen_version(ern, process_id, asked_from, older)
+    new = _chosen_version(ern, process_id, asked_to, current)
     changes = elements.diff(bytes(old.xml), bytes(new.xml))
     overlays = {c.element.element_id: {"state": "added", "count": 0} for c in changes.added}
     overlays.update({c.element.element_id: {"state": "changed", "count": 0} for c in changes.changed})
@@ -285,9 +299,9 @@ def migration(code: str, process_id: str) -> str:
     current = store.current_definition(process_id, ern.id)
     counts = queries.running_counts(ern.id, process_id)
     busiest = max((row for row in versions if row.id != current.id), key=lambda row: counts.get(row.id, 0), default=current)
-    source = _chosen_version(ern, process_id, "from", busiest)
-    target = _chosen_version(ern, process_id, "to", current)
-    status = request.args.get("status", InstanceStatus.RUNNING)
+    asked_from, asked_to, status = _query()
+    source = _chosen_version(ern, process_id, asked_from, busiest)
+    target = _chosen_version(ern, process_id, asked_to, current)
     candidates = services.dry_run(current_user, ern.id, process_id, source.id, target.id, status)
     return render_template(
         "processes/migration.html",
@@ -308,13 +322,13 @@ def migration(code: str, process_id: str) -> str:
 def migrate(code: str, process_id: str) -> Response:
     """Move the chosen cases to the target version in one step, audited."""
     ern = _process(code, process_id)
-    target = as_id(request.form.get("to", ""))
-    chosen = row_ids(request.form.getlist("instance"))
-    if target is None or not chosen:
-        flash(_("Choose the cases to migrate and the version to move them to."), "danger")
+    form = MigrationForm()
+    target = form.target_id
+    if not form.validate_on_submit() or target is None:  # validate refuses a missing target; the test is for the type
+        flash(next(iter(form.errors.values()))[0], "danger")
         return _to_show(ern, process_id)
     try:
-        moved = services.migrate(current_user, ern.id, process_id, target, chosen, origin())
+        moved = services.migrate(current_user, ern.id, process_id, target, form.instance_ids, origin())
     except ConsiliumError as error:
         if error.status == 404:
             raise

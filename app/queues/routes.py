@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Blueprint
 from flask import flash
 from flask import redirect
@@ -16,6 +18,7 @@ from werkzeug.wrappers import Response
 from app import security
 from app.database import db
 from app.database import utcnow
+from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
 from app.organisations import queries as organisation_queries
@@ -23,7 +26,8 @@ from app.organisations.models import Ern
 from app.queues import display
 from app.queues import queries
 from app.queues import services
-from app.requests import form_id
+from app.queues.forms import ReassignForm
+from app.queues.forms import RemindForm
 from app.requests import origin
 from app.requests import row_id
 from app.security import LOGIN
@@ -42,8 +46,17 @@ def _ern(code: str) -> Ern:
     return ern
 
 
-def _filters() -> queries.Filters:
-    return queries.Filters(
+class _Query(NamedTuple):
+    filters: queries.Filters
+    sort: str
+    descending: bool
+    page: int
+    args: dict[str, str]  # what the links of the page carry on: the query string without its page
+
+
+def _query() -> _Query:
+    """The queue's query string, read here only: filters, sort and its direction, page."""
+    filters = queries.Filters(
         process=request.args.get("process", "")[:100],
         task=request.args.get("task", "")[:100],
         centre_id=request.args.get("centre", type=row_id),
@@ -51,26 +64,30 @@ def _filters() -> queries.Filters:
         overdue=request.args.get("overdue") == "1",
         unassigned=request.args.get("unassigned") == "1",
     )
+    return _Query(
+        filters,
+        request.args.get("sort", "due"),
+        request.args.get("dir") == "desc",
+        request.args.get("page", 1, type=int) or 1,
+        {k: v for k, v in request.args.items() if k not in ("page",)},
+    )
 
 
 @bp.route("/erns/<code>/queue")
 @requires(LOGIN)
 def queue(code: str) -> str:
     ern = _ern(code)
-    descending = request.args.get("dir") == "desc"
-    filters = _filters()
-    page = request.args.get("page", 1, type=int) or 1
-    result = queries.queue(ern.id, filters, utcnow(), sort=request.args.get("sort", "due"), descending=descending, page=page)
-    args = {k: v for k, v in request.args.items() if k not in ("page",)} | {"code": ern.code}
+    asked = _query()
+    result = queries.queue(ern.id, asked.filters, utcnow(), sort=asked.sort, descending=asked.descending, page=asked.page)
     return render_template(
         "queues/queue.html",
         ern=ern,
         result=result,
         rows=display.shown_rows(result.rows),
-        filters=filters,
+        filters=asked.filters,
         sort=result.sort,
-        descending=descending,
-        args=args,
+        descending=asked.descending,
+        args=asked.args | {"code": ern.code},
     )
 
 
@@ -78,15 +95,13 @@ def queue(code: str) -> str:
 @requires(LOGIN)
 def remind(code: str) -> Response:
     ern = _ern(code)
-    chosen = [value[:36] for value in request.form.getlist("task")]
-    if not chosen:
-        flash(_("Choose the tasks to remind people of."), "warning")
-    else:
-        count = services.remind(current_user, chosen, origin())
+    form = RemindForm()
+    if form.validate_on_submit():
+        count = services.remind(current_user, form.task_ids, origin())
         flash(ngettext("A reminder was sent for %(num)s task.", "Reminders were sent for %(num)s tasks.", count), "success")
-    return redirect(
-        request.form.get("back", "") if request.form.get("back", "").startswith("/erns/") else url_for("queues.queue", code=ern.code)
-    )
+    else:
+        flash(next(iter(form.errors.values()))[0], "warning")
+    return redirect(form.back_path or url_for("queues.queue", code=ern.code))
 
 
 @bp.route("/queue/tasks/<uuid:task_id>/claim", methods=["POST"])
@@ -106,15 +121,11 @@ def reassign(task_id: object) -> Response | str:
     if not security.steers_queue(current_user, task.ern_id):
         raise NotFound(_("This task is no longer open."))
     ern = db.session.get(Ern, task.ern_id)
-    if request.method == "POST":
-        value = request.form.get("assignee", "")
-        services.reassign(
-            current_user,
-            str(task_id),
-            form_id("assignee") if value else None,
-            request.form.get("reason", ""),
-            origin(),
-        )
+    form = ReassignForm()
+    if form.validate_on_submit():
+        services.reassign(current_user, str(task_id), form.assignee_id, form.reason.data, origin())
         flash(_("The task is reassigned."), "success")
         return redirect(url_for("queues.queue", code=ern.code if ern else ""))
+    if form.is_submitted():
+        raise InvalidInput(str(next(iter(form.errors.values()))[0]))
     return render_template("queues/reassign.html", task=task, ern=ern, candidates=services.candidates(task))

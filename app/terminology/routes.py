@@ -14,19 +14,19 @@ from app.terminology.catalogue import catalogue
 bp = Blueprint("terminology", __name__, url_prefix="/terminology")
 
 
-def _systems() -> list[str]:
+def _search_args() -> tuple[str, list[str], bool]:
+    """The query string, read here only: the text typed, the systems to search (all unless some are named), whether JSON is wanted."""
     asked = [s for value in request.args.getlist("systems") for s in value.split(",") if s in SYSTEMS]
-    return asked or list(SYSTEMS)
+    return request.args.get("q", "")[:100], asked or list(SYSTEMS), request.args.get("format") == "json"
 
 
 @bp.route("/search")
 @requires(LOGIN)
 def search() -> str | Response:
     """The picker's source: JSON for the search-as-you-type list, or a plain search page without JavaScript."""
-    query = request.args.get("q", "")[:100]
-    systems = _systems()
+    query, systems, as_json = _search_args()
     terms = catalogue().search(query, systems=systems, limit=20) if query else []
-    if request.args.get("format") == "json":
+    if as_json:
         return jsonify([{"system": t.system, "code": t.code, "label": t.label} for t in terms])
     return render_template(
         "terminology/search.html", query=query, systems=systems, all_systems=SYSTEMS, terms=terms, versions=catalogue().versions

@@ -62,3 +62,18 @@ def test_a_manager_of_another_ern_cannot_change_these_settings(world, login):
     other = factories.make_user("other@ern.example", [(world.other_ern, None, Role.ERN_MANAGER)], "Otto", "Other")
     db.session.commit()
     assert login(other).post("/erns/EuroBloodNet/settings/intervals", data=INTERVALS).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"task": "answer_invitation", "days": "three"}, "Give a whole number of days."),
+        ({"task": "rm -rf", "days": "x"}, "Give a whole number of days."),  # the days are checked first
+        ({"task": "rm -rf", "days": "3"}, "Choose a task."),
+        ({"days": "3"}, "Choose a task."),
+    ],
+)
+def test_a_bad_service_level_is_refused_with_a_message(world, login, manager, data, message):
+    response = login(manager).post("/erns/EuroBloodNet/settings/service-levels", data=data)
+    assert response.status_code == 422 and message in response.text
+    assert db.session.scalar(select(SlaRule)) is None

@@ -65,3 +65,16 @@ def test_only_administrators_manage_networks_and_centres(world, login):
     assert client.get("/admin/organisations").status_code == 403
     assert client.post("/admin/erns", data={"code": "X1", "name": "X"}).status_code == 403
     assert db.session.scalar(select(Ern).where(Ern.code == "X1")) is None
+
+
+def test_what_was_typed_comes_back_in_the_form_it_was_typed_into(world, login, admin):
+    client = login(admin)
+    response = client.post("/admin/centres", data={"code": "FR99", "country": "BE", "name": "Hôpital Typé", "ern_id": [str(world.ern.id)]})
+    assert response.status_code == 422
+    assert 'id="centre-name" name="name" maxlength="200" required value="Hôpital Typé"' in response.text
+    assert f'id="new-e{world.ern.id}" checked' in response.text
+    assert 'id="ern-name" name="name" maxlength="200" required value=""' in response.text
+    response = client.post(f"/admin/erns/{world.ern.id}/areas", data={"name": " "})
+    assert response.status_code == 422 and "cannot be empty" in response.text
+    response = client.post("/admin/erns", data={"code": "<script>", "name": "Typed network"})
+    assert response.status_code == 422 and 'value="Typed network"' in response.text

@@ -39,3 +39,11 @@ def test_an_empty_or_overlong_professional_role_is_refused(world, login):
         assert response.status_code == 422 and "at most 100 characters" in response.text
     db.session.refresh(world.clinician)
     assert world.clinician.specialisation == "Haematologist"
+
+
+def test_the_page_shows_what_is_saved_and_a_refused_post_keeps_what_was_typed(world, login):
+    client = login(world.clinician)
+    page = client.get("/preferences").text
+    assert 'value="Haematologist"' in page
+    response = client.post("/preferences", data={"timezone": "Mars/Olympus", "specialisation": "Typed role"})
+    assert response.status_code == 422 and 'value="Typed role"' in response.text
