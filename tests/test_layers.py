@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_database
+
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE, BASE, WORKFLOWS, FEATURES, TOP = 1, 2, 3, 4, 5
 BASE_MODULES = {

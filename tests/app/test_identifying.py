@@ -18,6 +18,8 @@ from app.identifying import mentions_patient
 from app.identifying import what_identifies
 from app.text import fold
 
+pytestmark = pytest.mark.no_database
+
 BIRTH = date(1931, 7, 13)
 PATIENT = Identity(
     names=("Anna Li", "van der Berg-Müller"),

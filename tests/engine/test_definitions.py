@@ -8,6 +8,8 @@ from engine import parse
 from engine import validate
 from tests import bpmn_builder as bpmn
 
+pytestmark = pytest.mark.no_database
+
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN = {
     "known_forms": {path.stem for path in (ROOT / "forms").glob("*.json")},

@@ -3,6 +3,8 @@ import pytest
 from engine import UnsafeExpression
 from engine import expressions
 
+pytestmark = pytest.mark.no_database
+
 
 @pytest.mark.parametrize(
     "expression",

@@ -2,6 +2,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.no_database
+
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
 
 

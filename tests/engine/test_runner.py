@@ -15,6 +15,8 @@ from engine import migration
 from engine import parse
 from tests import bpmn_builder as bpmn
 
+pytestmark = pytest.mark.no_database
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -20,6 +20,8 @@ from app.documents.imaging import header
 from app.identifying import Identity
 from tests.privacy import canaries
 
+pytestmark = pytest.mark.no_database
+
 SECRET = b"test-secret"
 # CT, MR (RLE, JPEG 2000, big endian), multi-frame colour, JPEG-LS, SR, RT plan and dose, a waveform, a
 # segmentation, and text in another character set.

@@ -13,6 +13,8 @@ from app.documents.image_metadata import Malformed
 from app.documents.image_metadata import without_jpeg_text
 from app.documents.image_metadata import without_png_text
 
+pytestmark = pytest.mark.no_database
+
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 MARKERS = (b"TextMarker", b"ZtxtMarker", b"ItxtMarker", b"ExifMarker", b"CommentMarker", b"IptcMarker", b"XmpMarker")
 

@@ -26,6 +26,8 @@ from pydicom.values import convert_value
 
 from app.documents import pydicom_raw
 
+pytestmark = pytest.mark.no_database
+
 PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
 PATIENT_NAME, INSTITUTION_NAME, REFERENCED_IMAGES, CODE_MEANING = 0x00100010, 0x00080080, 0x00081140, 0x00080104
 SPECIFIC_CHARACTER_SET = 0x00080005
