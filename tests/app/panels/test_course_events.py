@@ -26,8 +26,8 @@ from tests.factories import task_of
 SHIPPED = (Path(__file__).resolve().parents[3] / "bpmn" / "panel.bpmn").read_bytes()
 
 
-@pytest.fixture
-def case(world):
+def panel_with_a_member(world):
+    """A panel of Leuven whose lead invited Brno's expert, who accepted."""
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     for user in (world.clinician, world.brno_clinician):
         factories.give_areas(user, world.ern)
@@ -35,6 +35,11 @@ def case(world):
     services.invite_experts(world.clinician, panel.id, [world.brno_clinician.id], ORIGIN)
     complete(world.brno_clinician, task_of(world.brno_clinician, "answer_invitation"), {"answer": "accept"})
     return panel
+
+
+@pytest.fixture
+def case(world):
+    return panel_with_a_member(world)
 
 
 def panel_process(panel):
@@ -92,12 +97,7 @@ def test_invitations_a_hand_over_contributions_and_reminders_are_events_of_the_p
 
 def test_cases_on_the_earlier_version_ignore_the_events_until_migrate_moves_them(app, world):
     earlier = deploy_shared(without_course_events(SHIPPED))
-    patient = factories.enrol(world.clinician, world.leuven, world.ern)
-    for user in (world.clinician, world.brno_clinician):
-        factories.give_areas(user, world.ern)
-    panel = db.session.get(Panel, factories.open_panel(world.clinician, patient))
-    services.invite_experts(world.clinician, panel.id, [world.brno_clinician.id], ORIGIN)
-    complete(world.brno_clinician, task_of(world.brno_clinician, "answer_invitation"), {"answer": "accept"})
+    panel = panel_with_a_member(world)
     instance = panel_process(panel)
     assert instance.definition_id == earlier.id
     services.hand_over_lead(world.clinician, panel.id, world.brno_clinician.id, ORIGIN)
