@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import request
-from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Map
 from werkzeug.routing import ValidationError
@@ -12,7 +11,6 @@ from werkzeug.routing import ValidationError
 from app.audit.services import RequestInfo
 from app.database import MAX_ID
 from app.database import as_id
-from app.errors import InvalidInput
 
 
 def origin() -> RequestInfo:
@@ -42,10 +40,3 @@ def row_id(value: str) -> int:
 def row_ids(values: Iterable[str]) -> list[int]:
     """The ids among ``values`` (ticked boxes); anything else is left out."""
     return [number for value in values if (number := as_id(value)) is not None]
-
-
-def form_id(name: str) -> int:
-    """The id in form field ``name``; anything else is invalid input (422)."""
-    if (number := as_id(request.form.get(name, ""))) is None:
-        raise InvalidInput(_("Choose a valid value."))
-    return number

@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from typing import NamedTuple
+from typing import TypeVar
 
 from flask import Blueprint
 from flask import current_app
@@ -14,6 +16,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.documents import queries as document_queries
@@ -23,14 +26,21 @@ from app.formdesign.queries import form_for_version
 from app.i18n import today_for
 from app.panels import queries
 from app.panels import services
+from app.panels.forms import CloseForm
+from app.panels.forms import ContributionForm
+from app.panels.forms import GroupForm
+from app.panels.forms import InviteForm
+from app.panels.forms import KeptTextForm
+from app.panels.forms import OpenPanelForm
+from app.panels.forms import QuestionForm
+from app.panels.forms import TextForm
+from app.panels.forms import UserForm
 from app.panels.models import PHASE_LABELS
 from app.panels.models import ClosingReason
 from app.panels.models import Panel
 from app.panels.report import consultation_pdf as render_pdf
-from app.requests import form_id
 from app.requests import origin
 from app.requests import row_id
-from app.requests import row_ids
 from app.security import LOGIN
 from app.security import requires
 from app.tasks.answers import clean_answers
@@ -41,29 +51,71 @@ bp = Blueprint("panels", __name__, url_prefix="/panels")
 
 TABS = ("consultation", "members", "meetings", "contributions")
 
+F = TypeVar("F", bound=FlaskForm)
+
+
+class _Query(NamedTuple):
+    """The query strings of the panel list (filters, sort, page) and of the panel page (tab, expert search)."""
+
+    ern: str
+    area: int | None
+    centre: int | None
+    phase: str
+    archived: bool
+    search: str
+    sort: str
+    descending: bool
+    page: int
+    tab: str
+    all_areas: bool
+
+
+def _query() -> _Query:
+    """The query string, read here only."""
+    args = request.args
+    return _Query(
+        ern=args.get("ern", "")[:40],
+        area=args.get("area", type=row_id),
+        centre=args.get("centre", type=row_id),
+        phase=args.get("status", ""),
+        archived=args.get("archived") == "1",
+        search=args.get("q", "")[:100],
+        sort=args.get("sort", "updated"),
+        descending=args.get("dir", "desc") != "asc",
+        page=args.get("page", 1, type=int) or 1,
+        tab=args.get("tab", "consultation"),
+        all_areas=args.get("all_areas") == "1",
+    )
+
+
+def _posted(form_class: type[F]) -> F:
+    """The posted form, validated."""
+    return _validated(form_class())
+
+
+def _validated(form: F) -> F:
+    """``form``, if valid; else the first thing wrong in it is invalid input (422)."""
+    if not form.validate_on_submit():
+        raise InvalidInput(str(next(iter(form.errors.values()))[0]))
+    return form
+
 
 @bp.route("/")
 @requires(LOGIN)
 def index() -> str:
-    ern = None
-    if code := request.args.get("ern", ""):
-        ern = queries.ern_with_areas(code[:40])
-    area = request.args.get("area", type=row_id)
-    phase = request.args.get("status", "")
-    archived = request.args.get("archived") == "1"
-    sort = request.args.get("sort", "updated")
-    descending = request.args.get("dir", "desc") != "asc"
+    asked = _query()
+    ern = queries.ern_with_areas(asked.ern) if asked.ern else None
     result = queries.panels(
         current_user,
         ern_id=ern.id if ern else None,
-        centre_id=request.args.get("centre", type=row_id),
-        phase=phase,
-        thematic_area_id=area,
-        archived=archived,
-        search=request.args.get("q", "")[:100],
-        sort=sort if sort in queries.SORTABLE else "updated",
-        descending=descending,
-        page=request.args.get("page", 1, type=int) or 1,
+        centre_id=asked.centre,
+        phase=asked.phase,
+        thematic_area_id=asked.area,
+        archived=asked.archived,
+        search=asked.search,
+        sort=asked.sort if asked.sort in queries.SORTABLE else "updated",
+        descending=asked.descending,
+        page=asked.page,
         per_page=int(current_app.config["PANEL_PAGE_SIZE"]),
     )
     return render_template(
@@ -71,19 +123,20 @@ def index() -> str:
         result=result,
         ern=ern,
         areas=ern.thematic_areas if ern else [],
-        area=area,
-        phase=phase,
+        area=asked.area,
+        phase=asked.phase,
         phases=PHASE_LABELS,
-        archived=archived,
-        sort=sort,
-        descending=descending,
+        archived=asked.archived,
+        sort=asked.sort,
+        descending=asked.descending,
     )
 
 
 @bp.route("/open", methods=["POST"])
 @requires(LOGIN)
 def open_panel() -> Response:
-    panel_id, task_id = services.open_panel(current_user, form_id("patient_id"), form_id("thematic_area_id"), origin())
+    patient_id, area_id = _posted(OpenPanelForm).ids
+    panel_id, task_id = services.open_panel(current_user, patient_id, area_id, origin())
     flash(_("Panel #%(id)s opened. Fill in the consultation form; you can save a draft at any time.", id=panel_id), "success")
     return redirect(url_for("tasks.show", task_id=task_id))
 
@@ -91,15 +144,15 @@ def open_panel() -> Response:
 @bp.route("/<int:panel_id>")
 @requires(LOGIN)
 def show(panel_id: int) -> str:
-    return _page(panel_id, request.args.get("tab", "consultation"))
+    return _page(panel_id, _query().tab)
 
 
 def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
     """The panel page on a tab; ``kept``: what the person wrote in a box whose text was refused, shown in it again."""
     page = services.view_panel(current_user, panel_id)
     experts = []
-    all_areas = request.args.get("all_areas") == "1"
-    search = request.args.get("q", "")[:100]
+    asked = _query()
+    all_areas, search = asked.all_areas, asked.search
     if page.may_invite and tab == "members":
         experts = queries.available_experts(page.panel, search=search, all_areas=all_areas)
     forms = load_form_definitions(current_app.config["FORMS_DIR"])
@@ -121,18 +174,22 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
     )
 
 
-def _keeps_refused_text(box: str, tab: str, field: str = "text") -> Callable[[Callable[[int], Response]], Callable[[int], Any]]:
-    """A text refused (empty, too long, identifying the patient) comes back in its box on the panel page with the
-    reason, so nothing written is lost; 422."""
+K = TypeVar("K", bound=KeptTextForm)
 
-    def decorate(view: Callable[[int], Response]) -> Callable[[int], Any]:
+
+def _keeps_refused_text(form_class: type[K], box: str) -> Callable[[Callable[[int, K], Response]], Callable[[int], Any]]:
+    """A text refused (empty, too long, identifying the patient) comes back in its box on the panel page with the
+    reason, so nothing written is lost; 422. The view is given the posted form, validated."""
+
+    def decorate(view: Callable[[int, K], Response]) -> Callable[[int], Any]:
         @wraps(view)
         def wrapper(panel_id: int) -> Any:
+            form = form_class()
             try:
-                return view(panel_id)
+                return view(panel_id, _validated(form))
             except InvalidInput as error:
                 flash(error.message, "danger")
-                return _page(panel_id, request.form.get("tab", tab), {box: request.form.get(field, "")}), 422
+                return _page(panel_id, form.tab.data, {box: form.kept_text}), 422
 
         return wrapper
 
@@ -151,8 +208,7 @@ def _back(panel_id: int, tab: str = "consultation") -> Response:
 @bp.route("/<int:panel_id>/invite", methods=["POST"])
 @requires(LOGIN)
 def invite(panel_id: int) -> Response:
-    ids = row_ids(request.form.getlist("user_id"))
-    count = services.invite_experts(current_user, panel_id, ids, origin())
+    count = services.invite_experts(current_user, panel_id, _posted(InviteForm).user_ids, origin())
     flash(ngettext("%(num)s expert invited.", "%(num)s experts invited.", count), "success")
     return _back(panel_id, "members")
 
@@ -160,7 +216,7 @@ def invite(panel_id: int) -> Response:
 @bp.route("/<int:panel_id>/invite-group", methods=["POST"])
 @requires(LOGIN)
 def invite_group(panel_id: int) -> Response:
-    count = services.invite_group(current_user, panel_id, form_id("group_id"), origin())
+    count = services.invite_group(current_user, panel_id, _posted(GroupForm).chosen_id, origin())
     flash(ngettext("%(num)s expert invited.", "%(num)s experts invited.", count), "success")
     return _back(panel_id, "members")
 
@@ -175,19 +231,22 @@ def assistance(panel_id: int) -> Response:
 
 @bp.route("/<int:panel_id>/comment", methods=["POST"])
 @requires(LOGIN)
-@_keeps_refused_text("comment", "contributions")
-def comment(panel_id: int) -> Response:
-    services.add_comment(current_user, panel_id, request.form.get("text", ""), origin())
+@_keeps_refused_text(TextForm, "comment")
+def comment(panel_id: int, form: TextForm) -> Response:
+    services.add_comment(current_user, panel_id, form.text.data, origin())
     flash(_("Comment added."), "success")
-    return _back(panel_id, request.form.get("tab", "contributions"))
+    return _back(panel_id, form.tab.data)
 
 
 @bp.route("/<int:panel_id>/contribute", methods=["POST"])
 @requires(LOGIN)
-@_keeps_refused_text("contribution", "contributions")
-def contribute(panel_id: int) -> Response:
+@_keeps_refused_text(ContributionForm, "contribution")
+def contribute(panel_id: int, _kept: ContributionForm) -> Response:
     form = load_form_definitions(current_app.config["FORMS_DIR"])["contribution"]
-    answers, errors = clean_answers(form, {f.name: request.form.get(f.name, "") for f in form.fields}, today_for(current_user))
+    # The answers are the fields of the contribution's form definition, which a manager's data names and a FlaskForm
+    # cannot declare: they are read by the definition's names (ContributionForm declares the free text only, for its box).
+    raw = {f.name: request.form.get(f.name, "") for f in form.fields}
+    answers, errors = clean_answers(form, raw, today_for(current_user))
     if errors:
         raise InvalidInput(_("The contribution was not recorded: ") + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()), errors)
     services.record_contribution(current_user, panel_id, answers, origin())
@@ -205,9 +264,9 @@ def request_contributions(panel_id: int) -> Response:
 
 @bp.route("/<int:panel_id>/data-requests", methods=["POST"])
 @requires(LOGIN)
-@_keeps_refused_text("question", "contributions", "question")
-def request_data(panel_id: int) -> Response:
-    services.request_additional_data(current_user, panel_id, request.form.get("question", ""), origin())
+@_keeps_refused_text(QuestionForm, "question")
+def request_data(panel_id: int, form: QuestionForm) -> Response:
+    services.request_additional_data(current_user, panel_id, form.question.data, origin())
     flash(_("Your request for additional data was sent to the lead and the patient's centre."), "success")
     return _back(panel_id, "contributions")
 
@@ -215,16 +274,16 @@ def request_data(panel_id: int) -> Response:
 @bp.route("/<int:panel_id>/lead", methods=["POST"])
 @requires(LOGIN)
 def hand_over(panel_id: int) -> Response:
-    services.hand_over_lead(current_user, panel_id, form_id("user_id"), origin())
+    services.hand_over_lead(current_user, panel_id, _posted(UserForm).chosen_id, origin())
     flash(_("The lead was handed over."), "success")
     return _back(panel_id, "members")
 
 
 @bp.route("/<int:panel_id>/close", methods=["POST"])
 @requires(LOGIN)
-@_keeps_refused_text("close_note", "consultation", "note")
-def close(panel_id: int) -> Response:
-    services.close_now(current_user, panel_id, request.form.get("reason", ""), request.form.get("note", ""), origin())
+@_keeps_refused_text(CloseForm, "close_note")
+def close(panel_id: int, form: CloseForm) -> Response:
+    services.close_now(current_user, panel_id, form.reason.data, form.note.data, origin())
     flash(_("The panel is closed."), "success")
     return _back(panel_id)
 
@@ -255,9 +314,9 @@ def release(panel_id: int) -> Response:
 
 @bp.route("/<int:panel_id>/addendum", methods=["POST"])
 @requires(LOGIN)
-@_keeps_refused_text("addendum", "contributions")
-def addendum(panel_id: int) -> Response:
-    services.add_addendum(current_user, panel_id, request.form.get("text", ""), origin())
+@_keeps_refused_text(TextForm, "addendum")
+def addendum(panel_id: int, form: TextForm) -> Response:
+    services.add_addendum(current_user, panel_id, form.text.data, origin())
     flash(_("Addendum added."), "success")
     return _back(panel_id, "contributions")
 

@@ -86,6 +86,38 @@ def test_a_comment_that_is_empty_is_refused_with_a_message(world, login, signed_
     assert response.status_code == 422 and "cannot be empty" in response.text
 
 
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        ("/panels/open", {"patient_id": "x", "thematic_area_id": "1"}),
+        ("/panels/open", {"patient_id": "1"}),
+        ("/panels/{panel}/invite-group", {"group_id": ""}),
+        ("/panels/{panel}/lead", {"user_id": "-3"}),
+    ],
+)
+def test_a_posted_id_that_is_not_one_is_refused_before_anything_is_looked_up(world, login, signed_panel, url, form):
+    response = login(world.clinician).post(url.format(panel=signed_panel.id), data=form)
+    assert response.status_code == 422 and "Choose a valid value." in response.text
+
+
+def test_a_comment_returns_to_the_tab_it_was_written_on_and_a_refused_one_comes_back_there(world, login, signed_panel):
+    client = login(world.clinician)
+    response = client.post(f"/panels/{signed_panel.id}/comment", data={"text": "Agreed.", "tab": "members"})
+    assert response.status_code == 302 and response.location.endswith("tab=members")
+    response = client.post(f"/panels/{signed_panel.id}/comment", data={"text": "  ", "tab": "members"})
+    assert response.status_code == 422 and 'id="expert-q"' in response.text  # the members tab
+
+
+def test_a_refused_closing_note_comes_back_in_its_box(world, login):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    panel_id = factories.open_panel(world.clinician, patient)
+    note = f"{patient.last_name} moved abroad"
+    response = login(world.clinician).post(f"/panels/{panel_id}/close", data={"reason": "other", "note": note})
+    assert response.status_code == 422 and "This would identify the patient" in response.text
+    assert f'value="{note}"' in response.text.split('id="close-note"', 1)[1].split(">", 1)[0]
+    assert db.session.get(Panel, panel_id).closing_reason is None
+
+
 def test_the_consultation_form_saves_a_partial_draft_and_submission_checks_it(world, login):
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     panel_id = factories.open_panel(world.clinician, patient, submit=False)
