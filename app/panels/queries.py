@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
@@ -122,8 +123,7 @@ def members_without_contribution(panel: Panel) -> list[User]:
 
 
 def contributions(panel_id: int) -> list[Contribution]:
-    query = select(Contribution).options(joinedload(Contribution.author)).where(Contribution.panel_id == panel_id)
-    return list(db.session.scalars(query.order_by(Contribution.created_at, Contribution.id)))
+    return list(db.session.scalars(_CONTRIBUTIONS, {"panel_id": panel_id}))
 
 
 @dataclass(frozen=True)
@@ -146,45 +146,16 @@ class PanelPage:
 
 def panel_with_header(panel_id: int) -> Panel | None:
     """The panel with what its header shows and its members (two queries)."""
-    query = (
-        select(Panel)
-        .options(
-            joinedload(Panel.patient),
-            joinedload(Panel.thematic_area),
-            joinedload(Panel.lead),
-            joinedload(Panel.centre),
-            joinedload(Panel.ern),
-            selectinload(Panel.members).joinedload(PanelMember.user),
-            selectinload(Panel.members).joinedload(PanelMember.answered_by),
-        )
-        .where(Panel.id == panel_id)
-    )
-    return db.session.scalar(query)
+    return db.session.scalar(_HEADER, {"panel_id": panel_id})
 
 
-def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPage:
+def panel_page(viewer: User, panel: Panel) -> PanelPage:
     """A fixed number of queries, whatever the number of panels (the panel comes with its members)."""
     members = sorted(panel.members, key=lambda m: (m.invited_at, m.id))
-    requests = list(
-        db.session.scalars(
-            select(DataRequest)
-            .options(joinedload(DataRequest.requested_by), joinedload(DataRequest.provided_by))
-            .where(DataRequest.panel_id == panel.id)
-            .order_by(DataRequest.requested_at.desc(), DataRequest.id.desc())
-        )
-    )
-    outcome = db.session.scalar(
-        select(Outcome).options(selectinload(Outcome.addenda), joinedload(Outcome.signed_by)).where(Outcome.panel_id == panel.id)
-    )
-    entries = list(
-        db.session.scalars(
-            select(TimelineEntry)
-            .options(joinedload(TimelineEntry.actor))
-            .where(TimelineEntry.panel_id == panel.id)
-            .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
-            .limit(timeline_limit)
-        )
-    )
+    on_panel = {"panel_id": panel.id}
+    requests = list(db.session.scalars(_DATA_REQUESTS, on_panel))
+    outcome = db.session.scalar(_OUTCOME, on_panel)
+    entries = list(db.session.scalars(_TIMELINE, on_panel))
     actions = list(
         db.session.scalars(
             select(OpenTask)
@@ -210,6 +181,45 @@ def panel_page(viewer: User, panel: Panel, timeline_limit: int = 100) -> PanelPa
         of_patients_centre=of_patients_centre,
         reviews_documents=of_patients_centre and not panel.closed,
     )
+
+
+# The panel page's statements that depend on the panel only, built once: building them on every request cost about
+# as much as running them (benchmarks/panel_bench.py --profile panel_page).
+_PANEL_ID = bindparam("panel_id")
+_HEADER = (
+    select(Panel)
+    .options(
+        joinedload(Panel.patient),
+        joinedload(Panel.thematic_area),
+        joinedload(Panel.lead),
+        joinedload(Panel.centre),
+        joinedload(Panel.ern),
+        selectinload(Panel.members).joinedload(PanelMember.user),
+        selectinload(Panel.members).joinedload(PanelMember.answered_by),
+    )
+    .where(Panel.id == _PANEL_ID)
+)
+_DATA_REQUESTS = (
+    select(DataRequest)
+    .options(joinedload(DataRequest.requested_by), joinedload(DataRequest.provided_by))
+    .where(DataRequest.panel_id == _PANEL_ID)
+    .order_by(DataRequest.requested_at.desc(), DataRequest.id.desc())
+)
+_OUTCOME = select(Outcome).options(selectinload(Outcome.addenda), joinedload(Outcome.signed_by)).where(Outcome.panel_id == _PANEL_ID)
+TIMELINE_SHOWN = 100
+_TIMELINE = (
+    select(TimelineEntry)
+    .options(joinedload(TimelineEntry.actor))
+    .where(TimelineEntry.panel_id == _PANEL_ID)
+    .order_by(TimelineEntry.at.desc(), TimelineEntry.id.desc())
+    .limit(TIMELINE_SHOWN)
+)
+_CONTRIBUTIONS = (
+    select(Contribution)
+    .options(joinedload(Contribution.author))
+    .where(Contribution.panel_id == _PANEL_ID)
+    .order_by(Contribution.created_at, Contribution.id)
+)
 
 
 def _listed(viewer: User) -> Select[tuple[Panel]]:
