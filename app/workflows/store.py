@@ -170,31 +170,33 @@ def _sync_open_tasks(instance: ProcessInstance, advance: engine.Advance, now: da
     if advance.opened:
         service_levels = _service_levels(instance.ern_id, {task.name for task in advance.opened})
         area_id = thematic_area_of(instance)
-        connection.execute(
-            _INSERT_OPEN_TASKS,
-            [
-                {
-                    "instance_id": instance.id,
-                    "engine_task_id": task.task_id,
-                    "process_id": instance.process_id,
-                    "name": task.name,
-                    "label": task.label,
-                    "form_key": task.form_key,
-                    "role": task.role,
-                    "ern_id": instance.ern_id,
-                    "centre_id": instance.centre_id,
-                    "subject_type": instance.subject_type,
-                    "subject_id": instance.subject_id,
-                    "thematic_area_id": area_id,
-                    "assignee_id": instance.assignee_id,
-                    "created_at": now,
-                    "due_at": task.due_at,
-                    "sla_due_at": now + timedelta(days=service_levels[task.name]) if task.name in service_levels else None,
-                    "escalated_at": None,
-                }
-                for task in advance.opened
-            ],
-        )
+        rows = [_open_task_row(instance, task, now, service_levels, area_id) for task in advance.opened]
+        connection.execute(_INSERT_OPEN_TASKS, rows)
+
+
+def _open_task_row(
+    instance: ProcessInstance, task: engine.OpenTask, now: datetime, service_levels: dict[str, int], area_id: int | None
+) -> dict[str, object]:
+    """The queue's row of a task that became ready: what it is, whose it is, when it is due."""
+    return {
+        "instance_id": instance.id,
+        "engine_task_id": task.task_id,
+        "process_id": instance.process_id,
+        "name": task.name,
+        "label": task.label,
+        "form_key": task.form_key,
+        "role": task.role,
+        "ern_id": instance.ern_id,
+        "centre_id": instance.centre_id,
+        "subject_type": instance.subject_type,
+        "subject_id": instance.subject_id,
+        "thematic_area_id": area_id,
+        "assignee_id": instance.assignee_id,
+        "created_at": now,
+        "due_at": task.due_at,
+        "sla_due_at": now + timedelta(days=service_levels[task.name]) if task.name in service_levels else None,
+        "escalated_at": None,
+    }
 
 
 # By subject type: the thematic area of a subject (the queue counts and filters tasks by it). Registered by create_app.
@@ -287,27 +289,17 @@ def move(instance: ProcessInstance, target: ProcessDefinition, advance: engine.A
     instance.next_timer_at = advance.next_timer_at
     instance.updated_at = now
     rows = {row.engine_task_id: row for row in db.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))}
-    service_levels = _service_levels(instance.ern_id, {task.name for task in advance.open_tasks})
+    new = [task for task in advance.open_tasks if task.task_id not in rows]
     for task in advance.open_tasks:
-        row = rows.pop(task.task_id, None)
-        if row is None:
-            row = OpenTask(
-                instance_id=instance.id,
-                engine_task_id=task.task_id,
-                process_id=instance.process_id,
-                ern_id=instance.ern_id,
-                centre_id=instance.centre_id,
-                subject_type=instance.subject_type,
-                subject_id=instance.subject_id,
-                thematic_area_id=thematic_area_of(instance),
-                assignee_id=instance.assignee_id,
-                created_at=now,
-                sla_due_at=now + timedelta(days=service_levels[task.name]) if task.name in service_levels else None,
-            )
-            db.session.add(row)
-        row.name, row.label, row.form_key, row.role, row.due_at = task.name, task.label, task.form_key, task.role, task.due_at
+        if (row := rows.pop(task.task_id, None)) is not None:  # the same task: it keeps its row and its age
+            row.name, row.label, row.form_key, row.role, row.due_at = task.name, task.label, task.form_key, task.role, task.due_at
     for row in rows.values():
         db.session.delete(row)
+    if new:
+        service_levels = _service_levels(instance.ern_id, {task.name for task in new})
+        area_id = thematic_area_of(instance)
+        db.session.flush()
+        db.session.connection().execute(_INSERT_OPEN_TASKS, [_open_task_row(instance, task, now, service_levels, area_id) for task in new])
     actor_id = actor.id if actor else None
     db.session.add(InstanceEvent(instance_id=instance.id, task_name="", label=label, kind="migration", actor_id=actor_id, at=now))
     db.session.flush()  # the version check on the instance row happens here
