@@ -27,9 +27,9 @@ def secret_from_set_up_page(client):
     return page.text.split('<code class="user-select-all">')[1].split("<")[0]
 
 
-def code_for(secret, offset_steps=0):
+def code_for(secret, offset_steps=0, at=None):
     totp = pyotp.TOTP(secret)
-    return totp.at(time.time() + offset_steps * totp.interval)
+    return totp.at((time.time() if at is None else at) + offset_steps * totp.interval)
 
 
 def test_a_training_account_signs_in_with_a_password_in_demo_mode(world, client):
@@ -63,10 +63,14 @@ def test_first_sign_in_enrols_an_authenticator_and_shows_ten_recovery_codes_once
     assert client.get("/login/set-up").status_code == 302  # shown once; no second enrolment
 
 
+ENROLLED_AT = {}  # secret → when its enrolment code was made: the step a replay must reuse
+
+
 def enrolled(client, member):
     sign_in(client, member)
     secret = secret_from_set_up_page(client)
-    page = client.post("/login/set-up", data={"code": code_for(secret)})
+    ENROLLED_AT[secret] = time.time()
+    page = client.post("/login/set-up", data={"code": code_for(secret, at=ENROLLED_AT[secret])})
     recovery = page.text.split('aria-label="Recovery codes">')[1].split("</ul>")[0].split("<li>")[1].split("</li>")[0]
     client.post("/logout")
     return secret, recovery
@@ -75,9 +79,11 @@ def enrolled(client, member):
 def test_later_sign_ins_ask_for_a_fresh_code_and_refuse_a_replayed_one(member, client):
     secret, _recovery = enrolled(client, member)
     assert sign_in(client, member).headers["Location"].endswith("/login/code")
-    replay = client.post("/login/code", data={"code": code_for(secret)})  # the step used at enrolment
+    # The step used at enrolment, even when the clock has passed into the next step since (a 30-second boundary).
+    replay = client.post("/login/code", data={"code": code_for(secret, at=ENROLLED_AT[secret])})
     assert replay.status_code == 422 and "already used" in replay.text
-    assert client.post("/login/code", data={"code": code_for(secret, offset_steps=1)}).status_code == 302
+    fresh = code_for(secret, offset_steps=1, at=ENROLLED_AT[secret])  # the next step: within the window either way
+    assert client.post("/login/code", data={"code": fresh}).status_code == 302
     assert client.get("/").status_code == 200
 
 
