@@ -31,6 +31,16 @@ def notify(users: Iterable[User | None], text: str, link: str, *, subject: str |
     db.session.flush()
 
 
+def mark_read_about(user: User, link: str) -> None:
+    """The user has seen what the notifications pointing to ``link`` are about (a panel they visit): they are read."""
+    with transaction():
+        db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.link == link, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
+
+
 def mark_all_read(user: User) -> None:
     """The user has seen their notifications."""
     with transaction():

@@ -28,6 +28,7 @@ from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
 from app.pagination import Page
+from app.panels.models import ASSESSING
 from app.panels.models import Contribution
 from app.panels.models import DataRequest
 from app.panels.models import ExpertGroup
@@ -140,6 +141,7 @@ class PanelPage:
     is_member: bool
     is_lead: bool
     contributor_count: int
+    contributions_open: bool  # members may still contribute (the panel assesses the case)
     of_patients_centre: bool  # sees the patient's identifying data, and documents held for review
     reviews_documents: bool  # the patient's centre reviews images held for burned-in text
 
@@ -178,6 +180,7 @@ def panel_page(viewer: User, panel: Panel) -> PanelPage:
         is_member=security.is_panel_member(viewer, panel),
         is_lead=security.is_panel_lead(viewer, panel),
         contributor_count=len({c.author_id for c in listed}),
+        contributions_open=panel.phase in ASSESSING and not panel.closed,
         of_patients_centre=of_patients_centre,
         reviews_documents=of_patients_centre and not panel.closed,
     )

@@ -24,8 +24,10 @@ from app.errors import InvalidInput
 from app.errors import NotFound
 from app.formdesign.queries import form_for_version
 from app.i18n import today_for
+from app.notifications import services as notification_services
 from app.panels import queries
 from app.panels import services
+from app.panels import timeline
 from app.panels.forms import CloseForm
 from app.panels.forms import ContributionForm
 from app.panels.forms import GroupForm
@@ -150,6 +152,7 @@ def show(panel_id: int) -> str:
 def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
     """The panel page on a tab; ``kept``: what the person wrote in a box whose text was refused, shown in it again."""
     page = services.view_panel(current_user, panel_id)
+    notification_services.mark_read_about(current_user, timeline.link(page.panel))
     experts = []
     asked = _query()
     all_areas, search = asked.all_areas, asked.search

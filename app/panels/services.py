@@ -260,6 +260,8 @@ def request_contributions(actor: User, panel_id: int, origin: RequestInfo) -> in
         _open_for_changes(panel)
         if not security.is_panel_lead(actor, panel):
             raise NotAllowed(_("Only the panel lead can request contributions."))
+        if panel.phase not in ASSESSING:
+            raise Conflict(_("Contributions are requested while the panel assesses the case; they can no longer come."))
         waiting = queries.members_without_contribution(panel)
         timeline.tell(waiting, panel, "the lead asks for your contribution.")
         timeline.add(panel, "reminder", f"{actor.full_name} requested contributions from {len(waiting)} member(s).", actor)

@@ -8,6 +8,9 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from app.database import db
+from app.errors import Conflict
+from app.notifications.models import Notification
+from app.notifications.services import notify
 from app.panels import services
 from app.panels.models import Contribution
 from app.panels.models import DataRequest
@@ -260,3 +263,23 @@ def test_a_text_naming_the_patient_comes_back_in_its_box_with_the_reason(world, 
 
 def _written_on(panel):
     return [db.session.scalar(select(func.count()).select_from(model).where(model.panel_id == panel.id)) for model in WRITTEN]
+
+
+def test_visiting_a_panel_marks_the_notifications_about_it_read(world, login, signed_panel):
+    notify([world.brno_clinician], "about this panel", f"/panels/{signed_panel.id}")
+    notify([world.brno_clinician], "about another one", "/panels/999999")
+    db.session.commit()
+    login(world.brno_clinician).get(f"/panels/{signed_panel.id}")
+    unread = db.session.scalars(
+        select(Notification.text).where(Notification.user_id == world.brno_clinician.id, Notification.read_at.is_(None))
+    ).all()
+    assert "about another one" in unread and "about this panel" not in unread
+
+
+def test_contributions_are_requested_only_while_they_can_still_come(world, login, signed_panel):
+    client = login(world.clinician)
+    assert "Request contributions" not in client.get(f"/panels/{signed_panel.id}?tab=contributions").text
+    with pytest.raises(Conflict, match="can no longer come"):
+        services.request_contributions(world.clinician, signed_panel.id, ORIGIN)
+    assessing = factories.open_panel(world.clinician, factories.enrol(world.clinician, world.leuven, world.ern))
+    assert "Request contributions" in client.get(f"/panels/{assessing}?tab=contributions").text
