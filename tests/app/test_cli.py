@@ -60,3 +60,9 @@ def test_create_admin_prints_a_single_use_password_link(app, database):
     assert admin.is_admin and admin.totp_secret is None
     again = app.test_cli_runner().invoke(args=["accounts", "create-admin", "admin@hospital.example"])
     assert again.exit_code != 0 and "exists already" in again.output
+
+
+def test_migrating_a_process_that_is_not_deployed_says_so(app):
+    result = app.test_cli_runner().invoke(args=["bpmn", "migrate", "no_such_process", "--dry-run"])
+    assert result.exit_code != 0
+    assert "process 'no_such_process' is not deployed" in result.output
