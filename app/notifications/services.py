@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app
+from sqlalchemy import exists
+from sqlalchemy import select
 from sqlalchemy import update
 
 from app.accounts.models import User
@@ -32,13 +34,12 @@ def notify(users: Iterable[User | None], text: str, link: str, *, subject: str |
 
 
 def mark_read_about(user: User, link: str) -> None:
-    """The user has seen what the notifications pointing to ``link`` are about (a panel they visit): they are read."""
-    with transaction():
-        db.session.execute(
-            update(Notification)
-            .where(Notification.user_id == user.id, Notification.link == link, Notification.read_at.is_(None))
-            .values(read_at=utcnow())
-        )
+    """The user has seen what the notifications pointing to ``link`` are about (a panel they visit): they are read.
+    Written only when one is unread: a page view commits nothing otherwise."""
+    unread = (Notification.user_id == user.id, Notification.link == link, Notification.read_at.is_(None))
+    if db.session.scalar(select(exists().where(*unread))):
+        with transaction():
+            db.session.execute(update(Notification).where(*unread).values(read_at=utcnow()))
 
 
 def mark_all_read(user: User) -> None:

@@ -151,8 +151,9 @@ def show(panel_id: int) -> str:
 
 def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
     """The panel page on a tab; ``kept``: what the person wrote in a box whose text was refused, shown in it again."""
+    # Before the page is read: the commit would expire what the page loaded, and its template would load it again.
+    notification_services.mark_read_about(current_user, timeline.panel_link(panel_id))
     page = services.view_panel(current_user, panel_id)
-    notification_services.mark_read_about(current_user, timeline.link(page.panel))
     experts = []
     asked = _query()
     all_areas, search = asked.all_areas, asked.search

@@ -20,7 +20,12 @@ def add(panel: Panel, kind: str, text: str, actor: User | None) -> None:
 
 
 def link(panel: Panel) -> str:
-    return f"/panels/{panel.id}"
+    return panel_link(panel.id)
+
+
+def panel_link(panel_id: int) -> str:
+    """Where notifications about a panel point (the panel page)."""
+    return f"/panels/{panel_id}"
 
 
 def tell(users: Iterable[User | None], panel: Panel, text: str) -> None:
