@@ -1,11 +1,15 @@
 """The forms of the patient list and of enrolment; the services check who may see and enrol whom."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import StringField
 
 from app.database import as_id
+from app.tasks.answers import AnswerError
+from app.tasks.answers import parse_date
 
 
 def _stripped(value: str | None) -> str | None:
@@ -44,3 +48,23 @@ class EnrolForm(FlaskForm):
             self.form_errors.append(_l("Choose a centre and an ERN."))
             return False
         return True
+
+
+class DuplicateCheckForm(FlaskForm):
+    """What the enrolment form holds so far that tells who the patient is: sent in a POST body, never in a URL."""
+
+    first_name = StringField(default="", filters=[_stripped])
+    last_name = StringField(default="", filters=[_stripped])
+    date_of_birth = StringField(default="", filters=[_stripped])
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return str(self.first_name.data or "")[:100], str(self.last_name.data or "")[:100]
+
+    @property
+    def birth_date(self) -> date | None:
+        """The birth date typed as dd/mm/yyyy, or None while it is not a whole, real date."""
+        try:
+            return parse_date(str(self.date_of_birth.data or ""))
+        except AnswerError:
+            return None

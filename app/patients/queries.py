@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
@@ -62,3 +65,33 @@ def patient_count(viewer: User, centre_id: int) -> int:
 def visible_patient(viewer: User, patient_id: int) -> Patient | None:
     """The patient if the viewer may see their identifying data, else None (callers answer 404)."""
     return db.session.scalar(_visible_patients(viewer, None).where(Patient.id == patient_id))
+
+
+def possible_duplicates(
+    viewer: User, centre_id: int, ern_id: int, names: tuple[str, str], birth_date: date, *, excluding: int | None = None
+) -> list[Patient]:
+    """The centre's patients in the ERN, among those the viewer may see, with the same birth date and the same first and
+    last names (either way round), whatever their case, accents or hyphens."""
+    wanted = _name_key(*names)
+    if not all(wanted):
+        return []
+    query = select(Patient).where(
+        security.identifying_data_filter(viewer, Patient),
+        Patient.centre_id == centre_id,
+        Patient.ern_id == ern_id,
+        Patient.date_of_birth == birth_date,
+    )
+    if excluding is not None:
+        query = query.where(Patient.id != excluding)
+    # Birth date, centre and ERN leave a handful of rows: the names are compared here, folded as the search folds them.
+    candidates = db.session.scalars(query.order_by(Patient.id))
+    return [p for p in candidates if _name_key(p.first_name, p.last_name) in (wanted, wanted[::-1])]
+
+
+def _name_key(first_name: str, last_name: str) -> tuple[str, str]:
+    return _words(first_name), _words(last_name)
+
+
+def _words(name: str) -> str:
+    """' Jean-PIERRE ' → 'jean pierre'."""
+    return " ".join(re.findall(r"[^\W_]+", fold(name)))

@@ -3,6 +3,8 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import current_app
 from flask import flash
+from flask import get_template_attribute
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -17,7 +19,9 @@ from app.documents import queries as document_queries
 from app.errors import InvalidInput
 from app.organisations import queries as organisation_queries
 from app.panels import queries as panel_queries
+from app.patients import queries
 from app.patients import services
+from app.patients.forms import DuplicateCheckForm
 from app.patients.forms import EnrolForm
 from app.patients.forms import SearchForm
 from app.patients.queries import SORTABLE
@@ -81,6 +85,14 @@ def show(patient_id: int) -> str:
         panels=panel_queries.panels_of_patient(current_user, patient.id),
         patient_documents=document_queries.for_patient(patient.id),
         can_open_panel=security.can_open_panel(current_user, patient) and not patient.frozen and patient.consent_care,
+        duplicates=queries.possible_duplicates(
+            current_user,
+            patient.centre_id,
+            patient.ern_id,
+            (patient.first_name, patient.last_name),
+            patient.date_of_birth,
+            excluding=patient.id,
+        ),
     )
 
 
@@ -101,3 +113,17 @@ def discard_enrolment(task_id: object) -> Response:
     services.discard_enrolment(current_user, str(task_id), origin())
     flash(_("The enrolment was discarded; nothing was kept."), "info")
     return redirect(url_for("main.dashboard"))
+
+
+@bp.post("/enrolments/<uuid:task_id>/possible-duplicates")
+@requires(LOGIN)
+def possible_duplicates(task_id: object) -> Response:
+    """What duplicates.js asks while the enrolment form is filled in. A POST: names must not travel in URLs."""
+    form = DuplicateCheckForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(str(next(iter(form.errors.values()))[0]))
+    found = services.possible_duplicates(current_user, str(task_id), form.names, form.birth_date, origin())
+    return jsonify(
+        matches=[{"cpms_id": p.cpms_id, "url": url_for("patients.show", patient_id=p.id) if p.cpms_id else None} for p in found],
+        html=get_template_attribute("patients/_duplicates.html", "enrolment_warning")(found) if found else "",
+    )

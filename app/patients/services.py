@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import gettext as _
 
 from app import security
@@ -55,6 +57,26 @@ def discard_enrolment(actor: User, engine_task_id: str, origin: RequestInfo) -> 
         instance = task.instance
         store.cancel(instance, actor)
         audit.record(actor, "enrolment.discarded", "process_instance", instance.id, origin)
+
+
+def possible_duplicates(
+    actor: User, engine_task_id: str, names: tuple[str, str], birth_date: date | None, origin: RequestInfo
+) -> list[Patient]:
+    """While an enrolment form is filled in: the patients already enrolled at its centre, in its ERN, with the same
+    names and birth date. Only whoever may fill in that form asks; the lookup is audited (without the names)."""
+    with transaction():
+        task = task_queries.open_task(engine_task_id)
+        if task is None or task.instance.process_id != "enrolment":
+            raise NotFound(_("No enrolment waits for this form."))
+        if not security.can_complete(actor, task):
+            raise NotAllowed(_("Only a colleague of the patient's centre can fill in this enrolment."))
+        if birth_date is None or not all(name.strip() for name in names):
+            return []
+        instance = task.instance
+        assert instance.centre_id is not None and instance.ern_id is not None  # an enrolment is started at a centre, in an ERN
+        found = queries.possible_duplicates(actor, instance.centre_id, instance.ern_id, names, birth_date)
+        audit.record(actor, "enrolment.duplicates_checked", "process_instance", instance.id, origin, found=[p.id for p in found])
+    return found
 
 
 def list_patients(

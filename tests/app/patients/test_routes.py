@@ -129,3 +129,43 @@ def test_only_the_centre_can_discard_an_enrolment(world, login):
     task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
     client = login(world.brno_clinician)
     assert client.post(f"/patients/enrolments/{task_id}/discard").status_code == 403
+
+
+def test_the_enrolment_form_is_told_of_a_patient_with_the_same_names_and_birth_date(world, login):
+    existing = factories.enrol(world.clinician, world.leuven, world.ern)
+    client = login(world.colleague)
+    form_url = enrol_form(client, world)
+    lookup = form_url.replace("/tasks/", "/patients/enrolments/") + "/possible-duplicates"
+    typed = {"first_name": "ROGER", "last_name": "addel", "date_of_birth": "5/2/1976"}
+    response = client.post(lookup, data=typed)
+    assert response.status_code == 200
+    assert response.json["matches"] == [{"cpms_id": existing.cpms_id, "url": f"/patients/{existing.id}"}]
+    html = response.json["html"]
+    assert f'href="/patients/{existing.id}" target="_blank" rel="noopener">{existing.cpms_id}</a>' in html
+    assert "already enrolled at your centre" in html
+    nothing = client.post(lookup, data=typed | {"date_of_birth": "06/02/1976"})
+    assert nothing.json == {"matches": [], "html": ""}
+    unfinished = client.post(lookup, data=typed | {"date_of_birth": "05/02"})
+    assert unfinished.json == {"matches": [], "html": ""}
+
+
+def test_another_centre_cannot_ask_for_duplicates_and_learns_nothing(world, login):
+    existing = factories.enrol(world.clinician, world.leuven, world.ern)
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    client = login(world.brno_clinician)
+    typed = {"first_name": "Roger", "last_name": "Addel", "date_of_birth": "05/02/1976"}
+    response = client.post(f"/patients/enrolments/{task_id}/possible-duplicates", data=typed, headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    assert existing.cpms_id not in response.text and "/patients/" not in response.text
+
+
+def test_both_records_of_a_possible_duplicate_say_so(world, login):
+    first = factories.enrol(world.clinician, world.leuven, world.ern)
+    second = factories.enrol(world.colleague, world.leuven, world.ern, first_name="Addel", last_name="Roger")
+    other = factories.enrol(world.clinician, world.leuven, world.ern, first_name="Ana")
+    client = login(world.clinician)
+    page = client.get(f"/patients/{second.id}").text
+    assert "Possible duplicate: same names and birth date as" in page
+    assert f'<a class="alert-link" href="/patients/{first.id}">{first.cpms_id}</a>' in page
+    assert f'href="/patients/{second.id}">' in client.get(f"/patients/{first.id}").text
+    assert "Possible duplicate" not in client.get(f"/patients/{other.id}").text

@@ -209,3 +209,69 @@ def test_an_assistant_cannot_open_a_panel(world):
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     with pytest.raises(NotAllowed):
         panel_services.open_panel(assistant, patient.id, world.ern.thematic_areas[0].id, factories.ORIGIN)
+
+
+BIRTH = date(1976, 2, 5)
+
+
+def test_a_possible_duplicate_is_found_whatever_the_case_accents_or_order_of_the_names(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern, first_name="Hélène", last_name="Dupré-Martin")
+    task_id = factories.start_enrolment(world.colleague, world.leuven, world.ern)
+    for names in (("helene", "DUPRE-MARTIN"), (" Hélène ", "dupré martin"), ("Dupre Martin", "HELENE")):
+        assert services.possible_duplicates(world.colleague, task_id, names, BIRTH, ORIGIN) == [patient], names
+
+
+def test_another_birth_date_or_another_name_is_no_duplicate(world):
+    factories.enrol(world.clinician, world.leuven, world.ern, first_name="Hélène", last_name="Dupré")
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    assert services.possible_duplicates(world.clinician, task_id, ("Hélène", "Dupré"), date(1976, 2, 6), ORIGIN) == []
+    assert services.possible_duplicates(world.clinician, task_id, ("Hélèna", "Dupré"), BIRTH, ORIGIN) == []
+    assert services.possible_duplicates(world.clinician, task_id, ("Hélène", ""), BIRTH, ORIGIN) == []
+    assert services.possible_duplicates(world.clinician, task_id, ("Hélène", "Dupré"), None, ORIGIN) == []
+
+
+def test_only_patients_of_the_enrolments_centre_and_ern_are_possible_duplicates(world):
+    from app.accounts.models import Role
+
+    here = factories.enrol(world.clinician, world.leuven, world.ern)
+    factories.enrol(world.brno_clinician, world.brno, world.ern)
+    vascular = factories.make_user("vascern@leuven.example", [(world.other_ern, world.leuven, Role.MEMBER_EXPERT)], "Vera", "Vascular")
+    factories.enrol(vascular, world.leuven, world.other_ern)
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    assert services.possible_duplicates(world.clinician, task_id, ("Roger", "Addel"), BIRTH, ORIGIN) == [here]
+    brno_task = factories.start_enrolment(world.brno_clinician, world.brno, world.ern)
+    found = services.possible_duplicates(world.brno_clinician, brno_task, ("Roger", "Addel"), BIRTH, ORIGIN)
+    assert [p.centre_id for p in found] == [world.brno.id]
+
+
+def test_only_who_may_fill_in_the_enrolment_may_look_for_duplicates(world):
+    factories.enrol(world.clinician, world.leuven, world.ern)
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    for outsider in (world.brno_clinician, world.coordinator, world.researcher):
+        with pytest.raises(NotAllowed):
+            services.possible_duplicates(outsider, task_id, ("Roger", "Addel"), BIRTH, ORIGIN)
+    with pytest.raises(NotFound):
+        services.possible_duplicates(world.clinician, "00000000-0000-0000-0000-000000000000", ("Roger", "Addel"), BIRTH, ORIGIN)
+
+
+def test_in_a_guest_centre_only_the_guests_own_patients_are_possible_duplicates(world):
+    from app.accounts.models import Role
+
+    guest_centre = factories.make_centre("GUEST-EuroBloodNet", [world.ern], "EuroBloodNet guest virtual centre")
+    guest_centre.is_guest = True
+    first = factories.make_user("guest1@elsewhere.example", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Gina", "One")
+    second = factories.make_user("guest2@elsewhere.example", [(world.ern, guest_centre, Role.GUEST_EXPERT)], "Gus", "Two")
+    patient = factories.enrol(first, guest_centre, world.ern)
+    own = factories.start_enrolment(first, guest_centre, world.ern)
+    assert services.possible_duplicates(first, own, ("Roger", "Addel"), BIRTH, ORIGIN) == [patient]
+    task_id = factories.start_enrolment(second, guest_centre, world.ern)
+    assert services.possible_duplicates(second, task_id, ("Roger", "Addel"), BIRTH, ORIGIN) == []
+
+
+def test_looking_for_duplicates_is_audited_without_the_names(world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern, first_name="Zyxwvut", last_name="Qponmlk")
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    services.possible_duplicates(world.clinician, task_id, ("Zyxwvut", "Qponmlk"), BIRTH, ORIGIN)
+    entry = factories.db.session.scalars(select(AuditEntry).where(AuditEntry.action == "enrolment.duplicates_checked")).one()
+    assert (entry.actor_id, entry.details) == (world.clinician.id, {"found": [patient.id]})
+    assert "Zyxwvut" not in str(entry.details) and "1976" not in str(entry.details)
