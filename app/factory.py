@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import click
 from flask import Flask
 from flask import current_app
 from flask import request
+from flask.wrappers import Response
 
 from app import cli
 from app import models  # noqa: F401  (registers every table)
@@ -41,6 +43,7 @@ from app.queues.routes import bp as queues_bp
 from app.requests import IdConverter
 from app.scheduler import start_scheduler
 from app.tasks.routes import bp as tasks_bp
+from app.terminology.catalogue import start_building as start_building_terminology
 from app.terminology.routes import bp as terminology_bp
 from app.wiring import wire_workflows
 
@@ -62,7 +65,22 @@ BLUEPRINTS = (
 )
 
 
+# How long a browser keeps a static file whose URL names its content (a year: the longest HTTP/1.1 intends).
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
 class ConsiliumFlask(Flask):
+    def send_static_file(self, filename: str) -> Response:
+        """A static file asked for by its content (templating.static_url) is kept by the browser, unasked, for a
+        year: a changed file has another URL. Any other request of it is checked again each time (no-cache)."""
+        response = super().send_static_file(filename)
+        if templating.is_fingerprinted(str(self.static_folder), filename, request.args.get("v")):
+            response.cache_control.no_cache = None
+            response.cache_control.public = True
+            response.cache_control.max_age = STATIC_MAX_AGE
+            response.cache_control.immutable = True
+        return response
+
     def log_exception(self, exc_info: Any) -> None:
         """Log unhandled errors without the values they may carry (see app/logsafe.py)."""
         error = exc_info[1]
@@ -99,7 +117,17 @@ def build(overrides: dict[str, Any] | None = None) -> Flask:
 
     if app.config["SCHEDULER_ENABLED"]:
         start_scheduler(app)
+    if _serves_requests(app):
+        start_building_terminology()  # in the background: the first search answers as fast as the next
     return app
+
+
+def _serves_requests(app: Flask) -> bool:
+    """Whether this process is a server (a WSGI server, or ``flask run``). Not tests, nor the other CLI commands
+    (``flask db upgrade``, ``flask run-scheduler``): they build the terminology index only if they come to use it,
+    as HPO and the index take a few hundred megabytes."""
+    command = click.get_current_context(silent=True)
+    return not app.testing and (command is None or command.info_name == "run")
 
 
 def _refuse_development_key() -> None:

@@ -5,11 +5,18 @@ below import no feature package; this module, at the top beside ``create_app``, 
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.accounts import steps as account_steps
+from app.documents import queries as document_queries
+from app.panels import material as panel_material
 from app.panels import steps as panel_steps
 from app.patients import steps as enrolment_steps
 from app.tasks.forms import register_form_versions
+from app.tasks.models import OpenTask
 from app.tasks.subjects import register_loaders
+from app.tasks.subjects import register_materials
+from app.tasks.submissions import register_submission_checks
 from app.tasks.submissions import register_submissions
 from app.tasks.submissions import register_written_answers_checks
 from app.workflows.effects import register_effects
@@ -47,7 +54,14 @@ def wire_workflows() -> None:
             "expert_suggestion": panel_steps.submit_expert_suggestion,
         }
     )
+    register_submission_checks({"outcome_sign_off": panel_steps.check_sign_off})
     register_written_answers_checks({"panel": panel_steps.refuse_identifying_answers})
     register_subject_areas({"panel": panel_steps.thematic_area_of})
     register_form_versions({"panel": panel_steps.form_version_of})
     register_loaders({"panel": panel_steps.load_panel})
+    register_materials({"panel": _panel_material})
+
+
+def _panel_material(task: OpenTask, panel: Any) -> Any:
+    """A panel task's material, with the panel's documents listed by the documents package (which builds on panels)."""
+    return panel_material.for_task(task, panel, documents=document_queries.for_panel)

@@ -109,7 +109,7 @@ await esbuild.build({
   target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
   define: { 'process.env.NODE_ENV': '"production"' },
   loader: { '.woff2': 'file', '.woff': 'file', '.ttf': 'empty', '.eot': 'empty', '.svg': 'empty' },
-  assetNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]', // named after their content: the app lets browsers keep them (app/templating.py)
   jsx: 'automatic',
   jsxImportSource: '@bpmn-io/properties-panel/preact',
   legalComments: 'eof',

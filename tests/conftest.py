@@ -175,6 +175,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """
     from app.demo.services import seed_demo
     from app.tasks.form_definitions import load_form_definitions
+    from app.terminology.catalogue import start_building
 
     database_url = make_database_url(tmp_path_factory.mktemp("live-db"), "live")
     try:
@@ -185,6 +186,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         app.config["SERVER_NAME"] = None
         with app.app_context():
             seed_demo(load_form_definitions(app.config["FORMS_DIR"]), date.today())
+        start_building()  # as a real server does at start-up: the pickers' first search finds the index built
 
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="consilium-live-server", daemon=True)

@@ -25,7 +25,9 @@ def no_control_characters(form: FlaskForm, field: Field) -> None:
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        _l("E-mail"), validators=[DataRequired(), Length(max=254), no_control_characters], render_kw={"autocomplete": "username"}
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254), no_control_characters],
+        render_kw={"autocomplete": "username", "autofocus": True},
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)], render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Sign in"))

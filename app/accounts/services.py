@@ -29,6 +29,7 @@ from app.accounts.models import SignIn
 from app.accounts.models import User
 from app.accounts.passwords import UNUSABLE_PASSWORD
 from app.accounts.passwords import hash_password
+from app.accounts.passwords import needs_rehash
 from app.accounts.passwords import verify_password
 from app.audit import services as audit
 from app.audit.services import SYSTEM as SYSTEM_ORIGIN
@@ -65,6 +66,8 @@ def check_password(
         throttling.check(origin.remote_addr, user.id if user else None, limits)
         valid = verify_password(user.password_hash if user else None, password)
         ok = valid and user is not None and user.is_active
+        if ok and user is not None and needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)  # made with older parameters: bring it up to today's
         audit.record(user if ok else None, "login.password_accepted" if ok else "login.failed", "user", user.id if user else "", origin)
     if not ok or user is None:
         return None

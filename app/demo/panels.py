@@ -92,7 +92,7 @@ class _Seeder:
 
     def sign_off(self, panel: Panel) -> None:
         assert panel.lead is not None
-        self.complete(panel.lead, panel, "sign_off_outcome", {"decision": "sign_off"})
+        self.complete(panel.lead, panel, "sign_off_outcome", {"decision": "sign_off", "sign_off_early": ["yes"]})
 
 
 def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today: date) -> None:

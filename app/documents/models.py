@@ -28,6 +28,8 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
     panel_id: Mapped[int | None] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), index=True)  # None: centre only
+    # A PDF that belongs to a member's contribution (shown with it; still one of the panel's documents).
+    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contributions.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="document")  # "summary": the case summary instead of the form
     title: Mapped[str] = mapped_column(String(200))  # shown to people; the file on disk is named by its hash
     media_type: Mapped[str] = mapped_column(String(100))

@@ -122,6 +122,14 @@ def attach_to_panel(panel_id: int) -> Response:
     return _upload(form, Where(panel_id=panel_id), back)
 
 
+@bp.route("/panels/<int:panel_id>/contributions/<int:contribution_id>/documents", methods=["POST"])
+@requires(LOGIN)
+def attach_to_contribution(panel_id: int, contribution_id: int) -> Response:
+    """A PDF the author adds to their contribution (a report, a guideline)."""
+    back = url_for("panels.show", panel_id=panel_id, tab="contributions", _anchor=f"contribution-{contribution_id}")
+    return _upload(UploadForm(), Where(panel_id=panel_id, contribution_id=contribution_id), back)
+
+
 @bp.route("/patients/<int:patient_id>/documents", methods=["POST"])
 @requires(LOGIN)
 def attach_to_patient(patient_id: int) -> Response:

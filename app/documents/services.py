@@ -51,6 +51,7 @@ from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
 from app.panels import timeline
+from app.panels.models import Contribution
 from app.panels.models import Panel
 from app.patients import privacy
 from app.patients.models import Patient as PatientRow
@@ -87,6 +88,7 @@ class Where:
 
     panel_id: int | None = None
     patient_id: int | None = None
+    contribution_id: int | None = None  # a PDF of the actor's own contribution on the panel
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,12 @@ def _destination(actor: User, where: Where) -> tuple[PatientRow, Panel | None]:
     """The patient and panel a file may be attached to by this person (refused before a byte is read)."""
     if where.panel_id is not None:
         panel = _panel_for_upload(actor, where.panel_id)
+        if where.contribution_id is not None:
+            contribution = db.session.get(Contribution, where.contribution_id)
+            if contribution is None or contribution.panel_id != panel.id:
+                raise NotFound(_("No such contribution on this panel."))
+            if contribution.author_id != actor.id:
+                raise NotAllowed(_("Only the author of a contribution attaches a PDF to it."))
         return panel.patient, panel
     patient = db.session.get(PatientRow, where.patient_id) if where.patient_id is not None else None
     if patient is None or not security.can_see_identifying_data(actor, patient):
@@ -138,6 +146,7 @@ class Prepared:
     size: int
     facts: DicomFacts | None
     removed: frozenset[str] = frozenset()  # kinds of active content cut out of a PDF (pdf_safety)
+    contribution_id: int | None = None
 
 
 def attach(
@@ -181,6 +190,8 @@ def _prepare(actor: User, where: Where, stream: BinaryIO, title: str, kind: str,
                 "Executables and scripts never are."
             )
         )
+    if where.contribution_id is not None and media_type != PDF:
+        raise InvalidInput(_("A contribution carries a PDF; attach images and DICOM files to the panel's documents."))
     facts: DicomFacts | None = None
     source: BinaryIO = _Rejoined(head, stream)  # type: ignore[assignment]
     removed: frozenset[str] = frozenset()
@@ -201,7 +212,8 @@ def _prepare(actor: User, where: Where, stream: BinaryIO, title: str, kind: str,
         stored = storage.put(source, limit)
     except TooLarge:
         raise InvalidInput(_("The file is larger than %(n)d MB.", n=limit // (1024 * 1024))) from None
-    return Prepared(patient.id, panel.id if panel else None, kind, name, media_type, stored.content_hash, stored.size, facts, removed)
+    panel_id = panel.id if panel else None
+    return Prepared(patient.id, panel_id, kind, name, media_type, stored.content_hash, stored.size, facts, removed, where.contribution_id)
 
 
 def record(actor: User, prepared: Prepared, origin: RequestInfo) -> Document:
@@ -213,6 +225,7 @@ def record(actor: User, prepared: Prepared, origin: RequestInfo) -> Document:
     document = Document(
         patient_id=prepared.patient_id,
         panel_id=prepared.panel_id,
+        contribution_id=prepared.contribution_id,
         kind=prepared.kind,
         title=prepared.title,
         media_type=prepared.media_type,

@@ -25,9 +25,14 @@ def _checked_id(field: Field) -> int:
     return number
 
 
+def _an_area(form: FlaskForm, field: Field) -> None:
+    if as_id(field.data) is None:
+        raise ValidationError(_l("Choose the thematic area the panel is about."))
+
+
 class OpenPanelForm(FlaskForm):
     patient_id = StringField(default="", validators=[_an_id])
-    thematic_area_id = StringField(default="", validators=[_an_id])
+    thematic_area_id = StringField(default="", validators=[_an_area])
 
     @property
     def ids(self) -> tuple[int, int]:
@@ -45,7 +50,21 @@ class UserForm(FlaskForm):
         return _checked_id(self.user_id)
 
 
-class GroupForm(FlaskForm):
+class ReturnsToTask(FlaskForm):
+    """A panel action that may also be taken from a task's page (the invitation step), to which it then returns."""
+
+    return_to = HiddenField(default="")
+
+    def task_page(self) -> str | None:
+        back = self.return_to.data or ""
+        return back if back.startswith("/tasks/") and "//" not in back and "\\" not in back else None
+
+
+class AssistanceForm(ReturnsToTask):
+    """Asking the ERN's coordinators to suggest experts."""
+
+
+class GroupForm(ReturnsToTask):
     """An ERN's expert group, whose members are invited."""
 
     group_id = StringField(default="", validators=[_an_id])
@@ -55,7 +74,7 @@ class GroupForm(FlaskForm):
         return _checked_id(self.group_id)
 
 
-class InviteForm(FlaskForm):
+class InviteForm(ReturnsToTask):
     """The ticked experts; none ticked is for the services to refuse (after they have checked who may invite)."""
 
     user_id = SelectMultipleField(validate_choice=False)
@@ -85,6 +104,16 @@ class TextForm(KeptTextForm):
     @property
     def kept_text(self) -> str:
         return str(self.text.data)
+
+
+class ContributionCommentForm(TextForm):
+    """A comment on one contribution."""
+
+    contribution_id = StringField(default="", validators=[_an_id])
+
+    @property
+    def chosen_id(self) -> int:
+        return _checked_id(self.contribution_id)
 
 
 class ContributionForm(TextForm):

@@ -170,6 +170,20 @@ class Contribution(db.Model):  # type: ignore[name-defined,misc]
     minutes_spent: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     author: Mapped[User | None] = relationship()
+    comments: Mapped[list[ContributionComment]] = relationship(order_by="ContributionComment.id")
+
+
+class ContributionComment(db.Model):  # type: ignore[name-defined,misc]
+    """A member's remark on one contribution (a question to its author, agreement, a correction)."""
+
+    __tablename__ = "contribution_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    author: Mapped[User | None] = relationship()
 
 
 class DataRequest(db.Model):  # type: ignore[name-defined,misc]

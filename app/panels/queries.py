@@ -10,7 +10,6 @@ from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import false
 from sqlalchemy import func
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import joinedload
@@ -30,6 +29,7 @@ from app.organisations.models import ThematicArea
 from app.pagination import Page
 from app.panels.models import ASSESSING
 from app.panels.models import Contribution
+from app.panels.models import ContributionComment
 from app.panels.models import DataRequest
 from app.panels.models import ExpertGroup
 from app.panels.models import InvitationStatus
@@ -40,7 +40,6 @@ from app.panels.models import Phase
 from app.panels.models import TimelineEntry
 from app.panels.models import title_of
 from app.tasks.models import OpenTask
-from app.text import fold
 
 EXPERT_ROLES = (Role.MEMBER_EXPERT, Role.GUEST_EXPERT)
 SORTABLE = {
@@ -66,31 +65,60 @@ def invitable_experts(panel: Panel, *, user_ids: list[int]) -> list[User]:
     return list(db.session.scalars(_experts(panel).where(User.id.in_(user_ids))))
 
 
-def available_experts(panel: Panel, *, search: str = "", all_areas: bool = False, limit: int = 200) -> list[tuple[User, str]]:
-    """Experts the lead may invite, with their hospital: by default those whose preferences include the
-    panel's thematic area; searchable by name or hospital."""
-    query = _experts(panel)
-    if not all_areas:
-        query = query.where(
-            exists().where(user_thematic_areas.c.user_id == User.id, user_thematic_areas.c.thematic_area_id == panel.thematic_area_id)
+@dataclass(frozen=True)
+class Expert:
+    """An expert who could be invited: their hospital and country in the panel's ERN, and whether their thematic
+    areas include the panel's."""
+
+    user: User
+    hospital: str
+    country: str
+    matches_area: bool
+
+
+def ern_experts(panel: Panel) -> list[Expert]:
+    """Every expert of the panel's ERN who could be invited, those whose thematic areas match the panel's first."""
+    matches = exists().where(user_thematic_areas.c.user_id == User.id, user_thematic_areas.c.thematic_area_id == panel.thematic_area_id)
+    centre = (
+        select(
+            Membership.user_id.label("user_id"),
+            func.min(Centre.code + " - " + Centre.name).label("hospital"),
+            func.min(Centre.country).label("country"),
         )
-    hospital = (
-        select(func.min(Centre.code + " - " + Centre.name))
-        .join(Membership, Membership.centre_id == Centre.id)
-        .where(Membership.user_id == User.id, Membership.ern_id == panel.ern_id)
-        .correlate(User)
-        .scalar_subquery()
+        .join(Centre, Membership.centre_id == Centre.id)
+        .where(Membership.ern_id == panel.ern_id)
+        .group_by(Membership.user_id)
+        .subquery()
     )
-    for term in fold("".join(c for c in search if c.isprintable())).split()[:5]:
-        pattern = f"%{term}%"
-        centre_match = (
-            select(Membership.user_id)
-            .join(Centre, Membership.centre_id == Centre.id)
-            .where(or_(func.lower(Centre.name).like(pattern), func.lower(Centre.code).like(pattern)))
-        )
-        query = query.where(or_(func.lower(User.first_name + " " + User.last_name).like(pattern), User.id.in_(centre_match)))
-    rows = db.session.execute(query.add_columns(hospital).order_by(User.last_name, User.first_name).limit(limit))
-    return [(user, str(centre or "")) for user, centre in rows]
+    query = (
+        _experts(panel)
+        .outerjoin(centre, centre.c.user_id == User.id)
+        .add_columns(centre.c.hospital, centre.c.country, matches.label("matches"))
+        .order_by(matches.desc(), User.last_name, User.first_name)
+    )
+    rows = db.session.execute(query)
+    return [Expert(user, str(hospital or ""), str(country or ""), bool(match)) for user, hospital, country, match in rows]
+
+
+def contribution_task(panel_id: int, user_id: int) -> OpenTask | None:
+    """The member's own open "Record contribution" task on the panel, if any."""
+    query = select(OpenTask).where(
+        OpenTask.subject_type == "panel",
+        OpenTask.subject_id == panel_id,
+        OpenTask.form_key == "contribution",
+        OpenTask.assignee_id == user_id,
+    )
+    return db.session.scalar(query.limit(1))
+
+
+def invitation_tasks(panel_id: int) -> dict[int, str]:
+    """Invitee → their open "Answer invitation" task on the panel (the lead may answer it on their behalf)."""
+    rows = db.session.execute(
+        select(PanelMember.user_id, OpenTask.engine_task_id)
+        .join(OpenTask, OpenTask.instance_id == PanelMember.instance_id)
+        .where(PanelMember.panel_id == panel_id, PanelMember.status == InvitationStatus.INVITED, OpenTask.form_key == "invitation_reply")
+    )
+    return {user_id: task_id for user_id, task_id in rows}
 
 
 def ern_with_areas(code: str) -> Ern | None:
@@ -219,7 +247,7 @@ _TIMELINE = (
 )
 _CONTRIBUTIONS = (
     select(Contribution)
-    .options(joinedload(Contribution.author))
+    .options(joinedload(Contribution.author), selectinload(Contribution.comments).joinedload(ContributionComment.author))
     .where(Contribution.panel_id == _PANEL_ID)
     .order_by(Contribution.created_at, Contribution.id)
 )

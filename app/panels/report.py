@@ -1,96 +1,296 @@
-"""The signed outcome as a PDF report (fpdf2). Pseudonymised: CPMS ID and nickname, never a name of the patient."""
+"""The consultation form and the signed outcome as PDF documents a hospital can file (fpdf2).
+
+Pseudonymised: the patient is the CPMS ID, never a name. Times are in the reader's time zone, formatted as the pages
+format them (app/i18n.py), with the zone named; partial dates read as they were typed (03/2026).
+"""
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import date
+from datetime import datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from fpdf import FPDF
 
+from app.database import utcnow
+from app.i18n import display_date
+from app.i18n import display_datetime
 from app.panels.models import Contribution
+from app.panels.models import InvitationStatus
 from app.panels.models import Outcome
 from app.panels.models import Panel
 from app.tasks.display import answer_text
+from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
+from app.terminology.catalogue import HPO
+from app.terminology.catalogue import ICD10
+from app.terminology.catalogue import ORPHA
+from app.terminology.catalogue import catalogue
 
-# A Unicode font where the system has one (Debian: fonts-dejavu-core); otherwise the PDF core font,
-# which only knows Latin-1, and text outside it is transliterated (Dvořák → Dvorak).
-UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-UNICODE_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+# Unicode fonts, the first a system has (Debian: fonts-liberation, fonts-dejavu-core); otherwise the PDF core font,
+# which only knows Latin-1, and text outside it is transliterated (Dvořák → Dvorak). Liberation Sans comes first:
+# fpdf2 reads the whole font file for every document, and DejaVu Sans, with three times its glyphs, cost half of
+# each PDF's time (benchmarks/pdf_bench.py).
+FONTS = (
+    (
+        Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
+        Path("/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
+    ),
+    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")),
+)
+GREY = (90, 90, 90)
+# Codes written in the outcome's free-text field: ORPHA:85443, HP:0001250, E85.8.
+_CODE = re.compile(r"\b(?:(ORPHA)\s*:?\s*(\d{1,7})|(HP:\d{7})|([A-Z]\d{2}(?:\.\d{1,4})?))\b", re.IGNORECASE)
 
 
-class _Report(FPDF):
-    def __init__(self) -> None:
+@cache
+def _font_files() -> tuple[Path, Path] | None:
+    return next(((regular, bold) for regular, bold in FONTS if regular.exists() and bold.exists()), None)
+
+
+class _Document(FPDF):
+    """An A4 document: a running header naming the panel, the page number and the number of pages in the footer."""
+
+    def __init__(self, title: str, running_header: str) -> None:
         super().__init__(format="A4")
-        self.unicode = UNICODE_FONT.exists() and UNICODE_BOLD.exists()
-        if self.unicode:
-            self.add_font("report", "", str(UNICODE_FONT))
-            self.add_font("report", "B", str(UNICODE_BOLD))
+        fonts = _font_files()
+        self.unicode = fonts is not None
+        if fonts is not None:
+            self.add_font("report", "", str(fonts[0]))
+            self.add_font("report", "B", str(fonts[1]))
         self.family = "report" if self.unicode else "helvetica"
-        self.set_auto_page_break(auto=True, margin=15)
+        self.running_header = self.text_of(running_header)
+        self.set_title(title)
+        self.set_author("Consilium")
+        self.set_creator("Consilium")
+        self.set_margins(18, 18, 18)
+        self.set_auto_page_break(auto=True, margin=20)
+        self.add_page()
 
     def text_of(self, value: str) -> str:
         if self.unicode:
             return value
         return "".join(c if ord(c) < 256 else unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode() or "?" for c in value)
 
-    def heading(self, value: str, size: int = 12) -> None:
-        self.set_font(self.family, "B", size)
-        self.multi_cell(0, 7, self.text_of(value), new_x="LMARGIN", new_y="NEXT")
+    def header(self) -> None:
+        self.set_font(self.family, "", 8)
+        self.set_text_color(*GREY)
+        self.cell(0, 4, self.running_header, new_x="LMARGIN", new_y="NEXT")
+        self.set_draw_color(*GREY)
+        self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
+        self.set_text_color(0, 0, 0)
+        self.ln(5)
 
-    def paragraph(self, value: str) -> None:
-        self.set_font(self.family, "", 10)
-        self.multi_cell(0, 5, self.text_of(value or "-"), new_x="LMARGIN", new_y="NEXT")
+    def footer(self) -> None:
+        self.set_y(-13)
+        self.set_font(self.family, "", 8)
+        self.set_text_color(*GREY)
+        # fpdf2 replaces its alias of the page count once the last page is known.
+        self.cell(0, 4, self.text_of(_("Page %(page)s of %(pages)s", page=self.page_no(), pages=self.str_alias_nb_pages)), align="C")
+        self.set_text_color(0, 0, 0)
+
+    def title_block(self, value: str) -> None:
+        self.set_font(self.family, "B", 16)
+        self.multi_cell(0, 8, self.text_of(value), align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
+
+    def heading(self, value: str) -> None:
+        if self.will_page_break(20):  # a heading never ends a page alone
+            self.add_page()
+        self.ln(2)
+        self.set_font(self.family, "B", 12)
+        self.multi_cell(0, 6, self.text_of(value), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def subheading(self, value: str) -> None:
+        if self.will_page_break(15):
+            self.add_page()
+        self.set_font(self.family, "B", 10)
+        self.multi_cell(0, 5, self.text_of(value), align="L", new_x="LMARGIN", new_y="NEXT")
+
+    def paragraph(self, value: str, size: float = 10) -> None:
+        self.set_font(self.family, "", size)
+        self.multi_cell(0, size / 2, self.text_of(value or "-"), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def labelled(self, rows: Iterable[tuple[str, str]], label_width: float = 48) -> None:
+        """Label: value lines, the labels in a column of their own."""
+        for label, value in rows:
+            self.set_font(self.family, "B", 10)
+            self.cell(label_width, 5, self.text_of(label))
+            self.set_font(self.family, "", 10)
+            self.multi_cell(0, 5, self.text_of(value or "-"), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def rows(self, headings: Sequence[str], rows: Sequence[Sequence[str]], widths: tuple[int, ...]) -> None:
+        self.set_font(self.family, "", 9)
+        with self.table(col_widths=widths, text_align="LEFT", line_height=5, padding=1) as table:
+            table.row([self.text_of(heading) for heading in headings])
+            for row in rows:
+                table.row([self.text_of(cell) for cell in row])
+        self.ln(3)
+
+    def render(self) -> bytes:
+        return bytes(self.output())
+
+
+def _when(value: datetime | None) -> str:
+    """A time as the pages show it, in the reader's time zone, with the zone named (a filed copy travels)."""
+    if value is None:
+        return ""
+    return f"{display_datetime(value)} ({get_timezone()})"
+
+
+def _patient_rows(panel: Panel, *more: tuple[str, str]) -> list[tuple[str, str]]:
+    return [
+        (_("Network (ERN)"), f"{panel.ern.code} - {panel.ern.name}"),
+        (_("Thematic area"), panel.thematic_area.name),
+        (_("Centre"), panel.centre.display_name),
+        (_("Panel"), panel.title),
+        (_("Patient (CPMS ID)"), panel.patient.cpms_id or ""),
+        *more,
+        (_("Produced"), _when(utcnow())),
+    ]
+
+
+def _running_header(panel: Panel, what: str) -> str:
+    return f"Consilium · {panel.ern.code} · {_('Panel')} {panel.title} · {panel.patient.cpms_id or ''} · {what}"
+
+
+def _as_typed(field: FieldDefinition, value: Any) -> Any:
+    """Dates as the pages write them (05/Feb/2026), partial dates as they were typed (03/2026, 2026); groups entry by entry."""
+    if field.type == "group" and isinstance(value, list):
+        subfields = {sub.name: sub for sub in field.entry_fields}
+        return [
+            {name: _as_typed(subfields[name], item) if name in subfields else item for name, item in entry.items()}
+            if isinstance(entry, dict)
+            else entry
+            for entry in value
+        ]
+    if field.type not in ("date", "partial_date") or not isinstance(value, str | date):
+        return value
+    text = value.isoformat() if isinstance(value, date) else value
+    parts = text.split("-")
+    if not all(part.isdigit() for part in parts):
+        return value
+    if field.type == "date" and len(parts) == 3:
+        return display_date(date(int(parts[0]), int(parts[1]), int(parts[2])))
+    return "/".join(reversed(parts))
 
 
 def consultation_pdf(panel: Panel, form: FormDefinition) -> bytes:
     """The submitted consultation form, section by section (only answered fields)."""
-    pdf = _Report()
-    pdf.set_title(f"Panel {panel.title} - consultation form")
-    pdf.add_page()
-    pdf.heading(f"Consilium - consultation form of panel {panel.title}", 15)
-    submitted = panel.consultation_submitted_at.strftime("%d/%b/%Y %H:%M UTC") if panel.consultation_submitted_at else "not submitted"
-    pdf.paragraph(
-        f"CPMS ID: {panel.patient.cpms_id}\nERN: {panel.ern.code} - {panel.thematic_area.name}\n"
-        f"Centre: {panel.centre.display_name}\nSubmitted: {submitted}"
-    )
+    title = _("Consultation form")
+    pdf = _Document(f"{_('Panel')} {panel.title} - {title}", _running_header(panel, title))
+    pdf.title_block(title)
+    pdf.labelled(_patient_rows(panel, (_("Submitted"), _when(panel.consultation_submitted_at) or _("not submitted"))))
     for section in form.sections:
-        answered = [(field, answer_text(field, panel.consultation.get(field.name))) for field in section.fields]
+        answered = [(field, answer_text(field, _as_typed(field, panel.consultation.get(field.name)))) for field in section.fields]
         answered = [(field, text) for field, text in answered if text]
         if not answered:
             continue
         pdf.heading(section.title)
         for field, text in answered:
-            pdf.paragraph(f"{field.label}: {text}")
-    return bytes(pdf.output())
+            pdf.subheading(field.label)
+            pdf.paragraph(text)
+    return pdf.render()
+
+
+def diagnosis_lines(text: str) -> list[str]:
+    """The outcome's diagnosis codes, each with its label ("ORPHA:85443 AL amyloidosis"), then whatever else was
+    written there, as written."""
+    matches = list(_CODE.finditer(text))
+    if not matches:
+        return [text.strip()] if text.strip() else []
+    terms = catalogue()  # built in the background at start-up (app/factory.py)
+    lines, rest = [], text
+    for match in matches:
+        orpha_number, hpo_code, icd_code = match.group(2), match.group(3), match.group(4)
+        if orpha_number:
+            term = terms.lookup(ORPHA, orpha_number)
+        else:
+            term = terms.lookup(HPO, hpo_code) if hpo_code else terms.lookup(ICD10, icd_code)
+        if term is not None:
+            lines.append(f"{term.code} {term.label}")
+            rest = rest.replace(match.group(0), " ", 1)
+    rest = rest.strip(" \t\r\n,;/")
+    return [*lines, rest] if rest else lines
+
+
+def _duration(minutes: int) -> str:
+    return _("%(hours)d h %(minutes)02d min", hours=minutes // 60, minutes=minutes % 60)
 
 
 def outcome_pdf(panel: Panel, outcome: Outcome, contributions: list[Contribution]) -> bytes:
-    """Render the report: header, the signed outcome, addenda and the contributions' authors and time."""
-    pdf = _Report()
-    pdf.set_title(f"Panel {panel.title} - outcome")
-    pdf.add_page()
-    pdf.heading(f"Consilium - outcome of panel {panel.title}", 15)
-    signed = outcome.signed_at.strftime("%d/%b/%Y %H:%M UTC") if outcome.signed_at else "not signed"
-    lead = outcome.signed_by.full_name if outcome.signed_by else ""
+    """The signed outcome as a document to file: who advised (and their specialties), on what question, what they
+    contributed, the advice with its codes named, who signed it off and when, addenda, and what the advice is not."""
+    title = _("Outcome of the expert panel")
+    pdf = _Document(f"{_('Panel')} {panel.title} - {title}", _running_header(panel, _("Outcome")))
+    pdf.title_block(title)
+    pdf.labelled(_patient_rows(panel))
+
+    pdf.heading(_("Panel members"))
+    members = [m for m in panel.members if m.status == InvitationStatus.ACCEPTED or m.user_id == panel.lead_id]
+    members.sort(key=lambda m: (m.user_id != panel.lead_id, m.user.last_name, m.user.first_name))
+    rows: list[tuple[str, str, str, str]] = []
+    for member in members:
+        centres = sorted({ms.centre.display_name for ms in member.user.memberships if ms.ern_id == panel.ern_id and ms.centre is not None})
+        role = _("Panel lead") if member.user_id == panel.lead_id else _("Member")
+        rows.append((member.user.full_name, member.user.specialisation or "-", ", ".join(centres) or "-", role))
+    pdf.rows((_("Name"), _("Specialty"), _("Centre"), _("Role")), rows, (45, 40, 65, 24))
+
+    pdf.heading(_("Question to the panel"))
+    pdf.paragraph(outcome.case_question)
+
+    pdf.heading(_("Contributions"))
+    experts = len({c.author_id for c in contributions})
     pdf.paragraph(
-        f"CPMS ID: {panel.patient.cpms_id}\nERN: {panel.ern.code} - {panel.thematic_area.name}\n"
-        f"Centre: {panel.centre.display_name}\nSigned off: {signed} by {lead}"
+        " ".join(
+            (
+                ngettext("%(num)d contribution", "%(num)d contributions", len(contributions)),
+                ngettext("from %(num)d expert;", "from %(num)d experts;", experts),
+                _("time spent in all: %(time)s.", time=_duration(sum(c.minutes_spent for c in contributions))),
+            )
+        )
     )
-    for title, text in (
-        ("Summary of the case question", outcome.case_question),
-        ("Recommendations", outcome.recommendations),
-        ("Diagnosis codes", outcome.diagnosis_codes),
-        ("Follow-up", outcome.follow_up),
-    ):
-        pdf.heading(title)
-        pdf.paragraph(text)
+    for contribution in contributions:
+        author = contribution.author
+        who = f"{author.full_name} ({author.specialisation})" if author and author.specialisation else (author.full_name if author else "-")
+        pdf.subheading(f"{who} · {_when(contribution.created_at)} · {_duration(contribution.minutes_spent)}")
+        pdf.paragraph(contribution.text)
+
+    pdf.heading(_("Outcome"))
+    pdf.subheading(_("Recommendations"))
+    pdf.paragraph(outcome.recommendations)
+    pdf.subheading(_("Diagnosis codes"))
+    pdf.paragraph("\n".join(diagnosis_lines(outcome.diagnosis_codes)) or "-")
+    pdf.subheading(_("Follow-up"))
+    pdf.paragraph(outcome.follow_up)
+
+    pdf.heading(_("Sign-off"))
+    signer = outcome.signed_by.full_name if outcome.signed_by else "-"
+    pdf.labelled([(_("Signed off by"), signer), (_("Signed off on"), _when(outcome.signed_at) or _("not signed"))])
     for addendum in outcome.addenda:
-        pdf.heading(f"Addendum of {addendum.created_at.strftime('%d/%b/%Y')}")
+        author_name = addendum.author.full_name if addendum.author else "-"
+        pdf.subheading(_("Addendum by %(name)s, %(time)s", name=author_name, time=_when(addendum.created_at)))
         pdf.paragraph(addendum.text)
-    pdf.heading("Contributions")
-    total = sum(c.minutes_spent for c in contributions)
-    authors = sorted({c.author.full_name for c in contributions if c.author})
-    pdf.paragraph(f"{len(contributions)} contribution(s) by {', '.join(authors) or '-'}; time spent {total // 60} h {total % 60} min.")
-    return bytes(pdf.output())
+
+    pdf.heading(_("Please note"))
+    pdf.paragraph(
+        _(
+            "This document holds pseudonymised data only: the patient is named by the CPMS ID, which only the patient's "
+            "own centre can link to the person. The panel's advice rests on the information shared with it. It supports, "
+            "and does not replace, the judgement of the treating physician, who remains responsible for the patient's care."
+        ),
+        size=9,
+    )
+    return pdf.render()

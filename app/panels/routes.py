@@ -28,7 +28,9 @@ from app.notifications import services as notification_services
 from app.panels import queries
 from app.panels import services
 from app.panels import timeline
+from app.panels.forms import AssistanceForm
 from app.panels.forms import CloseForm
+from app.panels.forms import ContributionCommentForm
 from app.panels.forms import ContributionForm
 from app.panels.forms import GroupForm
 from app.panels.forms import InviteForm
@@ -57,7 +59,7 @@ F = TypeVar("F", bound=FlaskForm)
 
 
 class _Query(NamedTuple):
-    """The query strings of the panel list (filters, sort, page) and of the panel page (tab, expert search)."""
+    """The query strings of the panel list (filters, sort, page) and of the panel page (tab)."""
 
     ern: str
     area: int | None
@@ -69,7 +71,6 @@ class _Query(NamedTuple):
     descending: bool
     page: int
     tab: str
-    all_areas: bool
 
 
 def _query() -> _Query:
@@ -86,7 +87,6 @@ def _query() -> _Query:
         descending=args.get("dir", "desc") != "asc",
         page=args.get("page", 1, type=int) or 1,
         tab=args.get("tab", "consultation"),
-        all_areas=args.get("all_areas") == "1",
     )
 
 
@@ -154,11 +154,7 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
     # Before the page is read: the commit would expire what the page loaded, and its template would load it again.
     notification_services.mark_read_about(current_user, timeline.panel_link(panel_id))
     page = services.view_panel(current_user, panel_id)
-    experts = []
-    asked = _query()
-    all_areas, search = asked.all_areas, asked.search
-    if page.may_invite and tab == "members":
-        experts = queries.available_experts(page.panel, search=search, all_areas=all_areas)
+    inviting = page.may_invite and tab == "members"
     forms = load_form_definitions(current_app.config["FORMS_DIR"])
     return render_template(
         "panels/show.html",
@@ -166,10 +162,9 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
         panel=page.panel,
         document_listing=document_queries.for_panel(page.panel.id, include_held=page.of_patients_centre),
         tab=tab if tab in TABS else "consultation",
-        experts=experts,
-        all_areas=all_areas,
-        search=search,
-        groups=queries.expert_groups(page.panel.ern_id) if page.may_invite and tab == "members" else [],
+        experts=queries.ern_experts(page.panel) if inviting else [],
+        groups=queries.expert_groups(page.panel.ern_id) if inviting else [],
+        invitation_tasks=queries.invitation_tasks(panel_id) if page.is_lead and tab == "members" else {},
         consultation_form=_consultation_form(page.panel),
         contribution_form=forms["contribution"],
         closing_reasons=list(ClosingReason),
@@ -212,25 +207,34 @@ def _back(panel_id: int, tab: str = "consultation") -> Response:
 @bp.route("/<int:panel_id>/invite", methods=["POST"])
 @requires(LOGIN)
 def invite(panel_id: int) -> Response:
-    count = services.invite_experts(current_user, panel_id, _posted(InviteForm).user_ids, origin())
-    flash(ngettext("%(num)s expert invited.", "%(num)s experts invited.", count), "success")
-    return _back(panel_id, "members")
+    form = _posted(InviteForm)
+    names = services.invite_experts(current_user, panel_id, form.user_ids, origin())
+    flash(_invited(names), "success")
+    return redirect(form.task_page() or url_for("panels.show", panel_id=panel_id, tab="members"))
 
 
 @bp.route("/<int:panel_id>/invite-group", methods=["POST"])
 @requires(LOGIN)
 def invite_group(panel_id: int) -> Response:
-    count = services.invite_group(current_user, panel_id, _posted(GroupForm).chosen_id, origin())
-    flash(ngettext("%(num)s expert invited.", "%(num)s experts invited.", count), "success")
-    return _back(panel_id, "members")
+    form = _posted(GroupForm)
+    names = services.invite_group(current_user, panel_id, form.chosen_id, origin())
+    flash(_invited(names), "success")
+    return redirect(form.task_page() or url_for("panels.show", panel_id=panel_id, tab="members"))
+
+
+def _invited(names: list[str]) -> str:
+    if not names:
+        return _("Nobody was invited: everyone in the group is on the panel already.")
+    return ngettext("%(names)s invited.", "%(names)s invited.", len(names), names=", ".join(names))
 
 
 @bp.route("/<int:panel_id>/assistance", methods=["POST"])
 @requires(LOGIN)
 def assistance(panel_id: int) -> Response:
+    form = _posted(AssistanceForm)
     services.request_assistance(current_user, panel_id, origin())
     flash(_("The ERN's coordinators were asked to suggest experts."), "success")
-    return _back(panel_id, "members")
+    return redirect(form.task_page() or url_for("panels.show", panel_id=panel_id, tab="members"))
 
 
 @bp.route("/<int:panel_id>/comment", methods=["POST"])
@@ -253,9 +257,18 @@ def contribute(panel_id: int, _kept: ContributionForm) -> Response:
     answers, errors = clean_answers(form, raw, today_for(current_user))
     if errors:
         raise InvalidInput(_("The contribution was not recorded: ") + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()), errors)
-    services.record_contribution(current_user, panel_id, answers, origin())
+    services.record_contribution(current_user, panel_id, form, answers, origin())
     flash(_("Contribution recorded."), "success")
     return _back(panel_id, "contributions")
+
+
+@bp.route("/<int:panel_id>/contribution-comments", methods=["POST"])
+@requires(LOGIN)
+@_keeps_refused_text(ContributionCommentForm, "contribution_comment")
+def comment_on_contribution(panel_id: int, form: ContributionCommentForm) -> Response:
+    services.comment_on_contribution(current_user, panel_id, form.chosen_id, form.text.data, origin())
+    flash(_("Comment added to the contribution."), "success")
+    return redirect(url_for("panels.show", panel_id=panel_id, tab="contributions", _anchor=f"contribution-{form.chosen_id}"))
 
 
 @bp.route("/<int:panel_id>/request-contributions", methods=["POST"])

@@ -28,6 +28,8 @@ from app.panels import steps
 from app.panels import timeline
 from app.panels.models import ASSESSING
 from app.panels.models import ClosingReason
+from app.panels.models import Contribution
+from app.panels.models import ContributionComment
 from app.panels.models import DataRequest
 from app.panels.models import ExpertGroup
 from app.panels.models import InvitationStatus
@@ -38,6 +40,8 @@ from app.panels.models import PanelMember
 from app.panels.report import outcome_pdf
 from app.patients import privacy
 from app.patients.models import Patient
+from app.tasks import completion
+from app.tasks.form_definitions import FormDefinition
 from app.workflows import store
 from app.workflows.models import ProcessInstance
 
@@ -132,16 +136,16 @@ def create_panel(actor: User, patient: Patient, thematic_area_id: int, previous:
     return panel, advance.open_tasks[0].task_id
 
 
-def invite_experts(actor: User, panel_id: int, user_ids: Iterable[int], origin: RequestInfo) -> int:
-    """Invite experts to the panel, one invitation process each; returns how many were invited."""
+def invite_experts(actor: User, panel_id: int, user_ids: Iterable[int], origin: RequestInfo) -> list[str]:
+    """Invite experts to the panel, one invitation process each; returns the names of those invited."""
     with transaction():
         panel = _visible_panel(actor, panel_id, lock=True)
         invited = invite(actor, panel, list(user_ids))
-        audit.record(actor, "panel.invited", "panel", panel.id, origin, count=invited)
+        audit.record(actor, "panel.invited", "panel", panel.id, origin, count=len(invited))
     return invited
 
 
-def invite_group(actor: User, panel_id: int, group_id: int, origin: RequestInfo) -> int:
+def invite_group(actor: User, panel_id: int, group_id: int, origin: RequestInfo) -> list[str]:
     """Invite every expert of an ERN's expert group in one go."""
     with transaction():
         panel = _visible_panel(actor, panel_id, lock=True)
@@ -150,7 +154,7 @@ def invite_group(actor: User, panel_id: int, group_id: int, origin: RequestInfo)
             raise NotFound(_("No such expert group in this ERN."))
         already = {m.user_id for m in panel.members if m.status in (InvitationStatus.INVITED, InvitationStatus.ACCEPTED)}
         invited = invite(actor, panel, [u.id for u in group.members if u.id not in already])
-        audit.record(actor, "panel.invited_group", "panel", panel.id, origin, group=group.id, count=invited)
+        audit.record(actor, "panel.invited_group", "panel", panel.id, origin, group=group.id, count=len(invited))
     return invited
 
 
@@ -170,8 +174,9 @@ def start_for_panel(
     )
 
 
-def invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
-    """Step (flushes only): one invitation process per expert, after the policy and eligibility checks."""
+def invite(actor: User, panel: Panel, user_ids: list[int]) -> list[str]:
+    """Step (flushes only): one invitation process per expert, after the policy and eligibility checks; returns the
+    names of those invited."""
     _open_for_changes(panel)
     if not security.can_invite(actor, panel):
         raise NotAllowed(_("Only the panel lead or a panel manager can invite experts."))
@@ -182,7 +187,7 @@ def invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
     reminder, expiry = (
         (settings.urgent_reminder_after, settings.urgent_expire_after) if panel.urgent else (settings.reminder_after, settings.expire_after)
     )
-    count = 0
+    invited: list[str] = []
     for user_id in dict.fromkeys(user_ids):
         user = eligible.get(user_id)
         if user is None:
@@ -209,9 +214,9 @@ def invite(actor: User, panel: Panel, user_ids: list[int]) -> int:
         )
         member.instance_id = instance.id
         timeline.add(panel, "invitation", f"{user.full_name} was invited.", actor)
-        count += 1
+        invited.append(user.full_name)
     steps.tell_process(panel, "experts_invited", actor)
-    return count
+    return invited
 
 
 def request_assistance(actor: User, panel_id: int, origin: RequestInfo) -> None:
@@ -239,8 +244,9 @@ def add_comment(actor: User, panel_id: int, text: str, origin: RequestInfo) -> N
         audit.record(actor, "panel.commented", "panel", panel.id, origin)
 
 
-def record_contribution(actor: User, panel_id: int, answers: dict[str, Any], origin: RequestInfo) -> None:
-    """A member (the lead included) records a further contribution outside an invitation's own task."""
+def record_contribution(actor: User, panel_id: int, form: FormDefinition, answers: dict[str, Any], origin: RequestInfo) -> None:
+    """A member (the lead included) contributes from the panel page: this completes their "Record contribution" task
+    where they have one (one way to contribute), else it is a further contribution."""
     with transaction():
         panel = _visible_panel(actor, panel_id, lock=True)
         _open_for_changes(panel)
@@ -249,8 +255,31 @@ def record_contribution(actor: User, panel_id: int, answers: dict[str, Any], ori
         if panel.phase not in ASSESSING:
             raise Conflict(_("Contributions are recorded while the panel assesses the case."))
         _pseudonymised({name: value for name, value in answers.items() if isinstance(value, str)}, panel)
-        steps.record_contribution(panel, actor, answers)
+        task = queries.contribution_task(panel.id, actor.id)
+        if task is not None:
+            completion.advance(actor, task, form, answers)
+        else:
+            steps.record_contribution(panel, actor, answers)
         audit.record(actor, "panel.contributed", "panel", panel.id, origin)
+
+
+def comment_on_contribution(actor: User, panel_id: int, contribution_id: int, text: str, origin: RequestInfo) -> None:
+    """A member's remark on one contribution; its author is told."""
+    with transaction():
+        panel = _visible_panel(actor, panel_id, lock=True)
+        _open_for_changes(panel)
+        if not security.can_comment(actor, panel):
+            raise NotAllowed(_("Only the panel's members comment."))
+        contribution = db.session.get(Contribution, contribution_id)
+        if contribution is None or contribution.panel_id != panel.id:
+            raise NotFound(_("No such contribution on this panel."))
+        written = _text(text, _("A comment"), panel, limit=4000)
+        db.session.add(ContributionComment(contribution_id=contribution.id, author_id=actor.id, text=written))
+        author = contribution.author.full_name if contribution.author else _("a former member")
+        timeline.add(panel, "comment", f"{actor.full_name} on the contribution of {author}: {written}", actor)
+        if contribution.author is not None and contribution.author_id != actor.id:
+            timeline.tell([contribution.author], panel, f"{actor.full_name} commented on your contribution.")
+        audit.record(actor, "panel.contribution_commented", "panel", panel.id, origin, contribution=contribution.id)
 
 
 def request_contributions(actor: User, panel_id: int, origin: RequestInfo) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import Membership
@@ -18,8 +20,10 @@ from app.accounts.models import Role
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
+from app.errors import InvalidInput
 from app.formdesign.queries import form_for_version
 from app.panels import timeline
+from app.panels.material import review_of
 from app.panels.models import ClosingReason
 from app.panels.models import Contribution
 from app.panels.models import DataRequest
@@ -30,6 +34,7 @@ from app.panels.models import PanelMember
 from app.panels.models import Phase
 from app.patients import privacy
 from app.tasks.form_definitions import FormDefinition
+from app.tasks.models import OpenTask
 from app.workflows import store
 from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessInstance
@@ -78,11 +83,17 @@ def refuse_identifying_answers(panel_id: int, written: dict[str, Any]) -> None:
         privacy.refuse_identifying(panel.patient, written)
 
 
+# Phases the step that brings them already announces on the timeline (panel opened, consultation form submitted,
+# outcome drafted, outcome signed off): their status gets no line of its own, so that each event shows once.
+_ANNOUNCED = frozenset({Phase.CREATION, Phase.SELECTION, Phase.REVIEW, Phase.SIGNED})
+
+
 def set_panel_phase(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     """The panel moved to a new phase; its status follows."""
     panel = _get(Panel, params, "panel_id")
     panel.phase = Phase(params["phase"])
-    timeline.add(panel, "phase", f"Status: {panel.status_label}", None)
+    if panel.phase not in _ANNOUNCED:
+        timeline.add(panel, "phase", f"Status: {panel.status_label}", None)
 
 
 _PANEL_EVENTS = {
@@ -239,6 +250,26 @@ def submit_outcome(actor: User, instance: ProcessInstance, answers: dict[str, An
     outcome.drafted_by_id, outcome.drafted_at = actor.id, utcnow()
     timeline.add(panel, "outcome", "Outcome drafted and sent to the members for review.", actor)
     return {}
+
+
+def check_sign_off(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> None:
+    """Signing off while the review window is open and a member has not reviewed needs the "sign off early" tick."""
+    if answers["decision"] != "sign_off" or "yes" in (answers.get("sign_off_early") or []):
+        return
+    panel = panel_of(instance)
+    window_ends = db.session.scalar(
+        select(OpenTask.due_at).where(OpenTask.instance_id == instance.id, OpenTask.form_key == "outcome_sign_off")
+    )
+    outcome = db.session.scalar(select(Outcome).where(Outcome.panel_id == panel.id))
+    review = review_of(panel, outcome, window_ends)
+    if not review.may_sign_without_confirming:
+        names = ", ".join(u.full_name for u in review.waiting_for)
+        message = _(
+            "The review window is open until %(when)s and %(names)s did not review yet: tick “Sign off early” to sign off now.",
+            when=format_datetime(window_ends, "short"),
+            names=names,
+        )
+        raise InvalidInput(message, {"sign_off_early": [message]})
 
 
 def submit_panel_closing(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:

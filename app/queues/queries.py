@@ -28,8 +28,10 @@ from sqlalchemy import select
 from sqlalchemy import union_all
 
 from app.accounts.models import User
+from app.audit.models import AuditEntry
 from app.database import UtcDateTime
 from app.database import db
+from app.i18n import catalogue_gettext
 from app.organisations.models import Centre
 from app.organisations.models import ThematicArea
 from app.panels.models import Panel
@@ -111,7 +113,8 @@ def queue(
         "offset": (page - 1) * per_page,
         "reach": page * per_page,
     }
-    rows = [_row(columns, now) for columns in db.session.execute(statement, parameters)]
+    words = _subject_words()
+    rows = [_row(columns, now, words) for columns in db.session.execute(statement, parameters)]
     return Queue(rows=rows, page=page, pages=pages, total=total, counts=counts, sort=sort)
 
 
@@ -294,7 +297,7 @@ _ROW_COLUMNS = (
 )
 
 
-def _row(columns: Any, now: datetime, assignee: str | None = None) -> Row:
+def _row(columns: Any, now: datetime, words: dict[str, str], assignee: str | None = None) -> Row:
     _id, engine_id, process, label, role, subject_type, subject_id, assignee_id, created, due = columns[:10]
     panel_id, nickname, area, centre = columns[10:14]
     if assignee is None:
@@ -304,7 +307,7 @@ def _row(columns: Any, now: datetime, assignee: str | None = None) -> Row:
         process,
         label,
         role,
-        _subject(subject_type, subject_id, panel_id, nickname),
+        _subject(subject_type, subject_id, panel_id, nickname, words),
         area or "",
         centre or "",
         assignee_id,
@@ -315,12 +318,22 @@ def _row(columns: Any, now: datetime, assignee: str | None = None) -> Row:
     )
 
 
-def _subject(subject_type: str, subject_id: int | None, panel_id: int | None, nickname: str | None) -> str:
+def _subject_words() -> dict[str, str]:
+    """How the subjects of tasks that are not about a panel are named (translated once per page)."""
+    gettext = catalogue_gettext()
+    return {
+        "patient": gettext("patient #%(number)s"),
+        "enrolment": gettext("a patient being enrolled"),
+        "account_request": gettext("an account request"),
+    }
+
+
+def _subject(subject_type: str, subject_id: int | None, panel_id: int | None, nickname: str | None, words: dict[str, str]) -> str:
     if panel_id is not None:
         return title_of(panel_id, nickname)
     if subject_type == "patient":
-        return f"patient #{subject_id}" if subject_id else "enrolment"
-    return subject_type.replace("_", " ")
+        return words["patient"] % {"number": subject_id} if subject_id else words["enrolment"]
+    return words.get(subject_type) or subject_type.replace("_", " ")
 
 
 def my_tasks(user: User, condition: ColumnElement[bool], now: datetime, limit: int = 200) -> list[Row]:
@@ -331,4 +344,38 @@ def my_tasks(user: User, condition: ColumnElement[bool], now: datetime, limit: i
         .order_by(DUE.is_(None), DUE, _TASKS.created_at, _TASKS.id)
         .limit(limit)
     )
-    return [_row(columns, now, assignee=user.full_name) for columns in db.session.execute(query)]
+    words = _subject_words()
+    return [_row(columns, now, words, assignee=user.full_name) for columns in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class TaskDetails:
+    """What the reassign page says about a task: what it is about, where, and since when its holder has it."""
+
+    task: OpenTask
+    subject: str  # the panel's title, or what else the task is about
+    panel: Panel | None
+    area: str
+    centre: Centre | None
+    held_since: datetime | None  # when the holder took it or was given it (None: nobody holds it)
+
+
+def task_details(task: OpenTask) -> TaskDetails:
+    panel = db.session.get(Panel, task.subject_id) if task.subject_type == "panel" and task.subject_id else None
+    area = db.session.get(ThematicArea, task.thematic_area_id) if task.thematic_area_id else None
+    held_since = None
+    if task.assignee_id is not None:
+        given = select(func.max(AuditEntry.at)).where(
+            AuditEntry.action.in_(("task.claimed", "task.reassigned")), AuditEntry.target_id == task.engine_task_id
+        )
+        held_since = db.session.scalar(given) or task.created_at  # else it was the holder's from the start
+    return TaskDetails(
+        task=task,
+        subject=_subject(
+            task.subject_type, task.subject_id, panel.id if panel else None, panel.nickname if panel else None, _subject_words()
+        ),
+        panel=panel,
+        area=area.name if area else "",
+        centre=db.session.get(Centre, task.centre_id) if task.centre_id else None,
+        held_since=held_since,
+    )

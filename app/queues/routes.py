@@ -79,11 +79,13 @@ def queue(code: str) -> str:
     ern = _ern(code)
     asked = _query()
     result = queries.queue(ern.id, asked.filters, utcnow(), sort=asked.sort, descending=asked.descending, page=asked.page)
+    takeable = services.takeable(current_user, [row.engine_task_id for row in result.rows if not row.assignee_id])
     return render_template(
         "queues/queue.html",
         ern=ern,
         result=result,
-        rows=display.shown_rows(result.rows),
+        processes=display.process_choices(result.counts["process"]),
+        rows=display.shown_rows(result.rows, takeable),
         filters=asked.filters,
         sort=result.sort,
         descending=asked.descending,
@@ -128,4 +130,16 @@ def reassign(task_id: object) -> Response | str:
         return redirect(url_for("queues.queue", code=ern.code if ern else ""))
     if form.is_submitted():
         raise InvalidInput(str(next(iter(form.errors.values()))[0]))
-    return render_template("queues/reassign.html", task=task, ern=ern, candidates=services.candidates(task))
+    details = queries.task_details(task)
+    return render_template(
+        "queues/reassign.html",
+        task=task,
+        ern=ern,
+        details=details,
+        process=display.process_name(task.process_id),
+        pool=display.pool(task.role),
+        personal=task.role in services.PERSONAL_ROLES,
+        shows_panel=details.panel is not None and security.can_see_panel(current_user, details.panel),
+        candidates=display.candidates(services.candidates(task), task),
+        now=utcnow(),
+    )

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from datetime import timedelta
+from functools import cache
 
 from flask_babel import gettext as _
+from sqlalchemy import Select
+from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm import load_only
+from sqlalchemy.orm import selectinload
 
 from app import security
 from app.accounts.models import Membership
@@ -23,6 +28,7 @@ from app.errors import NotAllowed
 from app.errors import NotFound
 from app.notifications.services import notify
 from app.organisations.models import Ern
+from app.panels.models import Panel
 from app.tasks.models import DUE
 from app.tasks.models import OpenTask
 from app.tasks.models import SlaRule
@@ -41,14 +47,48 @@ def _eligible(user: User, task: OpenTask) -> bool:
     return user.is_active and security.could_take(user, task)
 
 
+def may_take(user: User, task: OpenTask) -> bool:
+    """Whether the user may take the task from the pool themselves (an invitation is the invitee's alone)."""
+    return task.role not in PERSONAL_ROLES and _eligible(user, task)
+
+
+def takeable(user: User, engine_task_ids: list[str]) -> set[str]:
+    """Which of these tasks the user may take (one statement for a page of tasks, whatever its length)."""
+    if not engine_task_ids:
+        return set()
+    loaded = db.session.execute(_tasks_with_panels(), {"ids": engine_task_ids}).all()
+    return {task.engine_task_id for task, _panel in loaded if may_take(user, task)}
+
+
+@cache
+def _tasks_with_panels() -> Select[OpenTask, Panel]:
+    """Open tasks with their panels, so that the policy finds each panel's lead without a statement per task (built once)."""
+    return (
+        select(OpenTask, Panel)
+        .outerjoin(Panel, and_(OpenTask.subject_type == "panel", Panel.id == OpenTask.subject_id))
+        .options(  # only what the policy reads
+            load_only(
+                OpenTask.engine_task_id,
+                OpenTask.name,
+                OpenTask.role,
+                OpenTask.ern_id,
+                OpenTask.centre_id,
+                OpenTask.subject_type,
+                OpenTask.subject_id,
+            ),
+            load_only(Panel.lead_id, Panel.created_by_id),
+        )
+        .where(OpenTask.engine_task_id.in_(bindparam("ids", expanding=True)))
+    )
+
+
 def candidates(task: OpenTask) -> list[User]:
-    """The people of the ERN who could take this task (the only ones it may be reassigned to)."""
+    """The people of the ERN who could take this task (the only ones it may be reassigned to), by name."""
     users = db.session.scalars(
         select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.ern_id == task.ern_id)
-        .distinct()
-        .order_by(User.last_name)
+        .options(selectinload(User.memberships).selectinload(Membership.centre))
+        .where(User.active, User.id.in_(select(Membership.user_id).where(Membership.ern_id == task.ern_id)))
+        .order_by(User.last_name, User.first_name)
     )
     return [user for user in users if _eligible(user, task)]
 
@@ -64,7 +104,7 @@ def claim(actor: User, engine_task_id: str, origin: RequestInfo) -> OpenTask:
     """Take a task one's role allows, so that colleagues see it is being handled."""
     with transaction():
         task = _task(engine_task_id)
-        if task.role in PERSONAL_ROLES or not _eligible(actor, task):
+        if not may_take(actor, task):
             raise NotAllowed(_("You cannot take this task: it is not for your role."))
         task.assignee_id = actor.id
         audit.record(actor, "task.claimed", "task", task.engine_task_id, origin)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
 
 from app.tasks.form_definitions import FieldDefinition
+
+_ISO_DATE = re.compile(r"\d{4}(-\d{2}){0,2}")
 
 
 def answer_text(field: FieldDefinition, value: Any) -> str:
@@ -29,6 +32,8 @@ def answer_text(field: FieldDefinition, value: Any) -> str:
             ]
             entries.append(f"{number}. " + "; ".join(parts))
         return "\n".join(entries)
+    if field.type in ("date", "partial_date") and isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return "/".join(reversed(value.split("-")))  # as people type it: 05/03/2026, 03/2026, 2026
     if field.choices:
         labels = dict(field.choices)
         if isinstance(value, list):

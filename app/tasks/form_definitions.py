@@ -59,6 +59,8 @@ class FieldDefinition:
     must_equal: str | None = None
     must_equal_message: str = ""
     not_future: bool = False
+    # "today": a date field starts with today's date (the user's), to change if need be.
+    default: str = ""
     max_length: int = 2000
     minimum: float | None = None
     maximum: float | None = None
@@ -126,6 +128,7 @@ class _FieldSchema(Schema):
     must_equal = fields.String(load_default=None)
     must_equal_message = fields.String(load_default="")
     not_future = fields.Boolean(load_default=False)
+    default = fields.String(load_default="", validate=validate.OneOf(["", "today"]))
     max_length = fields.Integer(load_default=2000, validate=validate.Range(min=1, max=100_000))
     minimum = fields.Float(load_default=None)
     maximum = fields.Float(load_default=None)
@@ -145,8 +148,10 @@ class _FieldSchema(Schema):
         if not data.get("entry_fields"):
             raise ValidationError("a group field needs the fields of one entry", "fields")
         for sub in data["entry_fields"]:
-            if sub.type == "group" or sub.visible_if is not None or sub.routing or sub.identifying:
-                raise ValidationError(f"'{sub.name}': a group's fields cannot be groups, conditional, routing or identifying", "fields")
+            if sub.type == "group" or sub.visible_if is not None or sub.routing or sub.identifying or sub.default:
+                raise ValidationError(
+                    f"'{sub.name}': a group's fields cannot be groups, conditional, routing, identifying or have a default", "fields"
+                )
         if data.get("routing") or data.get("identifying") or data.get("visible_if"):
             raise ValidationError("a group cannot route a process, be identifying or conditional", "type")
 
@@ -161,6 +166,8 @@ class _FieldSchema(Schema):
             raise ValidationError("only non-identifying yes/no, choice or number fields can route a process", "routing")
         if data.get("not_future") and data.get("type") not in ("date", "partial_date"):
             raise ValidationError("not_future applies to date fields only", "not_future")
+        if data.get("default") and data.get("type") != "date":
+            raise ValidationError("only date fields take a default (today)", "default")
         if data.get("type") == "coded_term" and not data.get("terminologies"):
             raise ValidationError("a coded_term field names its terminologies (HPO, ORPHA, ICD-10)", "terminologies")
         if data.get("terminologies") and data.get("type") != "coded_term":

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from app.tasks.answers import AnswerError
 from app.tasks.answers import check_field
 from app.tasks.answers import is_empty
+from app.tasks.answers import is_visible
 from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
 from app.workflows.registry import register
@@ -38,6 +39,20 @@ class DefinedForm(FlaskForm):
 
     definition: FormDefinition
     today: date
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mark_required()
+
+    def mark_required(self) -> None:
+        """Flag the fields mandatory on the answers as they stand: a conditional field (visible_if) is mandatory
+        only while shown. ``conditional_required`` tells the page to update the mark as the answers change."""
+        raw = self.raw_answers()
+        for definition in self.definition.fields:
+            if definition.required and definition.visible_if is not None:
+                flags = self[definition.name].flags
+                flags.conditional_required = True
+                flags.required = is_visible(definition, raw)
 
     def raw_answers(self) -> dict[str, Any]:
         return {d.name: self[d.name].data for d in self.definition.fields}
@@ -99,6 +114,11 @@ def _field(definition: FieldDefinition, *, checked: bool = True) -> Field:
     if definition.type == "long_text":
         return TextAreaField(**kwargs)
     return StringField(**kwargs)
+
+
+def initial_answers(definition: FormDefinition, today: date) -> dict[str, str]:
+    """What a new form starts with: today's date (the user's) in the date fields that default to it."""
+    return {field.name: today.strftime("%d/%m/%Y") for field in definition.fields if field.default == "today"}
 
 
 def form_class(definition: FormDefinition) -> type[DefinedForm]:

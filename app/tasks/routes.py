@@ -29,11 +29,13 @@ from app.security import requires
 from app.tasks import queries
 from app.tasks import services
 from app.tasks import subjects
+from app.tasks.checklist import checklist_rules
 from app.tasks.checklist import section_states
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.forms import DefinedForm
 from app.tasks.forms import form_class
+from app.tasks.forms import initial_answers
 from app.tasks.models import OpenTask
 from app.tasks.services import Completed
 from app.tasks.services import TaskPage
@@ -53,7 +55,7 @@ def index() -> str:
 def show(task_id: object) -> str:
     """The form with the saved draft in it (or, after a conflict, the other person's version when asked for)."""
     page = services.task_page(current_user, str(task_id), _forms())
-    shown = None
+    shown: dict[str, Any] | None = initial_answers(page.definition, today_for(current_user))
     if page.draft is not None:
         other = request.args.get("version") == "other" and page.draft.conflict_answers is not None
         shown = page.draft.conflict_answers if other else page.draft.raw_answers
@@ -63,7 +65,8 @@ def show(task_id: object) -> str:
 @bp.post("/<uuid:task_id>")
 @requires(LOGIN)
 def submit(task_id: object) -> Response | tuple[str, int]:
-    """Complete the task with the form's answers; wrong answers come back in the form with what to correct (422)."""
+    """Complete the task with the form's answers; wrong answers come back in the form with what to correct (422),
+    and are kept as the draft meanwhile, unchecked: leaving the page then loses nothing."""
     forms = _forms()
     page = services.task_page(current_user, str(task_id), forms)
     form = _form(page.definition)
@@ -79,7 +82,14 @@ def submit(task_id: object) -> Response | tuple[str, int]:
             if completed.failure:
                 flash(_("The process stopped on an error after this step; a coordinator must look at it."), "warning")
             return redirect(_next_page(completed))
-    return _render(page, form, revision=request.form.get("draft_revision", 0, type=int)), 422
+    try:
+        revision = _save(page, form)
+    except Conflict as error:
+        flash(error.message, "danger")
+        revision = request.form.get("draft_revision", 0, type=int)
+    else:
+        flash(_("What you typed is kept as a draft."), "info")
+    return _render(TaskPage(page.task, page.definition, queries.draft_of(page.task.engine_task_id)), form, revision=revision), 422
 
 
 @bp.post("/<uuid:task_id>/draft")
@@ -140,14 +150,17 @@ def _next_page(completed: Completed) -> str:
 def _render(page: TaskPage, form: DefinedForm, *, revision: int) -> str:
     form.offer_blank_entries()
     definition = page.definition
+    subject = subjects.load(page.task.subject_type, page.task.subject_id)
     return render_template(
         "tasks/show.html",
         task=page.task,
         form=form,
         definition=definition,
-        subject=subjects.load(page.task.subject_type, page.task.subject_id),
+        subject=subject,
+        material=subjects.material(page.task, subject),
         draft=page.draft,
         revision=revision,
         prepares_only=security.prepares_only(current_user, page.task),
-        checklist=section_states(definition, form.raw_answers()) if len(definition.sections) > 2 else [],
+        checklist=section_states(definition, form.raw_answers(), form.today) if len(definition.sections) > 2 else [],
+        checklist_rules=checklist_rules(definition, form.raw_answers(), form.today) if len(definition.sections) > 2 else {},
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.accounts.models import AccountRequest
 from app.database import db
+from app.tasks.models import OpenTask
 from app.workflows.registry import register
 
 # Subject type → loader; the feature packages add theirs when the app is created (app/wiring.py).
@@ -25,3 +26,17 @@ def register_loaders(loaders: Mapping[str, Callable[[int], Any]]) -> None:
 def load(subject_type: str, subject_id: int | None) -> Any:
     loader = LOADERS.get(subject_type)
     return loader(subject_id) if loader is not None and subject_id is not None else None
+
+
+# Subject type → what a task about such a subject decides on (e.g. the outcome being signed), shown above its form.
+MATERIALS: dict[str, Callable[[OpenTask, Any], Any]] = {}
+
+
+def register_materials(materials: Mapping[str, Callable[[OpenTask, Any], Any]]) -> None:
+    """Make known how to gather, for a task about each kind of subject, the material of its decision."""
+    register(MATERIALS, materials, "material of a subject type's tasks")
+
+
+def material(task: OpenTask, subject: Any) -> Any:
+    gather = MATERIALS.get(task.subject_type)
+    return gather(task, subject) if gather is not None and subject is not None else None

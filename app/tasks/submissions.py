@@ -23,13 +23,22 @@ SubmissionHandler = Callable[[User, ProcessInstance, dict[str, Any]], dict[str, 
 # raises InvalidInput. By subject type: a panel's texts must not identify its patient.
 WrittenAnswersCheck = Callable[[int, dict[str, Any]], None]
 
+# What must hold, beyond the form's own rules, before a form's answers are taken (by form id); raises InvalidInput.
+SubmissionCheck = Callable[[User, ProcessInstance, dict[str, Any]], None]
+
 SUBMISSION_HANDLERS: dict[str, SubmissionHandler] = {}
+SUBMISSION_CHECKS: dict[str, SubmissionCheck] = {}
 WRITTEN_ANSWERS_CHECKS: dict[str, WrittenAnswersCheck] = {}
 
 
 def register_submissions(handlers: Mapping[str, SubmissionHandler]) -> None:
     """Make known where the answers of each form go (by form id); the feature packages offer them, create_app registers."""
     register(SUBMISSION_HANDLERS, handlers, "form")
+
+
+def register_submission_checks(checks: Mapping[str, SubmissionCheck]) -> None:
+    """Make known what must hold of the case before a form is taken (e.g. a review window before a sign-off)."""
+    register(SUBMISSION_CHECKS, checks, "form check")
 
 
 def register_written_answers_checks(checks: Mapping[str, WrittenAnswersCheck]) -> None:
@@ -39,6 +48,9 @@ def register_written_answers_checks(checks: Mapping[str, WrittenAnswersCheck]) -
 
 def submit(actor: User, task: OpenTask, form: FormDefinition, answers: dict[str, Any]) -> dict[str, Any]:
     """Store a task's answers where they belong; return the task data for the engine."""
+    check = SUBMISSION_CHECKS.get(form.id)
+    if check is not None:
+        check(actor, task.instance, answers)
     handler = SUBMISSION_HANDLERS.get(form.id)
     if handler is not None:
         return handler(actor, task.instance, answers)

@@ -23,11 +23,11 @@ def _search_args() -> tuple[str, list[str], bool]:
 @bp.route("/search")
 @requires(LOGIN)
 def search() -> str | Response:
-    """The picker's source: JSON for the search-as-you-type list, or a plain search page without JavaScript."""
+    """The picker's source: JSON for the search-as-you-type list, or a plain search page without JavaScript. Each term
+    comes with the synonym it was found by, when its label does not have the words typed."""
     query, systems, as_json = _search_args()
-    terms = catalogue().search(query, systems=systems, limit=20) if query else []
+    matches = catalogue().search(query, systems=systems, limit=20) if query else []
     if as_json:
-        return jsonify([{"system": t.system, "code": t.code, "label": t.label} for t in terms])
-    return render_template(
-        "terminology/search.html", query=query, systems=systems, all_systems=SYSTEMS, terms=terms, versions=catalogue().versions
-    )
+        return jsonify([{"system": m.term.system, "code": m.term.code, "label": m.term.label, "synonym": m.synonym} for m in matches])
+    versions = catalogue().versions if matches else {}  # the empty page needs no index (built once, a few seconds)
+    return render_template("terminology/search.html", query=query, systems=systems, all_systems=SYSTEMS, matches=matches, versions=versions)

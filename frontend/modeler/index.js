@@ -115,25 +115,35 @@ function interceptSubmit(form, textarea, modeler, messages) {
   });
 }
 
-/** Fit the diagram into the canvas, right of the palette that overlays the canvas' left side. */
+/**
+ * Show the whole diagram on opening, clear of what overlays the canvas: right of the palette (its left side) and
+ * above the linter's button and the bpmn.io mark (its bottom edge), with a margin all round; never enlarged past
+ * 100 %. A canvas too small for that keeps the plain fit.
+ */
 function fitBesidePalette(modeler, container) {
   const canvas = modeler.get('canvas');
   canvas.zoom('fit-viewport', 'auto');
+  const { inner, outer } = canvas.viewbox();
+  if (!inner.width || !inner.height) {
+    return;
+  }
+  const margin = 16;
+  const frame = container.getBoundingClientRect();
   const palette = container.querySelector('.djs-palette');
-  if (!palette) {
+  const left = (palette ? palette.getBoundingClientRect().right - frame.left : 0) + margin;
+  const bottom = Math.max(0, ...[...container.querySelectorAll('.bjsl-button, .bjs-powered-by')]
+    .map((element) => frame.bottom - element.getBoundingClientRect().top)) + margin;
+  const width = outer.width - left - margin;
+  const height = outer.height - bottom - margin;
+  if (width < outer.width / 2 || height < outer.height / 2) {
     return;
   }
-  const covered = palette.getBoundingClientRect().right - container.getBoundingClientRect().left;
-  const box = canvas.viewbox();
-  if (covered <= 0 || covered >= box.outer.width / 2) {
-    return;
-  }
-  const extra = covered / box.scale;
+  const scale = Math.min(1, width / inner.width, height / inner.height);
   canvas.viewbox({
-    x: box.x - extra,
-    y: box.y - (extra * box.height) / box.width / 2,
-    width: box.width + extra,
-    height: box.height + (extra * box.height) / box.width,
+    x: inner.x - (left + (width - inner.width * scale) / 2) / scale,
+    y: inner.y - (margin + (height - inner.height * scale) / 2) / scale,
+    width: outer.width / scale,
+    height: outer.height / scale,
   });
 }
 

@@ -2,7 +2,8 @@
 // <div id="bpmn-viewer" data-xml-source="ID"> where ID names a <textarea> or <script type="application/xml">
 // holding the XML, and optionally <script type="application/json" id="bpmn-overlays">
 // {"elementId": {"state": "completed|active|waiting", "count": 3}}: a marker class per state and a
-// count badge. Loads its own stylesheet (viewer.css beside this script). No eval, no inline styles.
+// count badge. Loads its own stylesheet (viewer.css beside this script) unless the page links it (as Consilium's
+// pages do, by its fingerprinted URL, so that browsers keep it). No eval, no inline styles.
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 
 import spiffworkflow from './spiffworkflow.json';
@@ -15,13 +16,19 @@ import './viewer.css';
 const STATES = ['completed', 'active', 'waiting', 'error', 'cancelled'];
 const SCRIPT = document.currentScript;
 
-/** Add viewer.css (beside this script) unless the page has it; resolves once it applies. */
+/** Where a URL points, without its query (a page links viewer.css with its fingerprint, ?v=…). */
+function withoutQuery(url) {
+  const parsed = new URL(url, document.baseURI);
+  return parsed.origin + parsed.pathname;
+}
+
+/** Add viewer.css (beside this script) unless the page links it; resolves once it applies. */
 function ensureStylesheet() {
   const href = SCRIPT && SCRIPT.src ? new URL('viewer.css', SCRIPT.src).href : null;
-  if (!href || [...document.styleSheets].some((sheet) => sheet.href === href)) {
+  if (!href || [...document.styleSheets].some((sheet) => sheet.href && withoutQuery(sheet.href) === withoutQuery(href))) {
     return Promise.resolve();
   }
-  const existing = [...document.querySelectorAll('link[rel="stylesheet"]')].find((link) => link.href === href);
+  const existing = [...document.querySelectorAll('link[rel="stylesheet"]')].find((link) => withoutQuery(link.href) === withoutQuery(href));
   const link = existing || document.createElement('link');
   const loaded = new Promise((resolve) => {
     link.addEventListener('load', resolve, { once: true });

@@ -2,6 +2,8 @@
 
 import pytest
 
+from app.database import db
+from app.panels.models import Contribution
 from app.security import ADMIN
 from app.security import LOGIN
 from app.security import PUBLIC
@@ -47,6 +49,7 @@ ROUTES = {
     "panels.invite_group": ("POST", "/panels/{panel}/invite-group"),
     "panels.assistance": ("POST", "/panels/{panel}/assistance"),
     "panels.comment": ("POST", "/panels/{panel}/comment"),
+    "panels.comment_on_contribution": ("POST", "/panels/{panel}/contribution-comments"),
     "panels.contribute": ("POST", "/panels/{panel}/contribute"),
     "panels.request_contributions": ("POST", "/panels/{panel}/request-contributions"),
     "panels.request_data": ("POST", "/panels/{panel}/data-requests"),
@@ -59,6 +62,7 @@ ROUTES = {
     "panels.report": ("GET", "/panels/{panel}/outcome.pdf"),
     "panels.consultation": ("GET", "/panels/{panel}/consultation"),
     "documents.attach_to_panel": ("POST", "/panels/{panel}/documents"),
+    "documents.attach_to_contribution": ("POST", "/panels/{panel}/contributions/{contribution}/documents"),
     "documents.attach_to_patient": ("POST", "/patients/{patient}/documents"),
     "documents.download": ("GET", "/documents/{document}/download"),
     "documents.preview": ("GET", "/documents/{pdf}/preview"),
@@ -140,7 +144,17 @@ def targets(world):
         "pdf": factories.attach(world.clinician, panel_id, factories.pdf()),
         "held": factories.attach(world.clinician, panel_id, "SC_rgb_rle.dcm"),
     }
-    return {"patient": patient.id, "task": task_id, "user": world.colleague.id, "panel": panel_id, **documents}
+    contribution = Contribution(panel_id=panel_id, author_id=world.clinician.id, text="Consider B.")
+    db.session.add(contribution)
+    db.session.commit()
+    return {
+        "patient": patient.id,
+        "task": task_id,
+        "user": world.colleague.id,
+        "panel": panel_id,
+        "contribution": contribution.id,
+        **documents,
+    }
 
 
 def _call(client, endpoint, targets):
@@ -211,6 +225,7 @@ EXPECTED = {
     "panels.contribute": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
     "panels.assistance": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
     "panels.comment": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
+    "panels.comment_on_contribution": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
     "panels.request_contributions": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
     "panels.request_data": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
     "panels.close": {"clinician": 422, "brno_clinician": 404, "researcher": 404},
@@ -221,6 +236,7 @@ EXPECTED = {
     "panels.report": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "panels.consultation": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "documents.attach_to_panel": {"clinician": 422, "brno_clinician": 422, "researcher": 422},  # no file: refused before any look-up
+    "documents.attach_to_contribution": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
     "documents.attach_to_patient": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
     # A panel's files: for those who see the panel (the clinician's centre); images held for review: the centre only.
     "documents.download": {"clinician": 200, "brno_clinician": 404, "researcher": 404},

@@ -7,6 +7,8 @@ from werkzeug.exceptions import NotFound
 
 from app import create_app
 from app.accounts.models import Role
+from app.database import db
+from app.panels.models import Contribution
 from tests import factories
 
 # Beyond BIGINT (SQLite: OverflowError), beyond INTEGER (PostgreSQL: out of range), and negative.
@@ -49,7 +51,11 @@ def valid(world):
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     panel_id = factories.open_panel(world.clinician, patient)
     document_id = factories.attach(world.clinician, panel_id, "CT_small.dcm")
+    contribution = Contribution(panel_id=panel_id, author_id=world.clinician.id, text="Consider B.")
+    db.session.add(contribution)
+    db.session.commit()
     return {
+        "contribution_id": contribution.id,
         "code": world.ern.code,
         "process_id": "enrolment",
         "patient_id": patient.id,

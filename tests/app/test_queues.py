@@ -4,15 +4,19 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import update
 
 from app.accounts.models import Role
+from app.audit.models import AuditEntry
 from app.database import db
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.errors import NotAllowed
+from app.i18n import display_datetime
 from app.notifications.models import Notification
+from app.panels import services as panel_services
 from app.panels.models import Panel
 from app.queues import queries
 from app.queues import services
@@ -47,12 +51,10 @@ def test_the_coordinator_sees_every_open_task_pseudonymised_with_counts_per_colu
     panel = db.session.scalar(select(Panel))
     assert "Finish panel selection" in page and panel.title in page and "BE10" in page and "Enrol patient" in page
     assert patient.last_name not in page and patient.first_name not in page
-    assert '<option value="panel">panel (1)</option>' in page and '<option value="enrolment">enrolment (1)</option>' in page
+    assert '<option value="panel">Expert panel (1)</option>' in page and '<option value="enrolment">Enrolment (1)</option>' in page
+    assert "<td>Expert panel</td>" in page and "Not assigned: for the panel&#39;s lead" in page
     selection = _task("select_experts").engine_task_id
-    assert (
-        f'href="/queue/tasks/{selection}/reassign"' in page
-        and f'action="/queue/tasks/{selection}/claim"><input type="hidden" name="csrf_token"' in page
-    )
+    assert f'href="/queue/tasks/{selection}/reassign"' in page
     filtered = login(world.coordinator).get("/erns/EuroBloodNet/queue?process=panel").text.split("<tbody>")[1]
     assert "Finish panel selection" in filtered and "Enrol patient" not in filtered
 
@@ -217,3 +219,78 @@ def test_every_sort_pages_through_each_task_once_overdue_first(world, tasks):
                 assert paged == [row.engine_task_id for row in whole], (sort, descending, per_page)
     overdue_only = queries.queue(world.ern.id, queries.Filters(overdue=True), now, sort="age", per_page=2, page=2).rows
     assert len(overdue_only) == 1 and overdue_only[0].overdue
+
+
+def test_take_it_is_offered_only_for_tasks_the_coordinator_may_take_and_others_are_refused(world, login, tasks):
+    panel = db.session.scalar(select(Panel))
+    panel_services.request_assistance(world.clinician, panel.id, ORIGIN)  # a task for the ERN's coordinators
+    selection, suggestion = _task("select_experts"), _task("suggest_experts")
+    client = login(world.coordinator)
+    page = client.get("/erns/EuroBloodNet/queue").text
+    assert f'action="/queue/tasks/{suggestion.engine_task_id}/claim"' in page  # the coordinators' own task
+    assert f'action="/queue/tasks/{selection.engine_task_id}/claim"' not in page  # the panel lead's
+    assert f'action="/queue/tasks/{_task("enrol_patient").engine_task_id}/claim"' not in page  # the centre's clinicians'
+    assert client.post(f"/queue/tasks/{selection.engine_task_id}/claim").status_code == 403
+    assert db.session.get(OpenTask, selection.id).assignee_id is None
+    assert client.post(f"/queue/tasks/{suggestion.engine_task_id}/claim").status_code == 302
+    assert db.session.get(OpenTask, suggestion.id).assignee_id == world.coordinator.id
+
+
+def _statements_of_queue_page(client):
+    executed = []
+    connection = db.session.connection()
+    listener = lambda *arguments: executed.append(arguments[2])  # noqa: E731
+    event.listen(connection, "before_cursor_execute", listener)
+    try:
+        assert client.get("/erns/EuroBloodNet/queue").status_code == 200
+    finally:
+        event.remove(connection, "before_cursor_execute", listener)
+    return len(executed)
+
+
+def test_the_queue_page_asks_as_many_statements_for_many_rows_as_for_few(world, login, tasks):
+    client = login(world.coordinator)
+    few = _statements_of_queue_page(client)
+    for _ in range(6):
+        factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    panel = db.session.scalar(select(Panel))
+    panel_services.request_assistance(world.clinician, panel.id, ORIGIN)
+    assert _statements_of_queue_page(client) == few
+
+
+def test_the_reassign_page_says_what_the_task_is_who_holds_it_since_when_and_who_may_take_it(world, login, tasks):
+    _enrolment, patient = tasks
+    panel = db.session.scalar(select(Panel))
+    selection = _task("select_experts")
+    client = login(world.coordinator)
+    page = client.get(f"/queue/tasks/{selection.engine_task_id}/reassign").text
+    assert "Finish panel selection" in page and "Expert panel" in page
+    assert f'<a href="/panels/{panel.id}">Panel {panel.title}</a>' in page and patient.cpms_id in page
+    assert "EuroBloodNet" in page and panel.thematic_area.name in page and "BE10 - University Hospital Leuven" in page
+    assert "Nobody yet: it waits for the panel&#39;s lead (Hanna Peeters)" in page
+    assert display_datetime(selection.created_at) in page and "No due date" in page
+    assert f'value="{world.clinician.id}"' in page and "Hanna Peeters, Haematologist" in page
+    assert patient.last_name not in page
+    enrolment = _task("enrol_patient")
+    page = client.get(f"/queue/tasks/{enrolment.engine_task_id}/reassign").text
+    assert "a patient being enrolled" in page and "Enrolment" in page
+    for person in (world.clinician, world.colleague):
+        assert f'value="{person.id}"' in page and person.full_name in page
+    assert f'value="{world.brno_clinician.id}"' not in page and "Nobody in particular: the clinicians of the patient&#39;s centre" in page
+    services.reassign(world.coordinator, enrolment.engine_task_id, world.colleague.id, "Hanna is on leave", ORIGIN)
+    page = client.get(f"/queue/tasks/{enrolment.engine_task_id}/reassign").text
+    given = db.session.scalar(select(AuditEntry.at).where(AuditEntry.action == "task.reassigned"))
+    assert f'Elise Janssens <span class="text-body-secondary">since {display_datetime(given)}</span>' in page
+    assert "holds it now" in page
+
+
+def test_an_invitation_is_not_offered_for_reassignment(world, login, tasks):
+    panel = db.session.scalar(select(Panel))
+    factories.give_areas(world.brno_clinician, world.ern)
+    panel_services.invite_experts(world.clinician, panel.id, [world.brno_clinician.id], ORIGIN)
+    invitation = _task("answer_invitation")
+    client = login(world.coordinator)
+    page = client.get("/erns/EuroBloodNet/queue").text
+    assert "Answer invitation" in page and f"/queue/tasks/{invitation.engine_task_id}/reassign" not in page
+    page = client.get(f"/queue/tasks/{invitation.engine_task_id}/reassign").text
+    assert "An invitation belongs to the invitee" in page and 'name="reason"' not in page

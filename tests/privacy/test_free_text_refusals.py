@@ -130,7 +130,7 @@ def _signed(world, patient: Patient) -> int:
     panel_id = _assessing(world, patient)
     outcome = {"case_question": CLEAN, "recommendations": CLEAN, "diagnosis_codes": "", "follow_up": ""}
     complete(world.clinician, _task(world.clinician, "draft_outcome", panel_id), outcome)
-    complete(world.clinician, _task(world.clinician, "sign_off_outcome", panel_id), {"decision": "sign_off"})
+    complete(world.clinician, _task(world.clinician, "sign_off_outcome", panel_id), {"decision": "sign_off", "sign_off_early": ["yes"]})
     return panel_id
 
 

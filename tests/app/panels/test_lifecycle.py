@@ -76,7 +76,8 @@ def test_another_centre_cannot_open_a_panel_on_the_patient(world):
 
 
 def test_invitees_accept_or_decline_and_accepted_members_are_asked_to_contribute(case, world):
-    assert services.invite_experts(world.clinician, case.id, [world.brno_clinician.id, world.colleague.id], ORIGIN) == 2
+    invited = services.invite_experts(world.clinician, case.id, [world.brno_clinician.id, world.colleague.id], ORIGIN)
+    assert sorted(invited) == sorted([world.brno_clinician.full_name, world.colleague.full_name])
     assert _names(world.brno_clinician) == ["answer_invitation"]
     complete(world.brno_clinician, task_of(world.brno_clinician, "answer_invitation"), {"answer": "accept"})
     # The lead answers for the colleague: the invitee's task, completed on their behalf.
@@ -165,7 +166,7 @@ def test_the_outcome_is_drafted_reviewed_revised_signed_off_and_never_changes_af
     complete(world.clinician, task_of(world.clinician, "sign_off_outcome"), {"decision": "revise"})
     assert case.phase == Phase.ASSESSMENT
     complete(world.clinician, task_of(world.clinician, "draft_outcome"), {**outcome, "recommendations": "Treatment C."})
-    complete(world.clinician, task_of(world.clinician, "sign_off_outcome"), {"decision": "sign_off"})
+    complete(world.clinician, task_of(world.clinician, "sign_off_outcome"), {"decision": "sign_off", "sign_off_early": ["yes"]})
     assert case.phase == Phase.SIGNED
     signed = db.session.scalar(select(Outcome))
     assert signed.recommendations == "Treatment C." and signed.signed_by_id == world.clinician.id
@@ -254,7 +255,7 @@ def test_an_expert_group_is_invited_in_one_click(case, world):
     group = ExpertGroup(ern_id=world.ern.id, name="Lymphoma experts", members=[world.colleague, world.brno_clinician])
     db.session.add(group)
     db.session.commit()
-    assert services.invite_group(world.clinician, case.id, group.id, ORIGIN) == 2
+    assert sorted(services.invite_group(world.clinician, case.id, group.id, ORIGIN)) == ["Elise Janssens", "Jan Novak"]
     assert _names(world.colleague) == ["answer_invitation"] and _names(world.brno_clinician) == ["answer_invitation"]
 
 

@@ -47,7 +47,7 @@ def signed_panel(world):
         "follow_up": "In 3 months",
     }
     complete(world.clinician, task_of(world.clinician, "draft_outcome"), outcome)
-    complete(world.clinician, task_of(world.clinician, "sign_off_outcome"), {"decision": "sign_off"})
+    complete(world.clinician, task_of(world.clinician, "sign_off_outcome"), {"decision": "sign_off", "sign_off_early": ["yes"]})
     return db.session.get(Panel, panel_id)
 
 
@@ -90,17 +90,17 @@ def test_a_comment_that_is_empty_is_refused_with_a_message(world, login, signed_
 
 
 @pytest.mark.parametrize(
-    ("url", "form"),
+    ("url", "form", "message"),
     [
-        ("/panels/open", {"patient_id": "x", "thematic_area_id": "1"}),
-        ("/panels/open", {"patient_id": "1"}),
-        ("/panels/{panel}/invite-group", {"group_id": ""}),
-        ("/panels/{panel}/lead", {"user_id": "-3"}),
+        ("/panels/open", {"patient_id": "x", "thematic_area_id": "1"}, "Choose a valid value."),
+        ("/panels/open", {"patient_id": "1"}, "Choose the thematic area the panel is about."),
+        ("/panels/{panel}/invite-group", {"group_id": ""}, "Choose a valid value."),
+        ("/panels/{panel}/lead", {"user_id": "-3"}, "Choose a valid value."),
     ],
 )
-def test_a_posted_id_that_is_not_one_is_refused_before_anything_is_looked_up(world, login, signed_panel, url, form):
+def test_a_posted_id_that_is_not_one_is_refused_before_anything_is_looked_up(world, login, signed_panel, url, form, message):
     response = login(world.clinician).post(url.format(panel=signed_panel.id), data=form)
-    assert response.status_code == 422 and "Choose a valid value." in response.text
+    assert response.status_code == 422 and message in response.text
 
 
 def test_a_comment_returns_to_the_tab_it_was_written_on_and_a_refused_one_comes_back_there(world, login, signed_panel):
@@ -108,7 +108,7 @@ def test_a_comment_returns_to_the_tab_it_was_written_on_and_a_refused_one_comes_
     response = client.post(f"/panels/{signed_panel.id}/comment", data={"text": "Agreed.", "tab": "members"})
     assert response.status_code == 302 and response.location.endswith("tab=members")
     response = client.post(f"/panels/{signed_panel.id}/comment", data={"text": "  ", "tab": "members"})
-    assert response.status_code == 422 and 'id="expert-q"' in response.text  # the members tab
+    assert response.status_code == 422 and 'id="expert-filter"' in response.text  # the members tab
 
 
 def test_a_refused_closing_note_comes_back_in_its_box(world, login):
