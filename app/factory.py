@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import click
@@ -12,6 +13,7 @@ from flask import request
 from flask.wrappers import Response
 
 from app import cli
+from app import identifying
 from app import models  # noqa: F401  (registers every table)
 from app import security
 from app import templating
@@ -118,7 +120,9 @@ def build(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["SCHEDULER_ENABLED"]:
         start_scheduler(app)
     if _serves_requests(app):
-        start_building_terminology()  # in the background: the first search answers as fast as the next
+        # In the background, so that the first search and the first check of a written text answer as fast as the next.
+        start_building_terminology()
+        threading.Thread(target=identifying.prepare, name="identifying-patterns", daemon=True).start()
     return app
 
 

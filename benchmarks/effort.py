@@ -85,6 +85,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from playwright.sync_api import Browser  # noqa: E402
 from playwright.sync_api import Locator  # noqa: E402
 from playwright.sync_api import Page  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
@@ -522,7 +523,8 @@ def sign_in(operator: Operator) -> None:
 def enrol(operator: Operator) -> None:
     page = operator.page
     main = page.get_by_role("main")
-    enrol_button = main.get_by_role("button", name="Enrol patient").or_(main.get_by_role("link", name=re.compile(r"^Enrol (a )?patient$")))
+    enrol_name = re.compile(r"^Enrol (a )?patient$")
+    enrol_button = main.get_by_role("button", name=enrol_name).or_(main.get_by_role("link", name=enrol_name))
     with operator.step("go to enrolment"):
         if not enrol_button.count():
             operator.go(page.get_by_role("navigation", name="Main").get_by_role("link", name="Centre", exact=True))
@@ -582,6 +584,7 @@ def journey(base_url: str, screenshots: Path | None) -> Operator:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
+            finish_starting(browser, base_url)
             context = browser.new_context(base_url=base_url, locale="en-GB", viewport={"width": 1280, "height": 900})
             context.set_default_timeout(10_000)
             expect.set_options(timeout=10_000)
@@ -596,6 +599,25 @@ def journey(base_url: str, screenshots: Path | None) -> Operator:
         finally:
             browser.close()
     return operator
+
+
+def finish_starting(browser: Browser, base_url: str) -> None:
+    """Wait, unmeasured, until the server has finished starting: a search of the coding systems answers once the
+    index the server builds in the background at start-up is ready (building it takes the CPU for a few seconds).
+    A throw-away browser context (its own cookies and cache) signs in as another demo user to ask."""
+    context = browser.new_context(base_url=base_url)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("E-mail").fill("hp5@demo.consilium.eu")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Password").press("Enter")
+        page.wait_for_load_state("load")
+        response = page.request.get("/terminology/search?q=anaemia&format=json", timeout=60_000)
+        if not response.ok:
+            raise SystemExit(f"the terminology search answered {response.status}")
+    finally:
+        context.close()
 
 
 # ---- The demo server ----
@@ -617,7 +639,7 @@ def wait_until_answers(url: str, server: subprocess.Popen[bytes], log: Path, tim
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.05)  # polling a server that is starting up; the journey itself never sleeps
     raise SystemExit(f"the server did not answer {url} within {timeout:.0f} s")

@@ -344,6 +344,19 @@
       trackChecklist(form);
     });
 
+    // A form that is the whole page (nothing to read above it first) starts at its first empty answer.
+    document.querySelectorAll("form[data-focus-first]").forEach(function (form) {
+      if (window.location.hash || document.activeElement !== document.body) { return; }
+      const first = Array.prototype.find.call(form.querySelectorAll("input, select, textarea"), function (field) {
+        if (field.type === "hidden" || field.disabled || field.offsetParent === null) { return false; }
+        if (field.type === "radio" || field.type === "checkbox") {
+          return !form.querySelector('input[name="' + field.name + '"]:checked');
+        }
+        return field.value === "";
+      });
+      if (first) { first.focus(); }
+    });
+
     // Warn before leaving a form with unsaved edits; autosave a changed form as a draft.
     document.querySelectorAll("form[data-warn-unsaved]").forEach(function (form) {
       let dirty = false;

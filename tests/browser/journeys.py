@@ -11,6 +11,7 @@ from app.demo.data import DEMO_PASSWORD
 
 def sign_in(page: Page, email: str, name: str) -> None:
     page.goto("/login")
+    expect(page.get_by_label("E-mail")).to_be_focused()  # the sign-in page starts where the person types
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_label("Password").press("Enter")

@@ -44,6 +44,7 @@ def test_the_sign_off_page_shows_the_outcome_and_its_review_and_asks_before_sign
     expect(review).to_contain_text("The review window is open until")
     expect(page.locator("#not-reviewed")).to_have_text("Hanna Peeters")
     expect(page.locator("#review-comments")).to_contain_text("No member has commented on the draft yet.")
+    expect(page.locator("form.task-form :focus")).to_have_count(0)
     assert_accessible(page, "sign-off page")
 
     page.get_by_role("group", name="Decision").get_by_label("Sign off the outcome").check()
@@ -110,6 +111,8 @@ def test_from_the_consultation_form_to_the_invitation_step_and_on_without_dead_e
     page.get_by_role("group", name="Open a panel on").get_by_role("button", name="Rare lymphomas").click()
     panel_id = int(re.search(r"Panel #(\d+) opened", flash(page, "opened").inner_text()).group(1))  # type: ignore[union-attr]
 
+    # A form that is the whole page starts at its first answer; a decision page starts at the top, with its material.
+    expect(page.get_by_role("textbox", name="Nickname")).to_be_focused()
     page.get_by_role("textbox", name="Nickname").fill(NICKNAME)
     page.get_by_role("group", name="Urgent request").get_by_label("No", exact=True).check()
     page.get_by_role("group", name="Repeat of a previous panel").get_by_label("No", exact=True).check()
