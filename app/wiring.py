@@ -9,11 +9,13 @@ from typing import Any
 
 from app.accounts import steps as account_steps
 from app.documents import queries as document_queries
+from app.panels import confirmations as panel_confirmations
 from app.panels import material as panel_material
 from app.panels import steps as panel_steps
 from app.patients import steps as enrolment_steps
 from app.tasks.forms import register_form_versions
 from app.tasks.models import OpenTask
+from app.tasks.subjects import register_confirmations
 from app.tasks.subjects import register_loaders
 from app.tasks.subjects import register_materials
 from app.tasks.submissions import register_submission_checks
@@ -59,6 +61,7 @@ def wire_workflows() -> None:
     register_subject_areas({"panel": panel_steps.thematic_area_of})
     register_form_versions({"panel": panel_steps.form_version_of})
     register_loaders({"panel": panel_steps.load_panel})
+    register_confirmations({**panel_confirmations.CONFIRMATIONS, "enrolment": enrolment_steps.confirm_enrolment})
     register_materials({"panel": _panel_material})
 
 

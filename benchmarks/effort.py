@@ -555,7 +555,7 @@ def consultation(operator: Operator) -> None:
         operator.fill(CONSULTATION)
         operator.submit(page.get_by_role("button", name="Submit consultation form"))
         operator.expect_no_errors()
-        expect(page.get_by_role("status").filter(has_text="done")).to_be_visible()
+        expect(page.get_by_role("status").filter(has_text="submitted")).to_be_visible()
 
 
 def invite(operator: Operator) -> None:

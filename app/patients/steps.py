@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -76,3 +77,11 @@ def _next_sequence(centre_id: int, ern_id: int) -> int:
     counter.last_sequence += 1
     db.session.flush()
     return counter.last_sequence
+
+
+def confirm_enrolment(patient_id: int | None, answers: dict[str, Any]) -> str | None:
+    """The confirmation names the new patient by their CPMS ID (never by name: it may be read over a shoulder)."""
+    patient = db.session.get(Patient, patient_id) if patient_id is not None else None
+    if patient is None or not patient.cpms_id:
+        return None
+    return _("Patient %(cpms_id)s enrolled.", cpms_id=patient.cpms_id)

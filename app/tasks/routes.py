@@ -70,7 +70,7 @@ def submit(task_id: object) -> Response | tuple[str, int]:
     forms = _forms()
     page = services.task_page(current_user, str(task_id), forms)
     form = _form(page.definition)
-    label = page.task.label  # read now: completing the task deletes its row
+    label, form_key = page.task.label, page.task.form_key  # read now: completing the task deletes its row
     if form.validate_on_submit():
         try:
             completed = services.complete_task(current_user, str(task_id), form.raw_answers(), forms, form.today, origin())
@@ -78,7 +78,8 @@ def submit(task_id: object) -> Response | tuple[str, int]:
             for name, messages in error.field_errors.items():
                 form[name].errors = list(messages)
         else:
-            flash(_("%(task)s: done.", task=label), "success")
+            said = subjects.confirmation(form_key, completed.subject_id, form.raw_answers())
+            flash(said or _("%(task)s: done.", task=label), "success")
             if completed.failure:
                 flash(_("The process stopped on an error after this step; a coordinator must look at it."), "warning")
             return redirect(_next_page(completed))

@@ -40,3 +40,18 @@ def register_materials(materials: Mapping[str, Callable[[OpenTask, Any], Any]]) 
 def material(task: OpenTask, subject: Any) -> Any:
     gather = MATERIALS.get(task.subject_type)
     return gather(task, subject) if gather is not None and subject is not None else None
+
+
+# Form id → what the confirmation after a submission says happened (given the task's subject id and the answers);
+# None (or no entry) leaves the plain "<task>: done.".
+CONFIRMATIONS: dict[str, Callable[[int | None, dict[str, Any]], str | None]] = {}
+
+
+def register_confirmations(confirmations: Mapping[str, Callable[[int | None, dict[str, Any]], str | None]]) -> None:
+    """Make known how the confirmation after each form names what happened ("Patient ERN-BE10-EuroBloodNet-006 enrolled.")."""
+    register(CONFIRMATIONS, confirmations, "confirmation of a form")
+
+
+def confirmation(form_key: str, subject_id: int | None, answers: dict[str, Any]) -> str | None:
+    say = CONFIRMATIONS.get(form_key)
+    return say(subject_id, answers) if say is not None else None

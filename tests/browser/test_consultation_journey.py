@@ -223,7 +223,7 @@ def test_consultation_form_draft_coded_picker_and_read_only_panel(page: Page) ->
     assert_accessible(page, "consultation form, complete draft")
 
     page.get_by_role("button", name="Submit consultation form").click()
-    expect(flash(page, "Fill consultation form: done.")).to_be_visible()
+    expect(flash(page, "submitted: now invite the experts.")).to_be_visible()
     expect(page.get_by_role("heading", name="Invite experts", level=1)).to_be_visible()
     page.get_by_role("heading", name=f"Panel #{panel_id} {NICKNAME}", level=2).get_by_role("link").click()
 
@@ -246,7 +246,7 @@ def test_consultation_form_draft_coded_picker_and_read_only_panel(page: Page) ->
     page.get_by_role("region", name="Waiting for you").get_by_role("link", name="Answer invitation", exact=True).click()
     page.get_by_role("group", name="Answer").get_by_label("Accept").check()
     page.get_by_role("button", name="Send answer").click()
-    expect(flash(page, "Answer invitation: done.")).to_be_visible()
+    expect(flash(page, "Invitation to panel")).to_be_visible()
     page.get_by_role("heading", name=f"Panel #{panel_id} {NICKNAME}", level=2).get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"#{panel_id} {NICKNAME} — Panel selection")
     expect(page.locator("#panel-members")).to_contain_text("Jan Novák")

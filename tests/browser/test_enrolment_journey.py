@@ -107,7 +107,7 @@ def test_a_member_expert_enrols_a_patient_and_finds_them_by_an_unaccented_search
     expect(heading).to_contain_text(CPMS_ID)
     cpms_id = CPMS_ID.search(heading.inner_text())
     assert cpms_id is not None
-    expect(page.get_by_role("status").filter(has_text="done")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text=f"Patient {cpms_id.group(0)} enrolled.")).to_be_visible()
     expect(page.get_by_role("definition").filter(has_text=cpms_id.group(0))).to_have_count(1)
     assert_accessible(page, "patient page")
 

@@ -120,7 +120,7 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     page.get_by_role("button", name="Submit consultation form").click()
 
     # The next step of the lead follows at once: the invitation step, the panel in selection.
-    expect(flash(page, "Consultation form: done.")).to_be_visible()
+    expect(flash(page, "submitted: now invite the experts.")).to_be_visible()
     open_task_page(page, "Invite experts", panel_id, "invitation step")
     expect(task_subject(page, panel_id)).to_contain_text("Panel selection")
 
@@ -162,14 +162,14 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     expect(page.get_by_role("textbox", name="Reason (optional)")).to_be_hidden()
     page.get_by_role("button", name="Send answer").click()
 
-    expect(flash(page, "Answer invitation: done.")).to_be_visible()
+    expect(flash(page, "Invitation to panel")).to_be_visible()
     open_task_page(page, "Record contribution", panel_id, "contribution form")
     page.get_by_role("textbox", name="Contribution").fill("Imaging suggests nodal progression only; a PET-CT would settle it.")
     page.get_by_role("textbox", name="Time spent: hours").fill("1")
     page.get_by_role("textbox", name="Time spent: minutes").fill("30")
     page.get_by_role("button", name="Record contribution").click()
 
-    expect(flash(page, "Record contribution: done.")).to_be_visible()
+    expect(flash(page, "Contribution to panel")).to_be_visible()
     panel_heading(page, panel_id, "Panel selection")
     expect(page.locator("#panel-members")).to_contain_text("Jan Novák")
     tab(page, "Contributions & outcome")
@@ -192,7 +192,7 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     expect(reason).to_be_visible()
     reason.fill("Outside my field: I am a geneticist.")
     page.get_by_role("button", name="Send answer").click()
-    expect(flash(page, "Answer invitation: done.")).to_be_visible()
+    expect(flash(page, "Invitation to panel")).to_be_visible()
     panel_heading(page, panel_id, "Panel selection")
     expect(page.locator("#timeline")).to_contain_text("Elise Janssens declined the invitation.")
     tab(page, "Panel members")
@@ -204,7 +204,7 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     open_task_page(page, "Provide additional data", panel_id, "additional data form")
     page.get_by_role("textbox", name="Data provided").fill("PET-CT of last week: two avid nodes, SUVmax 9.")
     page.get_by_role("button", name="Provide data").click()
-    expect(flash(page, "Provide additional data: done.")).to_be_visible()
+    expect(flash(page, "Additional data for panel")).to_be_visible()
     panel_heading(page, panel_id, "Panel selection")
     sign_out(page)
 
@@ -235,7 +235,7 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     page.get_by_role("textbox", name="Note to the panel (optional)").fill("Thank you both; assessment starts now.")
     page.get_by_role("button", name="Start assessment").click()
 
-    expect(flash(page, "Finish panel selection: done.")).to_be_visible()
+    expect(flash(page, "Assessment of panel")).to_be_visible()
     open_task_page(page, "Draft outcome", panel_id)
     expect(task_subject(page, panel_id)).to_contain_text("Panel in progress")
     task_subject(page, panel_id).get_by_role("link").click()
@@ -248,7 +248,7 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     page.get_by_role("textbox", name="Follow-up").fill("Present the re-staging to the panel.")
     page.get_by_role("button", name="Send to members for review").click()
 
-    expect(flash(page, "Draft outcome: done.")).to_be_visible()
+    expect(flash(page, "sent to the members for review.")).to_be_visible()
     open_task_page(page, "Sign off outcome", panel_id)
     expect(task_subject(page, panel_id)).to_contain_text("Outcome in review")
     sign_out(page)
@@ -280,7 +280,7 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     page.get_by_role("group", name="Decision").get_by_label("Sign off the outcome").check()
     page.get_by_role("button", name="Record decision").click()
 
-    expect(flash(page, "Sign off outcome: done.")).to_be_visible()
+    expect(flash(page, "signed off.")).to_be_visible()
     open_task_page(page, "Close panel", panel_id)
     expect(task_subject(page, panel_id)).to_contain_text("Outcome signed off")
     task_subject(page, panel_id).get_by_role("link").click()
@@ -304,7 +304,7 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     expect(page.get_by_role("textbox", name="Note")).to_be_hidden()
     page.get_by_role("button", name="Close panel").click()
 
-    expect(flash(page, "Close panel: done.")).to_be_visible()
+    expect(flash(page, f"Panel #{panel_id} {NICKNAME} closed.")).to_be_visible()
     panel_heading(page, panel_id, "Closed")
     expect(page.get_by_text("This panel is closed and read-only.")).to_be_visible()
     expect(page.get_by_role("definition").filter(has_text="Advice given")).to_contain_text("2 members contributed")

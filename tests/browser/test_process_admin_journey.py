@@ -232,7 +232,7 @@ def test_a_step_added_in_the_modeler_is_deployed_used_by_a_new_panel_and_an_old_
     page.get_by_role("textbox", name="Summary of the case question").fill("Treatment of AL amyloidosis with cardiac involvement.")
     page.get_by_role("textbox", name="Recommendations").fill("Cardiac staging first, then a daratumumab-based regimen.")
     page.get_by_role("button", name="Send to members for review").click()
-    expect(flash(page, "Draft outcome: done.")).to_be_visible()
+    expect(flash(page, "sent to the members for review.")).to_be_visible()
     # The lead's next step follows at once: the new one, with the form chosen in the editor (its title heads the page).
     expect(page.get_by_role("heading", name="Acknowledge", level=1)).to_be_visible()
     subject = page.get_by_role("heading", name=re.compile(rf"^Panel #\d+ {OLD_PANEL}"), level=2)

@@ -17,6 +17,7 @@ from app.panels.models import InvitationStatus
 from app.panels.models import Outcome
 from app.panels.models import Panel
 from app.panels.models import PanelMember
+from app.patients.models import Patient
 from app.tasks.models import OpenTask
 from tests import factories
 from tests.factories import ORIGIN
@@ -132,6 +133,7 @@ def test_after_the_consultation_form_the_next_page_is_the_invitation_step_with_e
     assert response.status_code == 302
     assert response.location == f"/tasks/{task_of(world.clinician, 'select_experts')}"
     page = client.get(response.location).text
+    assert f"Consultation form of panel #{panel_id} blue heron submitted: now invite the experts." in page
     assert "Invite experts" in page and "Start assessment" in page
     assert page.index("Thematic area Amyloidosis") < page.index("Jan Novak") < page.index("Other experts of EuroBloodNet")
     assert page.index("Other experts of EuroBloodNet") < page.index("Elise Janssens")
@@ -235,3 +237,24 @@ def test_a_contribution_carries_its_authors_pdf_and_members_comments(world, logi
     assert "wombat-protocol.pdf" in article and "Which dose?" in article and "Hanna Peeters" in article
     told = db.session.scalars(select(Notification.text).where(Notification.user_id == world.brno_clinician.id)).all()
     assert any("commented on your contribution" in text for text in told)
+
+
+@pytest.mark.parametrize(
+    ("task", "answers", "said"),
+    [
+        ("sign_off_outcome", {"decision": "revise"}, "Outcome of panel #{id} blue heron sent back for revision."),
+        ("sign_off_outcome", {"decision": "sign_off", "sign_off_early": ["yes"]}, "Outcome of panel #{id} blue heron signed off."),
+    ],
+)
+def test_a_confirmation_says_what_happened(world, login, in_review, task, answers, said):
+    client = login(world.clinician)
+    response = client.post(f"/tasks/{task_of(world.clinician, task)}", data=answers, follow_redirects=True)
+    assert said.format(id=in_review.id) in response.text and ": done." not in response.text
+
+
+def test_the_enrolment_confirmation_names_the_new_patient_by_cpms_id(world, login):
+    client = login(world.clinician)
+    task_id = factories.start_enrolment(world.clinician, world.leuven, world.ern)
+    response = client.post(f"/tasks/{task_id}", data=factories.enrolment_answers(), follow_redirects=True)
+    patient = db.session.scalar(select(Patient).order_by(Patient.id.desc()))
+    assert f"Patient {patient.cpms_id} enrolled." in response.text
