@@ -18,6 +18,7 @@ from tests.browser.conftest import assert_accessible
 from tests.browser.journeys import flash
 from tests.browser.journeys import sign_in
 from tests.browser.journeys import sign_out
+from tests.factories import pdf
 
 HANNA = "hp1@demo.consilium.eu"
 JAN = "hp2@demo.consilium.eu"
@@ -73,6 +74,11 @@ def test_the_sign_off_page_shows_the_outcome_and_its_review_and_asks_before_sign
     page.get_by_role("button", name="Record decision").click()
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(flash(page, "Outcome of panel")).to_be_visible()
+    # Signed off: contributions can no longer come, so they are no longer requested.
+    page.goto("/panels/?q=north+wind")
+    page.get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
+    page.get_by_role("link", name="Contributions & outcome", exact=True).click()
+    expect(page.get_by_role("button", name="Request contributions")).to_have_count(0)
 
 
 @pytest.mark.browser
@@ -160,11 +166,21 @@ def test_from_the_consultation_form_to_the_invitation_step_and_on_without_dead_e
     page.get_by_role("button", name="Record contribution").click()
     expect(flash(page, "Contribution recorded.")).to_be_visible()
     expect(page.get_by_role("region", name="Waiting for you")).to_have_count(0)
+    # Her contribution carries a PDF.
+    contribution = page.locator("article").filter(has_text="Consider a trial of the second-line regimen.")
+    contribution.get_by_text("Comment on this contribution or attach a PDF to it").click()
+    contribution.get_by_label("PDF for this contribution").set_input_files(
+        {"name": "trial-protocol.pdf", "mimeType": "application/pdf", "buffer": pdf()}
+    )
+    contribution.get_by_role("button", name="Attach PDF").click()
+    expect(flash(page, "1 file attached.")).to_be_visible()
+    expect(page.locator("article").filter(has_text="Consider a trial").get_by_role("link", name="trial-protocol.pdf")).to_be_visible()
     sign_out(page)
 
-    # Hanna comments on the contribution.
+    # Hanna comments on the contribution; contributions can still come, so she may request them.
     sign_in(page, HANNA, "Hanna Peeters")
     page.goto(f"/panels/{panel_id}?tab=contributions")
+    expect(page.get_by_role("button", name="Request contributions")).to_be_visible()
     contribution = page.locator("article").filter(has_text="Consider a trial of the second-line regimen.")
     contribution.get_by_text("Comment on this contribution").click()
     contribution.get_by_label("Your comment").fill("Which trial do you have in mind?")

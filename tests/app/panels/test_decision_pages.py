@@ -258,3 +258,10 @@ def test_the_enrolment_confirmation_names_the_new_patient_by_cpms_id(world, logi
     response = client.post(f"/tasks/{task_id}", data=factories.enrolment_answers(), follow_redirects=True)
     patient = db.session.scalar(select(Patient).order_by(Patient.id.desc()))
     assert f"Patient {patient.cpms_id} enrolled." in response.text
+
+
+def test_once_signed_off_the_lead_closes_through_the_closing_form_only(world, login, in_review):
+    complete(world.clinician, task_of(world.clinician, "sign_off_outcome"), {"decision": "sign_off", "sign_off_early": ["yes"]})
+    page = login(world.clinician).get(f"/panels/{in_review.id}").text
+    assert 'id="close-by-task"' in page and f"/tasks/{task_of(world.clinician, 'close_panel')}" in page
+    assert 'id="close-reason"' not in page
