@@ -68,3 +68,9 @@ class DuplicateCheckForm(FlaskForm):
             return parse_date(str(self.date_of_birth.data or ""))
         except AnswerError:
             return None
+
+
+class FreezeForm(FlaskForm):
+    """Freezing or unfreezing a record: the reason (the services check it)."""
+
+    reason = StringField(default="")

@@ -47,13 +47,18 @@ class Patient(db.Model):  # type: ignore[name-defined,misc]
     consent_research: Mapped[bool] = mapped_column(default=False)
     consent_research_date: Mapped[date | None] = mapped_column(Date)
     frozen: Mapped[bool] = mapped_column(default=False)
+    # Why and since when the record is frozen (or was last unfrozen): shown on the record, kept until the next change.
+    frozen_reason: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    frozen_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    frozen_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     search_text: Mapped[str] = mapped_column(Text, default="")
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     centre: Mapped[Centre] = relationship()
     ern: Mapped[Ern] = relationship()
-    enrolled_by: Mapped[User | None] = relationship()
+    enrolled_by: Mapped[User | None] = relationship(foreign_keys=[enrolled_by_id])
+    frozen_changed_by: Mapped[User | None] = relationship(foreign_keys=[frozen_changed_by_id])
 
     def identity(self) -> Identity:
         """What identifies the patient, to find it in text that must not (panels, DICOM headers)."""

@@ -23,6 +23,7 @@ from app.patients import queries
 from app.patients import services
 from app.patients.forms import DuplicateCheckForm
 from app.patients.forms import EnrolForm
+from app.patients.forms import FreezeForm
 from app.patients.forms import SearchForm
 from app.patients.queries import SORTABLE
 from app.requests import origin
@@ -78,9 +79,45 @@ def search() -> Response:
 @bp.route("/<int:patient_id>")
 @requires(LOGIN)
 def show(patient_id: int) -> str:
+    return _record(patient_id)
+
+
+@bp.route("/<int:patient_id>/freeze", methods=["POST"])
+@requires(LOGIN)
+def freeze(patient_id: int) -> Response | tuple[str, int]:
+    return _set_frozen(patient_id, True)
+
+
+@bp.route("/<int:patient_id>/unfreeze", methods=["POST"])
+@requires(LOGIN)
+def unfreeze(patient_id: int) -> Response | tuple[str, int]:
+    return _set_frozen(patient_id, False)
+
+
+def _set_frozen(patient_id: int, frozen: bool) -> Response | tuple[str, int]:
+    """A refused reason comes back in its box with what to correct (422): nothing typed is lost."""
+    form = FreezeForm()
+    reason = str(form.reason.data or "")
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput(str(next(iter(form.errors.values()))[0]))
+        patient = services.set_frozen(current_user, patient_id, frozen, reason, origin())
+    except InvalidInput as error:
+        flash(error.message, "danger")
+        return _record(patient_id, kept_reason=reason), 422
+    if frozen:
+        flash(_("Record %(cpms_id)s frozen: it opens no new panel until it is unfrozen.", cpms_id=patient.cpms_id), "success")
+    else:
+        flash(_("Record %(cpms_id)s unfrozen.", cpms_id=patient.cpms_id), "success")
+    return redirect(url_for("patients.show", patient_id=patient_id))
+
+
+def _record(patient_id: int, kept_reason: str = "") -> str:
     patient = services.view_patient(current_user, patient_id, origin())
     return render_template(
         "patients/show.html",
+        kept_reason=kept_reason,
+        may_freeze=security.can_enrol(current_user, patient.centre_id, patient.ern_id),
         patient=patient,
         panels=panel_queries.panels_of_patient(current_user, patient.id),
         patient_documents=document_queries.for_patient(patient.id),

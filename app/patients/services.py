@@ -12,6 +12,9 @@ from app.audit import services as audit
 from app.audit.services import RequestInfo
 from app.database import db
 from app.database import transaction
+from app.database import utcnow
+from app.errors import Conflict
+from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
 from app.organisations.models import Centre
@@ -115,4 +118,30 @@ def view_patient(actor: User, patient_id: int, origin: RequestInfo) -> Patient:
         if patient is None:
             raise NotFound("No such patient.")
         audit.record(actor, "patient.viewed", "patient", patient.id, origin)
+    return patient
+
+
+MAX_FREEZE_REASON = 1000
+
+
+def set_frozen(actor: User, patient_id: int, frozen: bool, reason: str, origin: RequestInfo) -> Patient:
+    """Freeze a record (it opens no new panel; its running panels say so) or unfreeze it, with a reason; audited.
+
+    Only the health professionals who may enrol at the patient's centre in its ERN do either."""
+    with transaction():
+        patient = queries.visible_patient(actor, patient_id)
+        if patient is None:
+            raise NotFound(_("No such patient."))
+        if not security.can_enrol(actor, patient.centre_id, patient.ern_id):
+            raise NotAllowed(_("Only the health professionals of the patient's centre freeze or unfreeze a record."))
+        if patient.frozen == frozen:
+            raise Conflict(_("This record is frozen already.") if frozen else _("This record is not frozen."))
+        text = (reason or "").strip()
+        if not text:
+            raise InvalidInput(_("Say why: the reason is kept on the record."))
+        if len(text) > MAX_FREEZE_REASON or any(ord(c) < 32 and c not in "\n\r\t" for c in text):
+            raise InvalidInput(_("The reason must be plain text of at most %(n)d characters.", n=MAX_FREEZE_REASON))
+        patient.frozen, patient.frozen_reason = frozen, text
+        patient.frozen_changed_at, patient.frozen_changed_by_id = utcnow(), actor.id
+        audit.record(actor, "patient.frozen" if frozen else "patient.unfrozen", "patient", patient.id, origin)
     return patient

@@ -30,6 +30,8 @@ ROUTES = {
     "patients.show": ("GET", "/patients/{patient}"),
     "patients.search": ("POST", "/patients/search"),
     "patients.enrol": ("POST", "/patients/enrol"),
+    "patients.freeze": ("POST", "/patients/{patient}/freeze"),
+    "patients.unfreeze": ("POST", "/patients/{patient}/unfreeze"),
     "patients.discard_enrolment": ("POST", "/patients/enrolments/{task}/discard"),
     "patients.possible_duplicates": ("POST", "/patients/enrolments/{task}/possible-duplicates"),
     "tasks.index": ("GET", "/tasks/"),
@@ -191,6 +193,8 @@ EXPECTED = {
     "patients.show": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "patients.search": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
     "patients.enrol": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "patients.freeze": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # no reason: refused, nothing changed
+    "patients.unfreeze": {"clinician": 409, "brno_clinician": 404, "researcher": 404},  # not frozen
     "patients.discard_enrolment": {"clinician": 302, "brno_clinician": 403, "researcher": 403},
     "patients.possible_duplicates": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     "tasks.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
