@@ -22,7 +22,6 @@ from werkzeug.wrappers import Response
 from app.documents import queries as document_queries
 from app.errors import InvalidInput
 from app.errors import NotFound
-from app.formdesign.queries import form_for_version
 from app.i18n import today_for
 from app.notifications import services as notification_services
 from app.panels import queries
@@ -39,16 +38,15 @@ from app.panels.forms import OpenPanelForm
 from app.panels.forms import QuestionForm
 from app.panels.forms import TextForm
 from app.panels.forms import UserForm
+from app.panels.material import consultation_form
 from app.panels.models import PHASE_LABELS
 from app.panels.models import ClosingReason
-from app.panels.models import Panel
 from app.panels.report import consultation_pdf as render_pdf
 from app.requests import origin
 from app.requests import row_id
 from app.security import LOGIN
 from app.security import requires
 from app.tasks.answers import clean_answers
-from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
 
 bp = Blueprint("panels", __name__, url_prefix="/panels")
@@ -165,7 +163,7 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
         experts=queries.ern_experts(page.panel) if inviting else [],
         groups=queries.expert_groups(page.panel.ern_id) if inviting else [],
         invitation_tasks=queries.invitation_tasks(panel_id) if page.is_lead and tab == "members" else {},
-        consultation_form=_consultation_form(page.panel),
+        consultation_form=consultation_form(page.panel),
         contribution_form=forms["contribution"],
         closing_reasons=list(ClosingReason),
         possible_leads=queries.possible_leads(page.panel) if page.may_manage and page.panel.lead_id is None else [],
@@ -193,11 +191,6 @@ def _keeps_refused_text(form_class: type[K], box: str) -> Callable[[Callable[[in
         return wrapper
 
     return decorate
-
-
-def _consultation_form(panel: Panel) -> FormDefinition:
-    """The version of the consultation form this panel was filled with (its ERN's, or the base)."""
-    return form_for_version(panel.consultation_version_id, load_form_definitions(current_app.config["FORMS_DIR"])["consultation"])
 
 
 def _back(panel_id: int, tab: str = "consultation") -> Response:
@@ -343,7 +336,7 @@ def addendum(panel_id: int, form: TextForm) -> Response:
 def consultation(panel_id: int) -> str:
     """The submitted consultation form as one printable page."""
     page = services.view_panel(current_user, panel_id)
-    return render_template("panels/consultation.html", panel=page.panel, consultation_form=_consultation_form(page.panel))
+    return render_template("panels/consultation.html", panel=page.panel, consultation_form=consultation_form(page.panel))
 
 
 @bp.route("/<int:panel_id>/consultation.pdf")
@@ -353,7 +346,7 @@ def consultation_pdf(panel_id: int) -> Response:
     panel = services.view_panel(current_user, panel_id).panel
     if panel.consultation_submitted_at is None:
         raise NotFound(_("The consultation form has not been submitted yet."))
-    pdf = render_pdf(panel, _consultation_form(panel))
+    pdf = render_pdf(panel, consultation_form(panel))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel.id}-consultation.pdf"'
     return response
