@@ -40,6 +40,7 @@ from app.notifications.routes import bp as notifications_bp
 from app.organisations.routes import bp as organisations_bp
 from app.panels.routes import bp as panels_bp
 from app.patients.routes import bp as patients_bp
+from app.patients.rights_routes import bp as patient_rights_bp
 from app.processes.routes import bp as processes_bp
 from app.queues.routes import bp as queues_bp
 from app.requests import IdConverter
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     accounts_bp,
     organisations_bp,
     patients_bp,
+    patient_rights_bp,
     panels_bp,
     tasks_bp,
     audit_bp,
