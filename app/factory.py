@@ -39,8 +39,8 @@ from app.main.routes import bp as main_bp
 from app.notifications.routes import bp as notifications_bp
 from app.organisations.routes import bp as organisations_bp
 from app.panels.routes import bp as panels_bp
-from app.patients.routes import bp as patients_bp
 from app.patients.rights_routes import bp as patient_rights_bp
+from app.patients.routes import bp as patients_bp
 from app.processes.routes import bp as processes_bp
 from app.queues.routes import bp as queues_bp
 from app.requests import IdConverter

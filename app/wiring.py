@@ -9,10 +9,12 @@ from typing import Any
 
 from app.accounts import steps as account_steps
 from app.documents import queries as document_queries
+from app.ernsettings import consent_forms
 from app.panels import confirmations as panel_confirmations
 from app.panels import material as panel_material
 from app.panels import steps as panel_steps
 from app.patients import steps as enrolment_steps
+from app.patients import transfer
 from app.tasks.forms import register_form_versions
 from app.tasks.models import OpenTask
 from app.tasks.subjects import register_confirmations
@@ -42,6 +44,8 @@ def wire_workflows() -> None:
             "expire_invitation": panel_steps.expire_invitation,
             "notify_data_request": panel_steps.notify_data_request,
             "notify_data_provided": panel_steps.notify_data_provided,
+            "transfer_patient": transfer.transfer_patient,
+            "decline_transfer": transfer.decline_transfer,
         }
     )
     register_submissions(
@@ -54,15 +58,22 @@ def wire_workflows() -> None:
             "outcome": panel_steps.submit_outcome,
             "panel_closing": panel_steps.submit_panel_closing,
             "expert_suggestion": panel_steps.submit_expert_suggestion,
+            "transfer_decision": transfer.record_decision,
         }
     )
     register_submission_checks({"outcome_sign_off": panel_steps.check_sign_off})
     register_written_answers_checks({"panel": panel_steps.refuse_identifying_answers})
     register_subject_areas({"panel": panel_steps.thematic_area_of})
     register_form_versions({"panel": panel_steps.form_version_of})
-    register_loaders({"panel": panel_steps.load_panel})
-    register_confirmations({**panel_confirmations.CONFIRMATIONS, "enrolment": enrolment_steps.confirm_enrolment})
-    register_materials({"panel": _panel_material})
+    register_loaders({"panel": panel_steps.load_panel, "transfer": transfer.load})
+    register_confirmations(
+        {
+            **panel_confirmations.CONFIRMATIONS,
+            "enrolment": enrolment_steps.confirm_enrolment,
+            "transfer_decision": transfer.confirm_decision,
+        }
+    )
+    register_materials({"panel": _panel_material, "enrolment": consent_forms.for_enrolment})
 
 
 def _panel_material(task: OpenTask, panel: Any) -> Any:

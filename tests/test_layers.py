@@ -40,9 +40,11 @@ WORKFLOW_PACKAGES = {"app.workflows", "app.tasks"}
 ALLOWED = {
     "app.notifications": {"app.mail"},
     "app.accounts": {"app.mail"},
+    "app.patients": {"app.notifications"},
     "app.queues": {"app.notifications"},
     "app.panels": {"app.formdesign", "app.notifications", "app.patients"},
     "app.documents": {"app.panels", "app.patients"},
+    "app.ernsettings": {"app.documents"},
 }
 
 # Debts: imports that break the order today (importer, imported module), to be paid and then removed from here.
@@ -104,7 +106,7 @@ def layer(name: str) -> int:
         return ENGINE
     if name in BASE_MODULES or (name.startswith("app.") and name.endswith(".models") and name != "app.models"):
         return BASE
-    if name in TOP_MODULES or name.endswith(".routes") or _package(name) == "app.demo":
+    if name in TOP_MODULES or name.endswith((".routes", "_routes")) or _package(name) == "app.demo":
         return TOP
     if _package(name) in WORKFLOW_PACKAGES:
         return WORKFLOWS

@@ -57,7 +57,7 @@ from app.patients import privacy
 from app.patients.models import Patient as PatientRow
 
 ACCEPTED = (PDF, PNG, JPEG, DICOM)
-KINDS = ("document", "summary")
+KINDS = ("document", "summary", "consent")
 
 
 class _Rejoined(io.RawIOBase):
@@ -117,6 +117,8 @@ def _destination(actor: User, where: Where) -> tuple[PatientRow, Panel | None]:
         raise NotFound(_("No such patient."))
     if patient.frozen:
         raise Conflict(_("This patient's record is frozen: nothing can be added."))
+    if patient.identifying_erased_at is not None:
+        raise Conflict(_("This patient's identifying data were erased: the centre keeps no more files on them."))
     if not patient.cpms_id:
         raise Conflict(_("The enrolment of this patient is not complete: files can be attached once it is."))
     return patient, None
@@ -192,6 +194,8 @@ def _prepare(actor: User, where: Where, stream: BinaryIO, title: str, kind: str,
         )
     if where.contribution_id is not None and media_type != PDF:
         raise InvalidInput(_("A contribution carries a PDF; attach images and DICOM files to the panel's documents."))
+    if kind == "consent" and (panel is not None or media_type not in (PDF, PNG, JPEG)):
+        raise InvalidInput(_("A signed consent form is a PDF or a scanned image, kept in the patient's record (never on a panel)."))
     facts: DicomFacts | None = None
     source: BinaryIO = _Rejoined(head, stream)  # type: ignore[assignment]
     removed: frozenset[str] = frozenset()

@@ -61,6 +61,10 @@ class LocalStorage:
             raise
         return Stored(digest.hexdigest(), size, head)
 
+    def delete(self, content_hash: str) -> None:
+        """Remove a content no row uses any more (nothing happens if it is not there)."""
+        self._path(content_hash).unlink(missing_ok=True)
+
     def open(self, content_hash: str) -> BinaryIO:
         return self._path(content_hash).open("rb")
 

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import Field
 from wtforms import SelectField
 from wtforms import SelectMultipleField
@@ -55,3 +56,10 @@ class GroupForm(FlaskForm):
     @property
     def member_ids(self) -> list[int]:
         return row_ids(self.member_id.data or [])
+
+
+class ConsentFormUpload(FlaskForm):
+    """A language and a file; the service checks both (a PDF, by its content)."""
+
+    language = StringField(default="")
+    file = FileField()

@@ -1,15 +1,22 @@
-"""An ERN's own settings: the intervals of its panel processes and its DICOM de-identification options."""
+"""An ERN's own settings: the intervals of its panel processes, its DICOM de-identification options, its model consent forms."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
+from app.accounts.models import User
+from app.database import UtcDateTime
 from app.database import db
+from app.database import utcnow
 
 DEFAULT_INTERVALS = {
     "reminder_after": "P3D",
@@ -39,3 +46,22 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     retain_device_identity: Mapped[bool] = mapped_column(default=False)
     # Off: descriptions and comments are removed. On: kept where nothing in them may identify anyone.
     clean_descriptors: Mapped[bool] = mapped_column(default=False)
+
+
+class ConsentForm(db.Model):  # type: ignore[name-defined,misc]
+    """The ERN's model consent form in one language (a PDF), for its clinicians to print at enrolment.
+
+    Kept in the row itself: a handful of small files per ERN, replaced and deleted with their row in one transaction."""
+
+    __tablename__ = "consent_forms"
+    __table_args__ = (UniqueConstraint("ern_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ern_id: Mapped[int] = mapped_column(ForeignKey("erns.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))  # ISO 639-1 code: en, fr, cs...
+    file_name: Mapped[str] = mapped_column(String(200))  # as uploaded, shown to the managers
+    size: Mapped[int] = mapped_column()
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read only when downloaded
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    uploaded_by: Mapped[User | None] = relationship()

@@ -1,7 +1,10 @@
-"""An ERN's settings page for its managers: intervals, service levels, thematic areas, expert groups."""
+"""An ERN's settings page for its managers: intervals, service levels, thematic areas, expert groups, model consent forms;
+and the consent forms' download for the ERN's members."""
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +18,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from app.ernsettings import consent_forms
 from app.ernsettings import services
 from app.ernsettings.forms import AreaForm
+from app.ernsettings.forms import ConsentFormUpload
 from app.ernsettings.forms import GroupForm
 from app.ernsettings.forms import IntervalsForm
 from app.ernsettings.forms import ServiceLevelForm
@@ -41,7 +46,9 @@ def _ern(code: str) -> Ern:
     return ern
 
 
-def _page(ern: Ern, error: InvalidInput | None = None, status: int = 200, intervals: dict[str, str] | None = None) -> tuple[str, int]:
+def _page(
+    ern: Ern, error: InvalidInput | None = None, status: int = 200, intervals: dict[str, str] | None = None, consent_language: str = ""
+) -> tuple[str, int]:
     return render_template(
         "ernsettings/settings.html",
         ern=ern,
@@ -51,6 +58,10 @@ def _page(ern: Ern, error: InvalidInput | None = None, status: int = 200, interv
         task_choices=services.task_choices(ern.id),
         groups=services.groups(ern.id),
         experts=services.experts(ern.id),
+        consent_forms=consent_forms.consent_forms(ern.id),
+        languages=consent_forms.language_choices(),
+        language_name=consent_forms.language_name,
+        consent_language=consent_language,  # the language chosen for an upload that was refused
         error=error,
         errors=error.field_errors if error else {},
     ), status
@@ -139,3 +150,50 @@ def create_group(code: str) -> Response | tuple[str, int]:
 def delete_group(code: str, group_id: int) -> Response | tuple[str, int]:
     ern = _ern(code)
     return _act(ern, None, lambda: services.delete_group(current_user, ern.id, group_id, origin()), _("The group is deleted."), "#groups")
+
+
+@bp.route("/erns/<code>/settings/consent-forms", methods=["POST"])
+@requires(LOGIN)
+def upload_consent_form(code: str) -> Response | tuple[str, int]:
+    ern = _ern(code)
+    form = ConsentFormUpload()
+    language = str(form.language.data or "")
+    named = consent_forms.language_name(language) if language in consent_forms.LANGUAGES else language
+
+    def upload() -> None:
+        file = form.file.data
+        stream = file.stream if file else io.BytesIO()
+        if consent_forms.upload_consent_form(current_user, ern.id, language, file.filename if file else "", stream, origin()):
+            flash(_("Scripts, embedded files or hidden details were removed from the PDF before it was kept."), "info")
+
+    done = _("The consent form in %(language)s is saved.", language=named)
+    return _act(ern, form, upload, done, "#consent-forms", consent_language=language)
+
+
+@bp.route("/erns/<code>/settings/consent-forms/<language>/delete", methods=["POST"])
+@requires(LOGIN)
+def delete_consent_form(code: str, language: str) -> Response | tuple[str, int]:
+    ern = _ern(code)
+    return _act(
+        ern,
+        None,
+        lambda: consent_forms.delete_consent_form(current_user, ern.id, language[:8], origin()),
+        _("The consent form is deleted."),
+        "#consent-forms",
+    )
+
+
+@bp.route("/erns/<code>/consent-forms/<language>")
+@requires(LOGIN)
+def consent_form(code: str, language: str) -> Response:
+    """A model consent form, for the ERN's members to print at enrolment."""
+    ern = organisation_queries.ern_by_code(code[:40])
+    if ern is None:
+        raise NotFound(_("No such ERN."))
+    found = consent_forms.consent_form_for(current_user, ern.id, language)
+    response = Response(found.content, mimetype="application/pdf")
+    name = re.sub(r"[^A-Za-z0-9-]", "", f"consent-form-{ern.code}-{found.language}")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

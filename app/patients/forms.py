@@ -74,3 +74,18 @@ class FreezeForm(FlaskForm):
     """Freezing or unfreezing a record: the reason (the services check it)."""
 
     reason = StringField(default="")
+
+
+class TransferForm(FlaskForm):
+    """Asking another centre to take the record over: which centre, and why (the services check both)."""
+
+    centre_id = HiddenField(default="")
+    reason = StringField(default="", filters=[_stripped])
+
+    @property
+    def centre_id_value(self) -> int | None:
+        return as_id(self.centre_id.data)
+
+    @property
+    def text(self) -> str:
+        return str(self.reason.data or "")

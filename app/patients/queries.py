@@ -43,13 +43,17 @@ def patients_for_centre(
     centre_id: int | None,
     *,
     search: str = "",
+    frozen: bool | None = None,
     sort: str = "last_name",
     descending: bool = False,
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
-    """A page of the patients the viewer may see, searched by first name, last name or CPMS ID."""
+    """A page of the patients the viewer may see, searched by first name, last name or CPMS ID; only the frozen (or only
+    the not frozen) records when ``frozen`` says so."""
     query = _visible_patients(viewer, centre_id)
+    if frozen is not None:
+        query = query.where(Patient.frozen.is_(frozen))
     for term in fold("".join(c for c in search if c.isprintable())).split():
         query = query.where(Patient.search_text.contains(term, autoescape=True))
     column = SORTABLE.get(sort, SORTABLE["last_name"])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -17,18 +19,25 @@ from werkzeug.wrappers import Response
 from app import security
 from app.documents import queries as document_queries
 from app.errors import InvalidInput
+from app.i18n import today_for
 from app.organisations import queries as organisation_queries
 from app.panels import queries as panel_queries
+from app.patients import editing
+from app.patients import history
 from app.patients import queries
 from app.patients import services
+from app.patients import transfer as patient_transfer
 from app.patients.forms import DuplicateCheckForm
 from app.patients.forms import EnrolForm
 from app.patients.forms import FreezeForm
 from app.patients.forms import SearchForm
+from app.patients.forms import TransferForm
 from app.patients.queries import SORTABLE
 from app.requests import origin
 from app.security import LOGIN
 from app.security import requires
+from app.tasks.answers import clean_answers
+from app.tasks.forms import form_class
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -48,6 +57,7 @@ def _query() -> tuple[str, str, bool, int]:
 @requires(LOGIN)
 def index() -> str:
     code, sort, descending, page = _query()
+    state = request.args.get("state", "") if request.args.get("state", "") in FROZEN_FILTERS else ""
     centre = organisation_queries.centre_by_code(code)
     # The search term is kept in the session, never in the URL: names must not reach access logs.
     search = session.get(_SEARCH_KEY, {}).get(code, "")
@@ -56,12 +66,19 @@ def index() -> str:
         centre.id if centre else None,
         origin(),
         search=search,
+        frozen=FROZEN_FILTERS.get(state),
         sort=sort,
         descending=descending,
         page=page,
         per_page=int(current_app.config["PAGE_SIZE"]),
     )
-    return render_template("patients/index.html", result=result, centre=centre, sort=sort, descending=descending, search=search)
+    return render_template(
+        "patients/index.html", result=result, centre=centre, sort=sort, descending=descending, search=search, state=state
+    )
+
+
+# The list's filter by the record's state: every record, the frozen ones, the others.
+FROZEN_FILTERS: dict[str, bool | None] = {"": None, "frozen": True, "active": False}
 
 
 _SEARCH_KEY = "patient_search"
@@ -112,11 +129,69 @@ def _set_frozen(patient_id: int, frozen: bool) -> Response | tuple[str, int]:
     return redirect(url_for("patients.show", patient_id=patient_id))
 
 
-def _record(patient_id: int, kept_reason: str = "") -> str:
+@bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
+@requires(LOGIN)
+def edit(patient_id: int) -> str | Response | tuple[str, int]:
+    """The record's edit form: the enrolment form's fields, filled with the record; refused answers come back kept (422)."""
+    patient = services.view_patient(current_user, patient_id, origin())
+    definition = editing.edit_form()
+    form = form_class(definition)(data=None if request.method == "POST" else editing.current_answers(patient))
+    form.today = today_for(current_user)
+    note = request.form.get("note", "")
+    if request.method == "POST":
+        try:
+            if not form.validate_on_submit():
+                raise InvalidInput(_("Some answers need correcting: see the marked fields."))
+            answers, _errors = clean_answers(definition, form.raw_answers(), form.today)
+            edited = editing.edit_record(current_user, patient_id, answers, note, origin())
+        except InvalidInput as error:
+            for name, messages in error.field_errors.items():
+                form[name].errors = list(messages)
+            flash(error.message, "danger")
+            return render_template("patients/edit.html", patient=patient, definition=definition, form=form, note=note), 422
+        flash(_edit_summary(edited), "success" if edited.changed else "info")
+        return redirect(url_for("patients.show", patient_id=patient_id, _anchor="history" if edited.changed else None))
+    return render_template("patients/edit.html", patient=patient, definition=definition, form=form, note=note)
+
+
+def _edit_summary(edited: editing.Edited) -> str:
+    if not edited.changed:
+        return _("Nothing changed: the record is as it was.")
+    said = [_("Record %(cpms_id)s saved: the history shows what changed.", cpms_id=edited.patient.cpms_id)]
+    if edited.frozen_now:
+        said.append(_("Consent for care was withdrawn: the record is frozen and opens no new panel."))
+    if edited.releases_withdrawn:
+        said.append(_("Registry consent was withdrawn: %(n)d panel(s) are no longer released for research.", n=edited.releases_withdrawn))
+    return " ".join(said)
+
+
+@bp.post("/<int:patient_id>/transfer")
+@requires(LOGIN)
+def request_transfer(patient_id: int) -> Response | tuple[str, int]:
+    """Ask another centre to take the record over; a refused request comes back with what was typed (422)."""
+    form = TransferForm()
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput(str(next(iter(form.errors.values()))[0]))
+        transfer = patient_transfer.request_transfer(current_user, patient_id, form.centre_id_value, form.text, origin())
+    except InvalidInput as error:
+        flash(error.message, "danger")
+        kept = {"centre_id": form.centre_id_value, "reason": form.text}
+        return _record(patient_id, kept_transfer=kept), 422
+    centre = transfer.to_centre.code
+    flash(_("Transfer to %(centre)s requested: its clinicians accept or decline; the record shows the answer.", centre=centre), "success")
+    return redirect(url_for("patients.show", patient_id=patient_id, _anchor="transfer"))
+
+
+def _record(patient_id: int, kept_reason: str = "", kept_transfer: dict[str, Any] | None = None) -> str:
     patient = services.view_patient(current_user, patient_id, origin())
     return render_template(
         "patients/show.html",
+        history=history.entries(patient.id),
         kept_reason=kept_reason,
+        kept_transfer=kept_transfer or {},
+        pending_transfer=patient_transfer.pending(patient.id),
+        receiving_centres=patient_transfer.receiving_centres(patient),
         may_freeze=security.can_enrol(current_user, patient.centre_id, patient.ern_id),
         patient=patient,
         panels=panel_queries.panels_of_patient(current_user, patient.id),

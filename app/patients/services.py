@@ -19,6 +19,7 @@ from app.errors import NotAllowed
 from app.errors import NotFound
 from app.organisations.models import Centre
 from app.organisations.models import Ern
+from app.patients import history
 from app.patients import queries
 from app.patients.models import Patient
 from app.tasks import queries as task_queries
@@ -88,6 +89,7 @@ def list_patients(
     origin: RequestInfo,
     *,
     search: str = "",
+    frozen: bool | None = None,
     sort: str = "last_name",
     descending: bool = False,
     page: int = 1,
@@ -96,7 +98,7 @@ def list_patients(
     """A page of the centre's patients with their identifying data; the read is audited."""
     with transaction():
         result = queries.patients_for_centre(
-            actor, centre_id, search=search, sort=sort, descending=descending, page=page, per_page=per_page
+            actor, centre_id, search=search, frozen=frozen, sort=sort, descending=descending, page=page, per_page=per_page
         )
         audit.record(
             actor,
@@ -141,7 +143,13 @@ def set_frozen(actor: User, patient_id: int, frozen: bool, reason: str, origin: 
             raise InvalidInput(_("Say why: the reason is kept on the record."))
         if len(text) > MAX_FREEZE_REASON or any(ord(c) < 32 and c not in "\n\r\t" for c in text):
             raise InvalidInput(_("The reason must be plain text of at most %(n)d characters.", n=MAX_FREEZE_REASON))
-        patient.frozen, patient.frozen_reason = frozen, text
-        patient.frozen_changed_at, patient.frozen_changed_by_id = utcnow(), actor.id
+        change_frozen(patient, frozen, text, actor)
         audit.record(actor, "patient.frozen" if frozen else "patient.unfrozen", "patient", patient.id, origin)
     return patient
+
+
+def change_frozen(patient: Patient, frozen: bool, reason: str, actor: User) -> None:
+    """Step (flushes only): the record is frozen or unfrozen, the reason kept on it and in its history."""
+    patient.frozen, patient.frozen_reason = frozen, reason
+    patient.frozen_changed_at, patient.frozen_changed_by_id = utcnow(), actor.id
+    history.record(patient, "frozen" if frozen else "unfrozen", actor, [{"field": "frozen", "before": not frozen, "after": frozen}], reason)

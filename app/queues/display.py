@@ -35,6 +35,7 @@ def _process_names(gettext: Gettext) -> dict[str, str]:
         "coordinator_assistance": gettext("Co-ordinator assistance"),
         "enrolment": gettext("Enrolment"),
         "account_request": gettext("Account request"),
+        "transfer": gettext("Patient transfer"),
     }
 
 

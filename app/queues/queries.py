@@ -325,6 +325,7 @@ def _subject_words() -> dict[str, str]:
         "patient": gettext("patient #%(number)s"),
         "enrolment": gettext("a patient being enrolled"),
         "account_request": gettext("an account request"),
+        "transfer": gettext("a patient transfer"),
     }
 
 

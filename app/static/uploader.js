@@ -57,7 +57,8 @@
     const refused = progressBox.querySelector("[data-refused]");
     const submit = form.querySelector('button[type="submit"]');
     const token = form.querySelector('input[name="csrf_token"]').value;
-    const extra = Array.from(form.querySelectorAll('input[type="hidden"]:not([name="csrf_token"])'));
+    // Sent with every file: the hidden fields, and the choice made (e.g. a document or a signed consent form).
+    const extra = Array.from(form.querySelectorAll('input[type="hidden"]:not([name="csrf_token"]), input[type="radio"]'));
     let busy = false;
 
     if (folderInput && "webkitdirectory" in folderInput) { form.querySelector("[data-folder-choice]").hidden = false; }
@@ -74,7 +75,7 @@
       return new Promise(function (resolve) {
         const data = new FormData();
         data.append("csrf_token", token);
-        extra.forEach(function (input) { data.append(input.name, input.value); });
+        extra.forEach(function (input) { if (input.type !== "radio" || input.checked) { data.append(input.name, input.value); } });
         data.append("file", file, file.name);
         const request = new XMLHttpRequest();
         request.open("POST", form.action);

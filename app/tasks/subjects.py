@@ -39,7 +39,9 @@ def register_materials(materials: Mapping[str, Callable[[OpenTask, Any], Any]]) 
 
 def material(task: OpenTask, subject: Any) -> Any:
     gather = MATERIALS.get(task.subject_type)
-    return gather(task, subject) if gather is not None and subject is not None else None
+    if gather is None or (subject is None and task.subject_id is not None):
+        return None  # a subject that is gone has none; a task without one (an enrolment) may have some
+    return gather(task, subject)
 
 
 # Form id → what the confirmation after a submission says happened (given the task's subject id and the answers);

@@ -32,6 +32,14 @@ ROUTES = {
     "patients.enrol": ("POST", "/patients/enrol"),
     "patients.freeze": ("POST", "/patients/{patient}/freeze"),
     "patients.unfreeze": ("POST", "/patients/{patient}/unfreeze"),
+    "patients.edit": ("GET", "/patients/{patient}/edit"),
+    "patients.request_transfer": ("POST", "/patients/{patient}/transfer"),
+    "patient_rights.export_pdf": ("GET", "/patients/{patient}/export.pdf"),
+    "patient_rights.export_json": ("GET", "/patients/{patient}/export.json"),
+    "patient_rights.erase": ("POST", "/patients/{patient}/erase"),
+    "ernsettings.upload_consent_form": ("POST", "/erns/EuroBloodNet/settings/consent-forms"),
+    "ernsettings.delete_consent_form": ("POST", "/erns/EuroBloodNet/settings/consent-forms/fr/delete"),
+    "ernsettings.consent_form": ("GET", "/erns/EuroBloodNet/consent-forms/fr"),
     "patients.discard_enrolment": ("POST", "/patients/enrolments/{task}/discard"),
     "patients.possible_duplicates": ("POST", "/patients/enrolments/{task}/possible-duplicates"),
     "tasks.index": ("GET", "/tasks/"),
@@ -195,6 +203,15 @@ EXPECTED = {
     "patients.enrol": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
     "patients.freeze": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # no reason: refused, nothing changed
     "patients.unfreeze": {"clinician": 409, "brno_clinician": 404, "researcher": 404},  # not frozen
+    "patients.edit": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "patients.request_transfer": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # no centre chosen
+    "patient_rights.export_pdf": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "patient_rights.export_json": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "patient_rights.erase": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # no CPMS ID typed
+    # Only the ERN's managers upload model consent forms; its members download them (none uploaded here).
+    "ernsettings.upload_consent_form": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.delete_consent_form": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.consent_form": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "patients.discard_enrolment": {"clinician": 302, "brno_clinician": 403, "researcher": 403},
     "patients.possible_duplicates": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     "tasks.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},

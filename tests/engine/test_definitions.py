@@ -27,6 +27,8 @@ KNOWN = {
         "expire_invitation",
         "notify_data_request",
         "notify_data_provided",
+        "transfer_patient",
+        "decline_transfer",
     },
     "known_roles": {"clinician", "coordinator", "system", "panel_lead", "panel_member", "invitee"},
 }

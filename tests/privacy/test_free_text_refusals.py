@@ -16,9 +16,13 @@ from dataclasses import field
 import pytest
 from flask import g
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from app.accounts.models import User
+from app.database import db
 from app.panels import services as panel_services
+from app.panels.models import Contribution
+from app.panels.models import ContributionComment
 from app.patients.models import Patient
 from app.tasks import queries as task_queries
 from app.tasks.form_definitions import FieldDefinition
@@ -316,3 +320,42 @@ def test_a_document_title_and_file_name_refuse_the_patients_identity(app, world,
         sent = {"file": [(io.BytesIO(pdf), named)], "title": "", "kind": "document"}
         probes.record("panel upload: file name", probe, client.post(url, data=sent, content_type="multipart/form-data"))
     probes.check()
+
+
+def test_contribution_comments_and_pdfs_and_transfer_reasons_refuse_the_patients_identity(app, world, canary):
+    """A comment on a contribution and a PDF added to it are read by the whole panel; a transfer's reason is read by the
+    receiving centre before the patient is theirs."""
+    probes = Probes()
+    panel_id = _assessing(world, canary)
+    brno = signed_in(app, world.brno_clinician)
+    contributed = brno.post(f"/panels/{panel_id}/contribute", data={"text": CLEAN, "hours": "0", "minutes": "30"})
+    assert contributed.status_code == 302, problems(contributed)
+    contribution_id = db.session.scalar(select(Contribution.id).where(Contribution.panel_id == panel_id))
+    pdf = files.plain_pdf()
+    url = f"/panels/{panel_id}/contributions/{contribution_id}/documents"
+    control = brno.post(url, data={"file": [(io.BytesIO(pdf), "guideline.pdf")], "title": "Guideline"}, content_type="multipart/form-data")
+    assert control.status_code == 302, f"a clean upload is refused, so refusals below would prove nothing: {problems(control)}"
+    lead = signed_in(app, world.clinician)
+    for probe, text in PROBES.items():
+        comment = {"contribution_id": str(contribution_id), "text": text}
+        probes.record("contribution comment", probe, lead.post(f"/panels/{panel_id}/contribution-comments", data=comment))
+        sent = {"file": [(io.BytesIO(pdf), "guideline.pdf")], "title": text}
+        probes.record("contribution PDF: title", probe, brno.post(url, data=sent, content_type="multipart/form-data"))
+        named = text.replace("/", "-").replace(" ", "_") + ".pdf"
+        sent = {"file": [(io.BytesIO(pdf), named)], "title": ""}
+        probes.record("contribution PDF: file name", probe, brno.post(url, data=sent, content_type="multipart/form-data"))
+        transfer = {"centre_id": str(world.brno.id), "reason": text}
+        probes.record("transfer reason", probe, lead.post(f"/patients/{canary.id}/transfer", data=transfer))
+    assert db.session.scalar(select(ContributionComment)) is None
+    probes.check()
+
+
+def test_what_the_centre_writes_on_the_record_stays_in_the_centre(app, world, canary):
+    """The reasons for freezing and for changes are centre-only: another centre's panel member learns that the record is
+    frozen, never why."""
+    panel_id = _assessing(world, canary)
+    lead = signed_in(app, world.clinician)
+    assert lead.post(f"/patients/{canary.id}/freeze", data={"reason": f"{NAME} asked to pause, {BIRTH_DATE}."}).status_code == 302
+    page = signed_in(app, world.brno_clinician).get(f"/panels/{panel_id}").text
+    assert 'id="patient-frozen"' in page
+    assert canaries.LAST_NAME not in page and f"{canaries.BIRTH_DATE:%d/%m/%Y}" not in page

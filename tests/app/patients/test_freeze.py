@@ -58,3 +58,15 @@ def test_over_http_a_refused_reason_comes_back_and_a_running_panel_says_the_reco
     assert f"Record {patient.cpms_id} frozen" in page and "Transfer pending." in page and "Unfreeze this record" in page
     assert "Open a panel on" not in page
     assert 'id="patient-frozen"' in client.get(f"/panels/{panel_id}").text
+
+
+def test_the_patient_list_filters_frozen_records(world, login, patient):
+    other = factories.enrol(world.clinician, world.leuven, world.ern, first_name="Marie", last_name="Lambert")
+    services.set_frozen(world.clinician, patient.id, True, "Consent under review.", ORIGIN)
+    client = login(world.clinician)
+    frozen = client.get("/patients/?centre=BE10&state=frozen").text
+    assert patient.cpms_id in frozen and other.cpms_id not in frozen and 'aria-current="page"' in frozen
+    active = client.get("/patients/?centre=BE10&state=active").text
+    assert other.cpms_id in active and patient.cpms_id not in active
+    every = client.get("/patients/?centre=BE10&state=nonsense").text
+    assert patient.cpms_id in every and other.cpms_id in every
