@@ -1,4 +1,5 @@
-"""APScheduler wakes the periodic work: due timers (the fire_due_timers service), overdue tasks, queued mail.
+"""APScheduler wakes the periodic work: due timers (the fire_due_timers service), overdue tasks, guest accounts near
+their end, queued mail.
 It sits at the top with create_app and the CLI: it calls services of the workflow layer and of features."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from app.accounts.expiry import review_guest_expiry
 from app.database import utcnow
 from app.mail.services import SmtpSettings
 from app.mail.services import send_pending_mail
@@ -27,6 +29,9 @@ def _tick(app: Flask) -> None:
         escalated = escalate_overdue(utcnow())
         if escalated:
             log.info("told coordinators of %d overdue task(s)", escalated)
+        kept, warned = review_guest_expiry(utcnow())
+        if kept or warned:
+            log.info("kept %d guest account(s) open for their panels, warned %d of their expiry", kept, warned)
         send_pending_mail(smtp_settings(app.config))
 
 

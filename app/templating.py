@@ -18,6 +18,7 @@ from flask import url_for
 from flask_babel import get_locale
 from werkzeug.security import safe_join
 
+from app.accounts.roles import sees_people
 from app.i18n import display_date
 from app.i18n import display_datetime
 from app.i18n import install_template_gettext
@@ -121,4 +122,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["nav_erns_for"] = _once_per_request(erns_of)
     app.jinja_env.globals["nav_centres_for"] = _once_per_request(clinical_centres_of)
     app.jinja_env.globals["can_read_audit"] = can_read_audit
+    app.jinja_env.globals["sees_people"] = sees_people
     app.jinja_env.globals["unread_notifications"] = unread_count

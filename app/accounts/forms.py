@@ -82,3 +82,21 @@ class PasswordForm(FlaskForm):
 class ResetForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)], render_kw={"autocomplete": "username"})
     submit = SubmitField(_l("E-mail me a link"))
+
+
+class AppointForm(FlaskForm):
+    # The choices are what the actor may appoint; a posted value outside them reaches the service, which says why not.
+    role = SelectField(_l("Role"), validate_choice=False)
+    scope = SelectField(
+        _l("Where"),
+        validate_choice=False,
+        description=_l("ERN managers, coordinators and dispatchers serve the whole network; assistants one centre; panel managers either."),
+    )
+    submit = SubmitField(_l("Appoint"))
+
+    def ern_and_centre(self) -> tuple[int | None, int | None]:
+        """The scope's value is "<ERN id>" for the whole network, "<ERN id>-<centre id>" for one centre."""
+        ern, at_centre, centre = (self.scope.data or "").partition("-")
+        if not ern.isdigit() or (at_centre and not centre.isdigit()):
+            return None, None
+        return int(ern), (int(centre) if centre else None)

@@ -43,6 +43,8 @@ PROCESS_ROLES = frozenset({"clinician", "system", "panel_lead", "panel_member", 
 
 # Roles that act as health professionals of their centre: they may enrol and see its patients.
 CLINICAL_ROLES = frozenset({Role.MEMBER_EXPERT, Role.GUEST_EXPERT, Role.PANEL_MANAGER, Role.ASSISTANT})
+# Roles of the experts who are invited to panels (for the thematic areas they chose).
+EXPERT_ROLES = frozenset({Role.MEMBER_EXPERT, Role.GUEST_EXPERT})
 
 user_thematic_areas = Table(
     "user_thematic_areas",
@@ -71,6 +73,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     training_account: Mapped[bool] = mapped_column(default=False)
     # Guest accounts expire (SPEC §2: 90 days by default, extendable by a coordinator).
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When the mail warning that the account expires in a week went out (cleared when the expiry moves).
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
     thematic_areas: Mapped[list[ThematicArea]] = relationship(secondary=user_thematic_areas)
@@ -92,6 +96,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
             m.role == role and (ern_id is None or m.ern_id == ern_id) and (centre_id is None or m.centre_id == centre_id)
             for m in self.memberships
         )
+
+    @property
+    def is_expert(self) -> bool:
+        return any(m.role in EXPERT_ROLES for m in self.memberships)
 
     def clinical_centre_ids(self) -> set[int]:
         return {m.centre_id for m in self.memberships if m.role in CLINICAL_ROLES and m.centre_id is not None}

@@ -13,27 +13,34 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import security
+from app.accounts import appointments
 from app.accounts import queries as account_queries
+from app.accounts import roles
 from app.accounts import second_factor
 from app.accounts import services
 from app.accounts import sessions
 from app.accounts import throttling
 from app.accounts.forms import AccountRequestForm
+from app.accounts.forms import AppointForm
 from app.accounts.forms import CodeForm
 from app.accounts.forms import LoginForm
 from app.accounts.forms import PasswordForm
 from app.accounts.forms import ResetForm
+from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import User
+from app.errors import Conflict
 from app.errors import InvalidInput
 from app.extensions import db
 from app.extensions import login_manager
 from app.extensions import oauth
 from app.organisations import queries as organisation_queries
+from app.queues.display import role_name
 from app.requests import origin
 from app.security import LOGIN
 from app.security import public
@@ -239,9 +246,137 @@ def reset_password() -> str | Response:
 @bp.route("/members")
 @requires(LOGIN)
 def members() -> str:
-    if not security.manages_accounts(current_user):
+    if not roles.sees_people(current_user):
         abort(403)
-    return render_template("accounts/members.html", accounts=account_queries.managed_accounts(current_user))
+    wanted = account_queries.PeopleFilter(
+        centre_id=request.args.get("centre", type=int),
+        role=_role_from(request.args.get("role", "")),
+        area=request.args.get("area", "")[:20],
+    )
+    result = account_queries.people(
+        current_user, wanted, page=request.args.get("page", 1, type=int) or 1, per_page=int(current_app.config["PAGE_SIZE"])
+    )
+    centres, areas = account_queries.filter_choices(current_user)
+    return render_template(
+        "accounts/members.html",
+        result=result,
+        wanted=wanted,
+        centres=centres,
+        areas=areas,
+        roles=list(Role),
+        no_area=account_queries.NO_AREA,
+        last_sign_ins=account_queries.last_sign_ins([user.id for user in result.items]),
+    )
+
+
+def _role_from(value: str) -> Role | None:
+    """A role as the pages write it in links and forms ("ern-manager": people read it, as they read the page)."""
+    return next((role for role in Role if role.value == value.replace("-", "_")), None)
+
+
+@bp.route("/members/<int:user_id>")
+@requires(LOGIN)
+def member(user_id: int) -> str | tuple[str, int]:
+    person = account_queries.person(current_user, user_id)
+    if person is None:
+        abort(404)
+    return _member_page(person, _appoint_form())
+
+
+def _member_page(person: User, form: AppointForm, status: int = 200) -> tuple[str, int]:
+    last = account_queries.last_sign_ins([person.id]).get(person.id)
+    return render_template(
+        "accounts/member.html",
+        person=person,
+        form=form,
+        last_sign_in=last,
+        manages=security.can_manage_account(current_user, person) and person.id != current_user.id,
+        revocable=roles.revocable(current_user, person),
+    ), status
+
+
+def _appoint_form() -> AppointForm:
+    form = AppointForm()
+    appointable_roles, scopes = account_queries.appoint_choices(current_user)
+    form.role.choices = [(role.value.replace("_", "-"), role_name(role)) for role in appointable_roles]
+    form.scope.choices = [
+        (f"{ern.id}-{centre.id}", _("%(ern)s at %(centre)s", ern=ern.code, centre=centre.display_name))
+        if centre
+        else (str(ern.id), _("%(ern)s, the whole network", ern=ern.code))
+        for ern, centre in scopes
+    ]
+    return form
+
+
+@bp.route("/members/<int:user_id>/roles", methods=["POST"])
+@requires(LOGIN)
+def appoint(user_id: int) -> Response | tuple[str, int]:
+    person = account_queries.person(current_user, user_id)
+    if person is None:
+        abort(404)
+    form = _appoint_form()
+    ern_id, centre_id = form.ern_and_centre()
+    try:
+        membership = appointments.appoint_role(
+            current_user, person.id, (form.role.data or "").replace("-", "_"), ern_id, centre_id, origin()
+        )
+    except InvalidInput as error:
+        form.role.errors = list(error.field_errors.get("role", []))
+        form.scope.errors = list(error.field_errors.get("scope", []))
+        flash(error.message, "danger")
+        return _member_page(person, form, 422)
+    except Conflict as error:
+        flash(error.message, "danger")
+        return redirect(url_for("accounts.member", user_id=person.id))
+    words = {"name": person.full_name, "role": role_name(membership.role), "where": _scope_words(membership)}
+    flash(_("%(name)s is now %(role)s in %(where)s. Revoke the role on this page when it ends.", **words), "success")
+    return redirect(url_for("accounts.member", user_id=person.id))
+
+
+@bp.route("/members/<int:user_id>/roles/<int:membership_id>/revoke", methods=["POST"])
+@requires(LOGIN)
+def revoke(user_id: int, membership_id: int) -> Response:
+    revoked = appointments.revoke_role(current_user, user_id, membership_id, origin())
+    where = f"{revoked.ern} @ {revoked.centre}" if revoked.centre else revoked.ern
+    flash(
+        _("The role %(role)s in %(where)s was revoked.", role=role_name(revoked.role), where=where)
+        + " "
+        + ngettext(
+            "%(num)d open task it was needed for went back to the queue.",
+            "%(num)d open tasks it was needed for went back to the queue.",
+            revoked.tasks_handed_back,
+        ),
+        "success",
+    )
+    person = account_queries.person(current_user, user_id)
+    return redirect(url_for("accounts.member", user_id=user_id) if person is not None else url_for("accounts.members"))
+
+
+@bp.route("/members/<int:user_id>/deactivate", methods=["POST"])
+@requires(LOGIN)
+def deactivate(user_id: int) -> Response:
+    handed_back = appointments.deactivate_account(current_user, user_id, origin())
+    flash(
+        _("The account is deactivated: its sessions ended and it cannot sign in.")
+        + " "
+        + ngettext("%(num)d open task went back to the queue.", "%(num)d open tasks went back to the queue.", handed_back)
+        + " "
+        + _("Reactivate it here if it was a mistake."),
+        "success",
+    )
+    return redirect(url_for("accounts.member", user_id=user_id))
+
+
+@bp.route("/members/<int:user_id>/reactivate", methods=["POST"])
+@requires(LOGIN)
+def reactivate(user_id: int) -> Response:
+    appointments.reactivate_account(current_user, user_id, origin())
+    flash(_("The account is active again, with the roles it had. Its owner can sign in."), "success")
+    return redirect(url_for("accounts.member", user_id=user_id))
+
+
+def _scope_words(membership: Membership) -> str:
+    return f"{membership.ern.code} @ {membership.centre.code}" if membership.centre else membership.ern.code
 
 
 @bp.route("/members/<int:user_id>/reset-second-factor", methods=["POST"])
@@ -249,7 +384,7 @@ def members() -> str:
 def reset_second_factor(user_id: int) -> Response:
     services.reset_second_factor(current_user, user_id, origin())
     flash(_("The second factor was reset; the member sets up a new one at their next sign-in."), "success")
-    return redirect(url_for("accounts.members"))
+    return redirect(url_for("accounts.member", user_id=user_id))
 
 
 @bp.route("/members/<int:user_id>/extend", methods=["POST"])
@@ -257,4 +392,4 @@ def reset_second_factor(user_id: int) -> Response:
 def extend_account(user_id: int) -> Response:
     services.extend_guest_account(current_user, user_id, int(current_app.config["GUEST_ACCOUNT_DAYS"]), origin())
     flash(_("The guest account was extended."), "success")
-    return redirect(url_for("accounts.members"))
+    return redirect(url_for("accounts.member", user_id=user_id))

@@ -309,6 +309,7 @@ def extend_guest_account(actor: User, user_id: int, days: int, origin: RequestIn
         if user.expires_at is None:
             raise Conflict(_("This account does not expire."))
         user.expires_at = max(user.expires_at, utcnow()) + timedelta(days=days)
+        user.expiry_warned_at = None  # a new end: a new warning a week before it
         audit.record(actor, "account.extended", "user", user.id, origin, days=days)
 
 

@@ -82,6 +82,17 @@ USERS = [
         [("VASCERN", "BE10", "member_expert"), ("EuroBloodNet", "BE10", "member_expert")],
         ["Hereditary Haemorrhagic Telangiectasia (HHT-WG)", "Rare red blood cell disorders"],
     ),
+    ("dispatcher@demo.consilium.eu", "Dora", "Dispatcher", "ERN helpdesk", [("EuroBloodNet", None, "dispatcher")], []),
+    ("assistant@demo.consilium.eu", "Anouk", "Willems", "Clinical assistant", [("EuroBloodNet", "BE10", "assistant")], []),
+    (
+        "guest.vascern@demo.consilium.eu",
+        "Gustav",
+        "Gast",
+        "Interventional radiologist",
+        [("VASCERN", "GUEST-VASCERN", "guest_expert")],
+        ["Vascular Anomalies (VASCA-WG)"],
+    ),
+    ("researcher.vascern@demo.consilium.eu", "Vera", "Vos", "Epidemiologist", [("VASCERN", None, "researcher")], []),
 ]
 
 # centre, ERN, enrolling user, first name, last name, gender, date of birth, registry consent

@@ -126,6 +126,35 @@ class Panel(db.Model):  # type: ignore[name-defined,misc]
     def accepted_members(self) -> list[PanelMember]:
         return [m for m in self.members if m.status == InvitationStatus.ACCEPTED]
 
+    def take_consultation(self, answers: dict[str, Any], by: User, number: int) -> ConsultationVersion:
+        """The consultation form's answers become the case description, as its version ``number`` (1: the first
+        submission); nickname and urgency show in lists. The caller adds the version to the session."""
+        stored = stored_answers(answers)
+        self.consultation = stored
+        self.nickname = str(answers["nickname"])
+        self.urgent = answers.get("urgent") == "yes"
+        version = ConsultationVersion(panel_id=self.id, number=number, answers=stored, submitted_by_id=by.id, submitted_at=utcnow())
+        if self.consultation_submitted_at is None:
+            self.consultation_submitted_at = version.submitted_at
+        return version
+
+
+class ConsultationVersion(db.Model):  # type: ignore[name-defined,misc]
+    """One submission of a panel's consultation form: the first through its task, then each edit while the panel is
+    open. The newest is the panel's case description (``Panel.consultation``); the others are its history."""
+
+    __tablename__ = "consultation_versions"
+    __table_args__ = (UniqueConstraint("panel_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    # The answers as submitted (pseudonymised clinical content, as in Panel.consultation).
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    submitted_by: Mapped[User | None] = relationship()
+
 
 class InvitationStatus(enum.StrEnum):
     INVITED = "invited"
@@ -268,6 +297,11 @@ class ExpertGroup(db.Model):  # type: ignore[name-defined,misc]
     ern_id: Mapped[int] = mapped_column(ForeignKey("erns.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     members: Mapped[list[User]] = relationship(secondary=expert_group_members, order_by="User.last_name")
+
+
+def stored_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """A form's cleaned answers as JSON keeps them (dates as ISO text)."""
+    return {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in answers.items()}
 
 
 def title_of(panel_id: int, nickname: str | None) -> str:

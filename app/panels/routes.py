@@ -20,10 +20,12 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.documents import queries as document_queries
+from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotFound
 from app.i18n import today_for
 from app.notifications import services as notification_services
+from app.panels import consultation as consultation_versions
 from app.panels import queries
 from app.panels import services
 from app.panels import timeline
@@ -41,13 +43,17 @@ from app.panels.forms import UserForm
 from app.panels.material import consultation_form
 from app.panels.models import PHASE_LABELS
 from app.panels.models import ClosingReason
+from app.panels.models import Panel
 from app.panels.report import consultation_pdf as render_pdf
 from app.requests import origin
 from app.requests import row_id
 from app.security import LOGIN
 from app.security import requires
 from app.tasks.answers import clean_answers
+from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
+from app.tasks.forms import DefinedForm
+from app.tasks.forms import form_class
 
 bp = Blueprint("panels", __name__, url_prefix="/panels")
 
@@ -168,7 +174,19 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
         closing_reasons=list(ClosingReason),
         possible_leads=queries.possible_leads(page.panel) if page.may_manage and page.panel.lead_id is None else [],
         kept=kept or {},
+        **_consultation_state(page.panel, tab),
     )
+
+
+def _consultation_state(panel: Panel, tab: str) -> dict[str, Any]:
+    """The consultation tab's line on its current version, and whether the viewer may change it (or why not now)."""
+    if (tab if tab in TABS else "consultation") != "consultation" or panel.consultation_submitted_at is None:
+        return {"consultation_version": None, "may_edit_consultation": False, "consultation_frozen": ""}
+    return {
+        "consultation_version": consultation_versions.current_version(panel.id),
+        "may_edit_consultation": consultation_versions.may_edit(current_user, panel),
+        "consultation_frozen": consultation_versions.why_frozen(panel),
+    }
 
 
 K = TypeVar("K", bound=KeptTextForm)
@@ -336,7 +354,12 @@ def addendum(panel_id: int, form: TextForm) -> Response:
 def consultation(panel_id: int) -> str:
     """The submitted consultation form as one printable page."""
     page = services.view_panel(current_user, panel_id)
-    return render_template("panels/consultation.html", panel=page.panel, consultation_form=consultation_form(page.panel))
+    return render_template(
+        "panels/consultation.html",
+        panel=page.panel,
+        consultation_form=consultation_form(page.panel),
+        consultation_version=consultation_versions.current_version(page.panel.id),
+    )
 
 
 @bp.route("/<int:panel_id>/consultation.pdf")
@@ -359,3 +382,74 @@ def report(panel_id: int) -> Response:
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel.id}-outcome.pdf"'
     return response
+
+
+# One rule for both methods: an id out of range is then "not found" for either (two rules answer a POST with 405).
+@bp.route("/<int:panel_id>/consultation/edit", methods=["GET", "POST"])
+@requires(LOGIN)
+def edit_consultation(panel_id: int) -> str | Response | tuple[str, int]:
+    """The submitted consultation form with its current answers, to change while the panel is open. Saving makes a
+    new version; wrong answers come back in the form with what to correct (422), and a change someone saved meanwhile
+    keeps what was typed in the form (409)."""
+    page = consultation_versions.edit_page(current_user, panel_id)
+    if request.method == "GET":
+        form = _consultation_form(page.form, data=consultation_versions.as_typed(page.form, page.panel.consultation))
+        return _render_edit(page, form, page.number)
+    form = _consultation_form(page.form)
+    base_version, status = request.form.get("base_version", 0, type=int), 422
+    if form.validate_on_submit():
+        try:
+            number = consultation_versions.change_consultation(
+                current_user, panel_id, form.raw_answers(), base_version, form.today, origin()
+            )
+        except InvalidInput as error:
+            for name, messages in error.field_errors.items():
+                form[name].errors = list(messages)
+            if not error.field_errors:
+                flash(error.message, "danger")
+        except Conflict as error:
+            flash(error.message, "danger")
+            page = consultation_versions.edit_page(current_user, panel_id)  # the version saved meanwhile
+            base_version, status = page.number, 409
+        else:
+            if number is None:
+                flash(_("No answer changed: the consultation form stays as it was."), "info")
+            else:
+                flash(_("The consultation form is changed (version %(number)s). The panel's members are told.", number=number), "success")
+            return _back(panel_id)
+    return _render_edit(page, form, base_version), status
+
+
+@bp.get("/<int:panel_id>/consultation/history")
+@requires(LOGIN)
+def consultation_history(panel_id: int) -> str:
+    """Every version of the consultation form: who changed it, when, and what changed, field by field."""
+    history = consultation_versions.history(current_user, panel_id)
+    return render_template("panels/consultation_history.html", panel=history.panel, history=history)
+
+
+@bp.get("/<int:panel_id>/consultation/versions/<int:number>")
+@requires(LOGIN)
+def consultation_version(panel_id: int, number: int) -> str:
+    """The consultation form as it stood in one version."""
+    history = consultation_versions.history(current_user, panel_id)
+    version = history.version(number)
+    return render_template(
+        "panels/consultation_version.html",
+        panel=history.panel,
+        history=history,
+        version=version,
+        consultation_form=history.form,
+        consultation_answers=version.answers,
+    )
+
+
+def _consultation_form(definition: FormDefinition, data: dict[str, Any] | None = None) -> DefinedForm:
+    form = form_class(definition)(data=data)
+    form.today = today_for(current_user)
+    return form
+
+
+def _render_edit(page: consultation_versions.EditPage, form: DefinedForm, base_version: int) -> str:
+    form.offer_blank_entries()
+    return render_template("panels/consultation_edit.html", panel=page.panel, page=page, form=form, base_version=base_version)

@@ -182,12 +182,9 @@ def notify_data_provided(instance: ProcessInstance, params: dict[str, Any], acto
 
 
 def submit_consultation(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
-    """The consultation form becomes the panel's case description; nickname and urgency show in lists."""
+    """The consultation form becomes the panel's case description, its version 1; nickname and urgency show in lists."""
     panel = panel_of(instance)
-    panel.consultation = {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in answers.items()}
-    panel.nickname = str(answers["nickname"])
-    panel.urgent = answers.get("urgent") == "yes"
-    panel.consultation_submitted_at = utcnow()
+    db.session.add(panel.take_consultation(answers, actor, number=1))
     timeline.add(panel, "consultation", "Consultation form submitted.", actor)
     return {}
 

@@ -38,3 +38,25 @@ def test_after_a_transfer_the_lead_keeps_the_panel_and_the_new_centre_sees_it(wo
     assert "Addel" not in login(world.clinician).get(panel).text
     login(world.clinician).post("/logout")
     assert login(world.brno_clinician).get(panel).status_code == 200
+
+
+def test_a_revoked_role_ends_what_it_allowed_at_once(world, login):
+    """A panel manager for the whole ERN sees and manages its panels and their queue; once the ERN's manager revokes the
+    role, the same requests of the same signed-in session answer as for anyone outside."""
+    from app.accounts import appointments
+    from app.accounts.models import Role
+
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    panel_id = factories.open_panel(world.clinician, patient)
+    manager = factories.make_user("manager@ern.example", [(world.ern, None, Role.ERN_MANAGER)], "Mara", "Manager")
+    steward = factories.make_user("steward@ern.example", [(world.ern, None, Role.PANEL_MANAGER)], "Piet", "Steward")
+    client = login(steward)
+    before = {url: client.get(url).status_code for url in (f"/panels/{panel_id}", f"/panels/{panel_id}?tab=members")}
+    assert set(before.values()) == {200}
+    assert f"/panels/{panel_id}" in client.get("/panels/?ern=EuroBloodNet").text
+    membership = next(m for m in steward.memberships if m.role == Role.PANEL_MANAGER)
+    appointments.revoke_role(manager, steward.id, membership.id, ORIGIN)
+    for url in before:
+        assert client.get(url).status_code == 404
+    assert f"/panels/{panel_id}" not in client.get("/panels/?ern=EuroBloodNet").text
+    assert client.post(f"/panels/{panel_id}/invite", data={"user_id": str(world.brno_clinician.id)}).status_code == 404

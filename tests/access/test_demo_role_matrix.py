@@ -17,15 +17,23 @@ from app.panels.models import Panel
 from app.patients.models import Patient
 from tests import factories
 
-LEUVEN = {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu"}  # BE10 health professionals
+LEUVEN = {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu", "assistant@demo.consilium.eu"}  # BE10 health professionals, their assistant
 BRNO = {"hp2@demo.consilium.eu"}
-VASCERN = {"coordinator@demo.consilium.eu", "hp4@demo.consilium.eu", "hp5@demo.consilium.eu"}
+VASCERN = {
+    "coordinator@demo.consilium.eu",
+    "hp4@demo.consilium.eu",
+    "hp5@demo.consilium.eu",
+    "guest.vascern@demo.consilium.eu",
+    "researcher.vascern@demo.consilium.eu",
+}
+VASCERN_ONLY = {"guest.vascern@demo.consilium.eu", "researcher.vascern@demo.consilium.eu"}
 COORDINATORS = {"coordinator@demo.consilium.eu"}
 MANAGERS = {"manager@demo.consilium.eu"}  # EuroBloodNet's ERN manager
 # Demo panels (app/demo/panels.py) and who sees them: members and invitees, the patient's centre,
 # the ERN's coordinators and the panel managers in scope (hp3 manages EuroBloodNet panels).
 SILVER_BIRCH = (
     {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu", "hp2@demo.consilium.eu", "guest@demo.consilium.eu"}
+    | LEUVEN  # the panel's centre, its assistant too
     | COORDINATORS
     | {"hp3@demo.consilium.eu"}
 )
@@ -44,6 +52,10 @@ ACCOUNTS = [
     "hp3@demo.consilium.eu",
     "hp4@demo.consilium.eu",
     "hp5@demo.consilium.eu",
+    "dispatcher@demo.consilium.eu",
+    "assistant@demo.consilium.eu",
+    "guest.vascern@demo.consilium.eu",
+    "researcher.vascern@demo.consilium.eu",
 ]
 
 
@@ -64,6 +76,7 @@ def demo(database):
         "leuven": leuven,
         "ebn": ebn,
         "task": task_id,
+        "hp1": hp1.id,
     }
 
 
@@ -77,7 +90,7 @@ def expected(email, objects):
         ("GET", "/preferences"): 200,
         ("GET", "/tasks/"): 200,
         ("GET", "/patients/"): 200,
-        ("GET", "/erns/EuroBloodNet"): 200,
+        ("GET", "/erns/EuroBloodNet"): 404 if email in VASCERN_ONLY else 200,
         ("GET", "/erns/VASCERN"): allowed(VASCERN),
         ("GET", "/centres/BE10"): allowed(LEUVEN),
         ("GET", "/centres/CZ08"): allowed(BRNO),
@@ -85,7 +98,8 @@ def expected(email, objects):
         ("GET", f"/patients/{brno_patient}"): allowed(BRNO),
         ("GET", f"/tasks/{objects['task']}"): allowed(LEUVEN, no=403),
         ("GET", "/audit/"): allowed(COORDINATORS, no=403),
-        ("GET", "/members"): allowed(COORDINATORS, no=403),
+        ("GET", "/members"): allowed(COORDINATORS | MANAGERS, no=403),
+        ("GET", f"/members/{objects['hp1']}"): allowed(COORDINATORS | MANAGERS),
         ("POST", "/patients/enrol"): allowed(LEUVEN, yes=302, no=403),
         ("GET", "/panels/"): 200,
         ("GET", "/erns/EuroBloodNet/queue"): allowed(COORDINATORS | MANAGERS, no=403),

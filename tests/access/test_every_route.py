@@ -47,6 +47,11 @@ ROUTES = {
     "accounts.members": ("GET", "/members"),
     "accounts.reset_second_factor": ("POST", "/members/{user}/reset-second-factor"),
     "accounts.extend_account": ("POST", "/members/{user}/extend"),
+    "accounts.member": ("GET", "/members/{user}"),
+    "accounts.appoint": ("POST", "/members/{user}/roles"),
+    "accounts.revoke": ("POST", "/members/{user}/roles/1/revoke"),
+    "accounts.deactivate": ("POST", "/members/{user}/deactivate"),
+    "accounts.reactivate": ("POST", "/members/{user}/reactivate"),
     "audit.export": ("GET", "/audit/export.csv"),
     "tasks.show": ("GET", "/tasks/{task}"),
     "tasks.submit": ("POST", "/tasks/{task}"),
@@ -66,6 +71,9 @@ ROUTES = {
     "panels.hand_over": ("POST", "/panels/{panel}/lead"),
     "panels.close": ("POST", "/panels/{panel}/close"),
     "panels.archive": ("POST", "/panels/{panel}/archive"),
+    "panels.edit_consultation": ("GET", "/panels/{panel}/consultation/edit"),
+    "panels.consultation_history": ("GET", "/panels/{panel}/consultation/history"),
+    "panels.consultation_version": ("GET", "/panels/{panel}/consultation/versions/1"),
     "panels.restart": ("POST", "/panels/{panel}/restart"),
     "panels.release": ("POST", "/panels/{panel}/release"),
     "panels.addendum": ("POST", "/panels/{panel}/addendum"),
@@ -203,6 +211,16 @@ EXPECTED = {
     "patients.enrol": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
     "patients.freeze": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # no reason: refused, nothing changed
     "patients.unfreeze": {"clinician": 409, "brno_clinician": 404, "researcher": 404},  # not frozen
+    # A member's page and its actions: for the coordinators, managers and administrators who see the member.
+    "accounts.member": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "accounts.appoint": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "accounts.revoke": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "accounts.deactivate": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "accounts.reactivate": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    # The submitted consultation form: changed by the lead and the patient's centre, its versions read by the panel.
+    "panels.edit_consultation": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "panels.consultation_history": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "panels.consultation_version": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "patients.edit": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "patients.request_transfer": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # no centre chosen
     "patient_rights.export_pdf": {"clinician": 200, "brno_clinician": 404, "researcher": 404},

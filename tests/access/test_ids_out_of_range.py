@@ -65,6 +65,9 @@ def valid(world):
         "page": 1,
         "ern_id": world.ern.id,
         "centre_id": world.leuven.id,
+        "user_id": world.colleague.id,
+        "membership_id": world.colleague.memberships[0].id,
+        "number": 1,
     }
 
 

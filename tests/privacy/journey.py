@@ -238,9 +238,10 @@ class Canary:
 
     def typed_urls(self) -> list[str]:
         """Every URL of the canary's objects, as someone who guessed them would type them."""
-        urls = [f"/patients/{self.patient_id}"]
+        urls = [f"/patients/{self.patient_id}{view}" for view in ("", "/edit", "/erase", "/export.pdf", "/export.json")]
         for panel in sorted(self.panels):
-            urls += [f"/panels/{panel}{view}" for view in ("", "/consultation", "/consultation.pdf", "/outcome.pdf")]
+            views = ("", "/consultation", "/consultation.pdf", "/outcome.pdf", "/consultation/history", "/consultation/versions/1")
+            urls += [f"/panels/{panel}{view}" for view in views]
             urls += [f"/panels/{panel}?tab={tab}" for tab in ("consultation", "members", "meetings", "contributions")]
         for document in sorted(self.about()["documents"]):
             urls += [f"/documents/{document}/{view}" for view in DOCUMENT_VIEWS]

@@ -1,0 +1,69 @@
+"""Guest accounts end (SPEC §2): 90 days after approval, extendable by a coordinator, or when the guest's last panel
+closes, whichever is later; a mail warns a week before. Run by the scheduler."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement
+from sqlalchemy import or_
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.audit import services as audit
+from app.audit.services import SYSTEM
+from app.database import db
+from app.database import transaction
+from app.mail import services as mail
+from app.panels.models import InvitationStatus
+from app.panels.models import Panel
+from app.panels.models import PanelMember
+from app.panels.models import Phase
+
+WARNING = timedelta(days=7)
+
+
+def review_guest_expiry(now: datetime) -> tuple[int, int]:
+    """Keep guests on open panels from expiring, and warn the others by mail, once, a week before their account ends.
+    Returns (accounts kept open, accounts warned)."""
+    with transaction():
+        # While a panel is open its guest keeps the account: the end moves two weeks ahead whenever it comes within the
+        # warning week, so it falls one to two weeks after the last panel closes, the warning a week before.
+        kept = db.session.scalars(
+            select(User)
+            .where(User.active, User.expires_at.is_not(None), User.expires_at <= now + WARNING, _on_open_panels())
+            .with_for_update()
+        ).all()
+        for user in kept:
+            user.expires_at, user.expiry_warned_at = now + 2 * WARNING, None
+            audit.record(None, "account.kept_open", "user", user.id, SYSTEM, until=user.expires_at.isoformat())
+        due = db.session.scalars(
+            select(User)
+            .where(User.active, User.expiry_warned_at.is_(None), User.expires_at > now, User.expires_at <= now + WARNING)
+            .with_for_update()
+        ).all()
+        for user in due:
+            assert user.expires_at is not None
+            user.expiry_warned_at = now
+            mail.queue(
+                user.email,
+                "Your Consilium account expires in a week",
+                f"Dear {user.full_name},\n\nyour guest account in Consilium ends on {user.expires_at:%d %B %Y} (UTC).\n"
+                "If you still need it, ask the coordinator of your network to extend it.\n\n"
+                f"{current_app.config['PUBLIC_URL'].rstrip('/')}/\n",
+            )
+            audit.record(None, "account.expiry_warned", "user", user.id, SYSTEM)
+    return len(kept), len(due)
+
+
+def _on_open_panels() -> ColumnElement[bool]:
+    """The people on a panel that is not closed: its creator, its lead, its invited and accepted experts."""
+    still_open = (Panel.phase != Phase.CLOSED, Panel.archived.is_(False))
+    answering = PanelMember.status.in_((InvitationStatus.INVITED, InvitationStatus.ACCEPTED))
+    return or_(
+        User.id.in_(select(PanelMember.user_id).join(Panel, Panel.id == PanelMember.panel_id).where(answering, *still_open)),
+        User.id.in_(select(Panel.created_by_id).where(*still_open)),
+        User.id.in_(select(Panel.lead_id).where(*still_open)),
+    )
