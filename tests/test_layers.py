@@ -25,6 +25,7 @@ BASE_MODULES = {
     "app.identifying",
     "app.logsafe",
     "app.pagination",
+    "app.pdf",  # the look of the PDF documents a hospital files
     "app.requests",
     "app.text",
     "app.terminology.catalogue",  # reference data read from the packages that ship the terminologies

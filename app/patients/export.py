@@ -9,20 +9,15 @@ the patient, fpdf2 as the panel reports). For a reader the services already allo
 from __future__ import annotations
 
 import json
-import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from fpdf import FPDF
 from sqlalchemy import select
 
 from app.accounts.models import User
@@ -36,6 +31,7 @@ from app.panels.models import Outcome
 from app.panels.models import Panel
 from app.patients import history
 from app.patients.models import Patient
+from app.pdf import PdfDocument
 from app.tasks.display import answer_text
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
@@ -44,14 +40,6 @@ from app.tasks.forms import definition_for
 FORMAT = "consilium-patient-record/1"
 MEDIA_WORDS = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG", "application/dicom": "DICOM"}
 # The fonts of the panel reports (app/panels/report.py), for names in any European script; else the PDF core font.
-FONTS = (
-    (
-        Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
-        Path("/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
-    ),
-    (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")),
-)
-GREY = (90, 90, 90)
 
 
 def held(patient: Patient, reader: User) -> dict[str, Any]:
@@ -328,80 +316,8 @@ def _consent(consent: dict[str, Any], detail: str | None = None) -> str:
     return f"{said} ({display_date(consent['date'])})" if consent["date"] else said
 
 
-@cache
-def _font_files() -> tuple[Path, Path] | None:
-    return next(((regular, bold) for regular, bold in FONTS if regular.exists() and bold.exists()), None)
-
-
-class _Document(FPDF):
-    """An A4 document with a running header (CPMS ID, never the name) and page numbers."""
-
-    def __init__(self, title: str, running_header: str) -> None:
-        super().__init__(format="A4")
-        fonts = _font_files()
-        self.unicode = fonts is not None
-        if fonts is not None:
-            self.add_font("export", "", str(fonts[0]))
-            self.add_font("export", "B", str(fonts[1]))
-        self.family = "export" if self.unicode else "helvetica"
-        self.running_header = self.text_of(running_header)
-        self.set_title(title)
-        self.set_author("Consilium")
-        self.set_creator("Consilium")
-        self.set_margins(18, 18, 18)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.add_page()
-
-    def text_of(self, value: str) -> str:
-        if self.unicode:
-            return value
-        return "".join(c if ord(c) < 256 else unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode() or "?" for c in value)
-
-    def header(self) -> None:
-        self.set_font(self.family, "", 8)
-        self.set_text_color(*GREY)
-        self.cell(0, 4, self.running_header, new_x="LMARGIN", new_y="NEXT")
-        self.set_text_color(0, 0, 0)
-        self.ln(4)
-
-    def footer(self) -> None:
-        self.set_y(-13)
-        self.set_font(self.family, "", 8)
-        self.set_text_color(*GREY)
-        self.cell(0, 4, self.text_of(_("Page %(page)s of %(pages)s", page=self.page_no(), pages=self.str_alias_nb_pages)), align="C")
-        self.set_text_color(0, 0, 0)
-
-    def title_block(self, value: str) -> None:
-        self.set_font(self.family, "B", 16)
-        self.multi_cell(0, 8, self.text_of(value), align="L", new_x="LMARGIN", new_y="NEXT")
-        self.ln(2)
-
-    def heading(self, value: str) -> None:
-        if self.will_page_break(20):  # a heading never ends a page alone
-            self.add_page()
-        self.ln(2)
-        self.set_font(self.family, "B", 12)
-        self.multi_cell(0, 6, self.text_of(value), align="L", new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
-
-    def subheading(self, value: str) -> None:
-        if self.will_page_break(15):
-            self.add_page()
-        self.set_font(self.family, "B", 10)
-        self.multi_cell(0, 5, self.text_of(value), align="L", new_x="LMARGIN", new_y="NEXT")
-
-    def paragraph(self, value: str, size: float = 10) -> None:
-        self.set_font(self.family, "", size)
-        self.multi_cell(0, size / 2, self.text_of(value or "-"), align="L", new_x="LMARGIN", new_y="NEXT")
-        self.ln(2)
-
-    def labelled(self, rows: Iterable[tuple[str, str]], label_width: float = 48) -> None:
-        for label, value in rows:
-            self.set_font(self.family, "B", 10)
-            self.cell(label_width, 5, self.text_of(label))
-            self.set_font(self.family, "", 10)
-            self.multi_cell(0, 5, self.text_of(value or "-"), align="L", new_x="LMARGIN", new_y="NEXT")
-        self.ln(2)
+class _Document(PdfDocument):
+    """The copy of the record: a running header with the CPMS ID (never the name), the documents as a table."""
 
     def documents(self, documents: list[dict[str, Any]]) -> None:
         if not documents:
@@ -420,6 +336,3 @@ class _Document(FPDF):
                     kind = _("%(type)s, case summary", type=kind)
                 table.row([self.text_of(document["name"]), self.text_of(kind), self.text_of(_when(document["uploaded_at"]))])
         self.ln(3)
-
-    def render(self) -> bytes:
-        return bytes(self.output())
