@@ -108,3 +108,20 @@ PATIENTS = [
     ("IT10", "VASCERN", "hp4@demo.consilium.eu", "Giulia", "Bianchi", "female", "12/12/1999", "yes"),
     ("IT10", "EuroBloodNet", "hp4@demo.consilium.eu", "Luca", "Ferrari", "male", "30/04/1966", "no"),
 ]
+
+
+# The model consent forms every demo ERN offers at enrolment: language, title, text (training data, not a legal text).
+CONSENT_FORMS = [
+    (
+        "en",
+        "Model consent form",
+        "Training environment: this is not a real consent form. A real one explains what the ERN does with the "
+        "patient's data, who sees them, and how consent is withdrawn; the patient signs and dates it.",
+    ),
+    (
+        "fr",
+        "Formulaire de consentement type",
+        "Environnement de formation : ceci n'est pas un vrai formulaire de consentement. Un vrai formulaire explique ce "
+        "que l'ERN fait des données du patient, qui les voit et comment retirer son consentement ; le patient le signe et le date.",
+    ),
+]

@@ -15,9 +15,11 @@ from app.database import db
 from app.database import transaction
 from app.demo import data
 from app.demo.panels import seed_panels
+from app.ernsettings.models import ConsentForm
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
+from app.pdf import PdfDocument
 from app.tasks import completion
 from app.tasks.answers import clean_answers
 from app.tasks.form_definitions import FormDefinition
@@ -41,6 +43,7 @@ def seed_demo(forms: dict[str, FormDefinition], today: date, *, reset: bool = Fa
         for centre_code, ern_code, email, first, last, gender, born, registry in data.PATIENTS:
             _enrol(users[email], centres[centre_code], erns[ern_code], forms["enrolment"], today, first, last, gender, born, registry)
         seed_panels(users, forms, today)
+        _seed_consent_forms(erns)
     return [(email, ", ".join(sorted({role for _e, _c, role in memberships}))) for email, _f, _l, _s, memberships, _t in data.USERS]
 
 
@@ -49,6 +52,20 @@ def _delete_everything() -> None:
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in (ProcessDefinition.__tablename__, "alembic_version"):
             db.session.execute(table.delete())
+
+
+def _seed_consent_forms(erns: dict[str, Ern]) -> None:
+    """A model consent form per ERN in English and French, as its manager would upload them (fake text)."""
+    for ern in erns.values():
+        for language, title, text in data.CONSENT_FORMS:
+            pdf = PdfDocument(title, f"{ern.code} · {title}")
+            pdf.title_block(f"{title}: {ern.name}")
+            pdf.paragraph(text)
+            content = pdf.render()
+            db.session.add(
+                ConsentForm(ern_id=ern.id, language=language, file_name=f"consent-{language}.pdf", size=len(content), content=content)
+            )
+    db.session.flush()
 
 
 def _seed_erns() -> dict[str, Ern]:

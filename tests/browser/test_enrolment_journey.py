@@ -50,6 +50,12 @@ def test_a_member_expert_enrols_a_patient_and_finds_them_by_an_unaccented_search
     expect(page.get_by_role("heading", name="Enrol patient", level=1)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/tasks/[0-9a-f-]{36}$"))
     assert_accessible(page, "enrolment form")
+    # The ERN's model consent forms are at hand, to print for the patient.
+    consent_forms = page.locator("#consent-forms")
+    expect(consent_forms.get_by_role("link")).to_have_count(2)
+    with page.expect_download() as download:
+        consent_forms.get_by_role("link").first.click()
+    assert download.value.suggested_filename.endswith(".pdf")
 
     # First attempt: identifying data with an impossible date of birth.
     first_name = page.get_by_role("textbox", name="First name")
