@@ -396,7 +396,13 @@ def can_invite(user: User, panel: Panel) -> bool:
     return panel.lead_id == user.id or manages_panel_in_scope(user, panel)
 
 
-def can_open_panel(user: User, patient: Patient) -> bool:
-    """Health professionals (guests included) open panels for patients of their own centre they may see."""
+def can_change_record(user: User, patient: Patient) -> bool:
+    """Edit, freeze, transfer, export or erase a patient's record: the health professionals of the patient's centre who
+    see it (an assistant prepares forms for them, and does none of this)."""
     experts = {(m.ern_id, m.centre_id) for m in user.memberships if m.role in CLINICAL_ROLES - {Role.ASSISTANT}}
     return can_see_identifying_data(user, patient) and (patient.ern_id, patient.centre_id) in experts
+
+
+def can_open_panel(user: User, patient: Patient) -> bool:
+    """Health professionals (guests included) open panels for patients of their own centre they may see."""
+    return can_change_record(user, patient)

@@ -85,7 +85,7 @@ def edit_record(actor: User, patient_id: int, answers: dict[str, Any], note: str
         patient = queries.visible_patient(actor, patient_id)
         if patient is None:
             raise NotFound(_("No such patient."))
-        if not security.can_enrol(actor, patient.centre_id, patient.ern_id):
+        if not security.can_change_record(actor, patient):
             raise NotAllowed(_("Only the health professionals of the patient's centre edit the record."))
         if patient.identifying_erased_at is not None:
             raise Conflict(_("This patient's identifying data were erased: the record no longer changes."))

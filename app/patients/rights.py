@@ -75,7 +75,7 @@ def _record_for_centre(actor: User, patient_id: int) -> Patient:
     patient = queries.visible_patient(actor, patient_id)
     if patient is None:
         raise NotFound(_("No such patient."))
-    if not security.can_enrol(actor, patient.centre_id, patient.ern_id):
+    if not security.can_change_record(actor, patient):
         raise NotAllowed(_("Only the health professionals of the patient's centre export or erase a patient's record."))
     return patient
 

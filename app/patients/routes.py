@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from app import security
 from app.documents import queries as document_queries
 from app.errors import InvalidInput
+from app.errors import NotAllowed
 from app.i18n import today_for
 from app.organisations import queries as organisation_queries
 from app.panels import queries as panel_queries
@@ -134,6 +135,8 @@ def _set_frozen(patient_id: int, frozen: bool) -> Response | tuple[str, int]:
 def edit(patient_id: int) -> str | Response | tuple[str, int]:
     """The record's edit form: the enrolment form's fields, filled with the record; refused answers come back kept (422)."""
     patient = services.view_patient(current_user, patient_id, origin())
+    if not security.can_change_record(current_user, patient):
+        raise NotAllowed(_("Only the health professionals of the patient's centre edit the record."))
     definition = editing.edit_form()
     form = form_class(definition)(data=None if request.method == "POST" else editing.current_answers(patient))
     form.today = today_for(current_user)
@@ -192,7 +195,7 @@ def _record(patient_id: int, kept_reason: str = "", kept_transfer: dict[str, Any
         kept_transfer=kept_transfer or {},
         pending_transfer=patient_transfer.pending(patient.id),
         receiving_centres=patient_transfer.receiving_centres(patient),
-        may_freeze=security.can_enrol(current_user, patient.centre_id, patient.ern_id),
+        may_freeze=security.can_change_record(current_user, patient),
         patient=patient,
         panels=panel_queries.panels_of_patient(current_user, patient.id),
         patient_documents=document_queries.for_patient(patient.id),

@@ -134,7 +134,7 @@ def set_frozen(actor: User, patient_id: int, frozen: bool, reason: str, origin: 
         patient = queries.visible_patient(actor, patient_id)
         if patient is None:
             raise NotFound(_("No such patient."))
-        if not security.can_enrol(actor, patient.centre_id, patient.ern_id):
+        if not security.can_change_record(actor, patient):
             raise NotAllowed(_("Only the health professionals of the patient's centre freeze or unfreeze a record."))
         if patient.frozen == frozen:
             raise Conflict(_("This record is frozen already.") if frozen else _("This record is not frozen."))

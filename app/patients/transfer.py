@@ -57,7 +57,7 @@ def request_transfer(actor: User, patient_id: int, to_centre_id: int | None, rea
         patient = queries.visible_patient(actor, patient_id)
         if patient is None:
             raise NotFound(_("No such patient."))
-        if not security.can_enrol(actor, patient.centre_id, patient.ern_id):
+        if not security.can_change_record(actor, patient):
             raise NotAllowed(_("Only the health professionals of the patient's centre ask for a transfer."))
         if to_centre_id == patient.centre_id:
             raise InvalidInput(_("The patient is at this centre already: choose the centre that should take the record over."))

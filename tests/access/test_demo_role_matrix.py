@@ -19,6 +19,7 @@ from tests import factories
 
 LEUVEN = {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu", "assistant@demo.consilium.eu"}  # BE10 health professionals, their assistant
 BRNO = {"hp2@demo.consilium.eu"}
+ASSISTANTS = {"assistant@demo.consilium.eu"}
 VASCERN = {
     "coordinator@demo.consilium.eu",
     "hp4@demo.consilium.eu",
@@ -96,6 +97,12 @@ def expected(email, objects):
         ("GET", "/centres/CZ08"): allowed(BRNO),
         ("GET", f"/patients/{leuven_patient}"): allowed(LEUVEN),
         ("GET", f"/patients/{brno_patient}"): allowed(BRNO),
+        # Changing, exporting and erasing a record: its centre's health professionals; their assistant may not.
+        ("GET", f"/patients/{leuven_patient}/edit"): allowed(LEUVEN - ASSISTANTS) if email not in ASSISTANTS else 403,
+        ("GET", f"/patients/{leuven_patient}/export.json"): allowed(LEUVEN - ASSISTANTS) if email not in ASSISTANTS else 403,
+        ("GET", f"/patients/{brno_patient}/erase"): allowed(BRNO),
+        ("POST", f"/patients/{leuven_patient}/transfer"): allowed(LEUVEN - ASSISTANTS, yes=422) if email not in ASSISTANTS else 403,
+        ("GET", f"/panels/{objects['panels']['silver birch']}/consultation/history"): allowed(SILVER_BIRCH),
         ("GET", f"/tasks/{objects['task']}"): allowed(LEUVEN, no=403),
         ("GET", "/audit/"): allowed(COORDINATORS, no=403),
         ("GET", "/members"): allowed(COORDINATORS | MANAGERS, no=403),
