@@ -58,6 +58,9 @@ class Config:
     # Time zone shown to users who have not chosen one.
     DEFAULT_TIMEZONE = "Europe/Brussels"
     BABEL_DEFAULT_LOCALE = "en"
+    # -- Mail delivery and timers --
+    # -- Serving and observability --
+    # -- Object storage and backups --
     BABEL_DEFAULT_TIMEZONE = "UTC"
     # Failed sign-ins (password or second factor) allowed per window: per account from one address,
     # and per address over all accounts. Per account *and address*, so that nobody can lock a

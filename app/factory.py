@@ -35,8 +35,10 @@ from app.formdesign.routes import bp as formdesign_bp
 from app.i18n import select_locale
 from app.i18n import select_timezone
 from app.logsafe import safe_traceback
+from app.mail.routes import bp as mail_bp
 from app.main.routes import bp as main_bp
 from app.notifications.routes import bp as notifications_bp
+from app.observability.routes import bp as observability_bp
 from app.organisations.routes import bp as organisations_bp
 from app.panels.routes import bp as panels_bp
 from app.patients.rights_routes import bp as patient_rights_bp
@@ -66,6 +68,8 @@ BLUEPRINTS = (
     queues_bp,
     ernsettings_bp,
     processes_bp,
+    mail_bp,
+    observability_bp,
 )
 
 
