@@ -18,6 +18,7 @@ from flask_babel import ngettext
 from app.database import utcnow
 from app.i18n import display_date
 from app.i18n import display_datetime
+from app.panels.models import ConsultationVersion
 from app.panels.models import Contribution
 from app.panels.models import InvitationStatus
 from app.panels.models import Outcome
@@ -79,12 +80,17 @@ def _as_typed(field: FieldDefinition, value: Any) -> Any:
     return "/".join(reversed(parts))
 
 
-def consultation_pdf(panel: Panel, form: FormDefinition) -> bytes:
-    """The submitted consultation form, section by section (only answered fields)."""
+def consultation_pdf(panel: Panel, form: FormDefinition, version: ConsultationVersion | None = None) -> bytes:
+    """The submitted consultation form (its current version), section by section (only answered fields)."""
     title = _("Consultation form")
     pdf = PdfDocument(f"{_('Panel')} {panel.title} - {title}", _running_header(panel, title))
     pdf.title_block(title)
-    pdf.labelled(_patient_rows(panel, (_("Submitted"), _when(panel.consultation_submitted_at) or _("not submitted"))))
+    rows = [(_("Submitted"), _when(panel.consultation_submitted_at) or _("not submitted"))]
+    if version is not None:
+        by = version.submitted_by.full_name if version.submitted_by else ""
+        said = _("%(number)s, of %(when)s by %(who)s", number=version.number, when=_when(version.submitted_at), who=by)
+        rows.append((_("Version"), said))
+    pdf.labelled(_patient_rows(panel, *rows))
     for section in form.sections:
         answered = [(field, answer_text(field, _as_typed(field, panel.consultation.get(field.name)))) for field in section.fields]
         answered = [(field, text) for field, text in answered if text]

@@ -369,7 +369,7 @@ def consultation_pdf(panel_id: int) -> Response:
     panel = services.view_panel(current_user, panel_id).panel
     if panel.consultation_submitted_at is None:
         raise NotFound(_("The consultation form has not been submitted yet."))
-    pdf = render_pdf(panel, consultation_form(panel))
+    pdf = render_pdf(panel, consultation_form(panel), consultation_versions.current_version(panel.id))
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="panel-{panel.id}-consultation.pdf"'
     return response

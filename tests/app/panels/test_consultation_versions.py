@@ -257,3 +257,4 @@ def test_the_printable_page_and_the_pdf_show_the_current_version(world, login, p
     pdf = client.get(f"/panels/{panel.id}/consultation.pdf")
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
     assert "The current question." in text and "Which treatment next?" not in text
+    assert "Version" in text and "2, of" in text and "Hanna Peeters" in text
