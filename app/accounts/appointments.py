@@ -132,9 +132,25 @@ def _managed_account(actor: User, user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or not (security.can_manage_account(actor, user) or roles.sees_person(actor, user)):
         raise NotFound(_("No such account."))
-    if not security.can_manage_account(actor, user):
-        raise NotAllowed(_("Only administrators and the coordinators of the member's networks deactivate or reactivate accounts."))
+    if not security.can_manage_account(actor, user) or not _within_coordination(actor, user):
+        raise NotAllowed(
+            _(
+                "Only administrators and the coordinators of all the member's networks deactivate or reactivate accounts; "
+                "ERN managers and administrators only an administrator."
+            )
+        )
     return user
+
+
+def _within_coordination(actor: User, user: User) -> bool:
+    """A coordinator closes only accounts that are wholly theirs to look after: every role of the person in a network
+    they coordinate, and none that ranks above them (an ERN manager appoints coordinators)."""
+    if actor.is_admin:
+        return True
+    if user.is_admin or user.has_role(Role.ERN_MANAGER):
+        return False
+    coordinated = {m.ern_id for m in actor.memberships if m.role == Role.COORDINATOR}
+    return all(m.ern_id in coordinated for m in user.memberships)
 
 
 def _not_yours(role: Role) -> str:

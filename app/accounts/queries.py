@@ -17,6 +17,7 @@ from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import SignIn
 from app.accounts.models import User
+from app.database import as_id
 from app.database import db
 from app.organisations.models import Centre
 from app.organisations.models import Ern
@@ -55,8 +56,8 @@ def people(actor: User, wanted: PeopleFilter, *, page: int, per_page: int) -> Pa
         query = query.where(User.id.in_(held))
     if wanted.area == NO_AREA:  # the experts nobody can invite
         query = query.where(~User.thematic_areas.any(), User.memberships.any(Membership.role.in_(EXPERT_ROLES)))
-    elif wanted.area.isdigit():
-        query = query.where(User.thematic_areas.any(ThematicArea.id == int(wanted.area)))
+    elif (area_id := as_id(wanted.area)) is not None:
+        query = query.where(User.thematic_areas.any(ThematicArea.id == area_id))
     return paginate(query, page=page, per_page=per_page)
 
 

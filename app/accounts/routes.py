@@ -42,6 +42,7 @@ from app.extensions import oauth
 from app.organisations import queries as organisation_queries
 from app.queues.display import role_name
 from app.requests import origin
+from app.requests import row_id
 from app.security import LOGIN
 from app.security import public
 from app.security import requires
@@ -249,7 +250,7 @@ def members() -> str:
     if not roles.sees_people(current_user):
         abort(403)
     wanted = account_queries.PeopleFilter(
-        centre_id=request.args.get("centre", type=int),
+        centre_id=request.args.get("centre", type=row_id),
         role=_role_from(request.args.get("role", "")),
         area=request.args.get("area", "")[:20],
     )

@@ -32,6 +32,7 @@ from app.patients import privacy
 from app.patients import queries
 from app.patients.models import Patient
 from app.patients.services import change_frozen
+from app.patients.steps import standard_label
 from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
 from app.tasks.form_definitions import load_form_definitions
@@ -63,7 +64,9 @@ def current_answers(patient: Patient) -> dict[str, Any]:
     for field in edit_form().fields:
         value = getattr(patient, field.name, None)
         if isinstance(value, bool):
-            answers[field.name] = "yes" if value else "no"
+            # An optional consent never answered (no, without a date) stays unanswered: no date is asked for it.
+            unanswered = not value and field.name != "consent_care" and getattr(patient, f"{field.name}_date", None) is None
+            answers[field.name] = "" if unanswered else ("yes" if value else "no")
         elif isinstance(value, date):
             answers[field.name] = value.strftime("%d/%m/%Y")
         else:
@@ -123,7 +126,12 @@ def _plain(note: str) -> str:
 
 def _new_values(patient: Patient, answers: dict[str, Any]) -> dict[str, Any]:
     values = {name: answers.get(name) for name in ("first_name", "last_name", "gender", "date_of_birth", "enrolled_on")}
-    values["record_label"] = answers.get("record_label") or patient.record_label
+    # An empty label, or the standard one of the earlier values, becomes the standard label of the new values.
+    typed = answers.get("record_label") or ""
+    was_standard = typed == standard_label(patient.first_name, patient.last_name, patient.date_of_birth, patient.gender)
+    if not typed or was_standard:
+        typed = standard_label(values["first_name"], values["last_name"], values["date_of_birth"], values["gender"])
+    values["record_label"] = typed
     for consent, consent_date in CONSENTS:
         values[consent] = answers.get(consent) == "yes"
         values[consent_date] = answers.get(consent_date)

@@ -13,6 +13,7 @@ from typing import Protocol
 from flask_babel import gettext as _
 from sqlalchemy import delete
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 
 from app import security
@@ -22,6 +23,7 @@ from app.audit.services import RequestInfo
 from app.database import db
 from app.database import transaction
 from app.database import utcnow
+from app.documents.models import HELD
 from app.documents.models import Document
 from app.errors import Conflict
 from app.errors import InvalidInput
@@ -97,7 +99,7 @@ def erasure_plan(actor: User, patient_id: int, origin: RequestInfo) -> ErasurePl
     """What erasing the patient's identifying data would remove and keep (the page shows their identifying data: audited)."""
     with transaction():
         patient = _record_for_centre(actor, patient_id)
-        documents = db.session.scalar(select(func.count()).where(Document.patient_id == patient.id, Document.panel_id.is_(None)))
+        documents = db.session.scalar(select(func.count()).where(*_erased_files(patient)))
         panels = db.session.scalar(select(func.count()).where(Panel.patient_id == patient.id))
         signed = db.session.scalar(
             select(func.count()).select_from(Outcome).join(Panel).where(Panel.patient_id == patient.id, Outcome.signed_at.is_not(None))
@@ -123,8 +125,10 @@ def erase_identifying_data(
                 {"confirmation": [_("Type the CPMS ID exactly.")]},
             )
         text = _checked_reason(reason, patient)
-        identity = patient.identity()
+        identity = _every_identity(patient)
         _scrub_history(patient, identity)
+        if _mentions(patient.frozen_reason, identity):
+            patient.frozen_reason = ERASED
         contents = _delete_record_documents(patient)
         patient.first_name = patient.last_name = ERASED
         patient.date_of_birth = ERASED_BIRTH_DATE
@@ -154,6 +158,24 @@ def _checked_reason(reason: str, patient: Patient) -> str:
     return text
 
 
+def _every_identity(patient: Patient) -> Identity:
+    """Who the patient is now and was: the record's values and the earlier ones its history keeps (a maiden name, a
+    corrected birth date), so that a note naming an earlier value goes too."""
+    names: list[str] = []
+    birth_dates: list[date] = []
+    labels: list[str] = []
+    for row in db.session.scalars(select(PatientChange).where(PatientChange.patient_id == patient.id)):
+        for change in row.changes:
+            values = [v for v in (change.get("before"), change.get("after")) if isinstance(v, str) and v]
+            if change.get("field") in ("first_name", "last_name"):
+                names += values
+            elif change.get("field") == "record_label":
+                labels += values
+            elif change.get("field") == "date_of_birth":
+                birth_dates += [date.fromisoformat(v) for v in values if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)]
+    return patient.identity().merged(Identity(tuple(names), tuple(birth_dates), tuple(labels)))
+
+
 def _scrub_history(patient: Patient, identity: Identity) -> None:
     """Earlier identifying values in the record's history go too, and any note or transfer reason that mentions the patient."""
     for row in db.session.scalars(select(PatientChange).where(PatientChange.patient_id == patient.id)):
@@ -175,9 +197,14 @@ def _mentions(value: object, identity: Identity) -> bool:
     return isinstance(value, str) and mentions_patient(value, identity)
 
 
+def _erased_files(patient: Patient) -> tuple[Any, ...]:
+    """The record's own files, and panel files still held for the centre's review (they may show the name burned in)."""
+    return (Document.patient_id == patient.id, or_(Document.panel_id.is_(None), Document.status == HELD))
+
+
 def _delete_record_documents(patient: Patient) -> set[str]:
     """Step: the files kept in the record at the centre (outside any panel) go; their contents' hashes are returned."""
-    place = (Document.patient_id == patient.id, Document.panel_id.is_(None))
+    place = _erased_files(patient)
     contents = set(db.session.scalars(select(Document.content_hash).where(*place)))
     db.session.execute(delete(Document).where(*place))
     return contents

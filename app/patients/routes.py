@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from app import security
 from app.documents import queries as document_queries
+from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.i18n import today_for
@@ -152,6 +153,9 @@ def edit(patient_id: int) -> str | Response | tuple[str, int]:
                 form[name].errors = list(messages)
             flash(error.message, "danger")
             return render_template("patients/edit.html", patient=patient, definition=definition, form=form, note=note), 422
+        except Conflict as error:  # a frozen or erased record: what was typed stays on the page
+            flash(error.message, "danger")
+            return render_template("patients/edit.html", patient=patient, definition=definition, form=form, note=note), 409
         flash(_edit_summary(edited), "success" if edited.changed else "info")
         return redirect(url_for("patients.show", patient_id=patient_id, _anchor="history" if edited.changed else None))
     return render_template("patients/edit.html", patient=patient, definition=definition, form=form, note=note)

@@ -5,6 +5,7 @@ Called from inside services' transactions (task completion, effect handlers); th
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -44,15 +45,18 @@ def record_enrolment(actor: User, instance: ProcessInstance, answers: dict[str, 
         enrolled_by_id=actor.id,
     )
     if not patient.record_label:
-        dob = f"{patient.date_of_birth.day:02d}/{patient.date_of_birth.month:02d}/{patient.date_of_birth.year:04d}"
-        suffix = f" DOB: {dob} ({_GENDER_LETTER[patient.gender]})"
-        name = f"{patient.last_name}, {patient.first_name}"[: _RECORD_LABEL_LENGTH - len(suffix)]
-        patient.record_label = name + suffix
+        patient.record_label = standard_label(patient.first_name, patient.last_name, patient.date_of_birth, patient.gender)
     patient.refresh_search_text()
     db.session.add(patient)
     db.session.flush()
     instance.move_to_subject("patient", patient.id)
     return {"patient_id": patient.id}
+
+
+def standard_label(first_name: str, last_name: str, born: date, gender: str) -> str:
+    """The record label a patient gets when none is typed: Addel, Roger DOB: 05/02/1976 (M)."""
+    suffix = f" DOB: {born.day:02d}/{born.month:02d}/{born.year:04d} ({_GENDER_LETTER[gender]})"
+    return f"{last_name}, {first_name}"[: _RECORD_LABEL_LENGTH - len(suffix)] + suffix
 
 
 def assign_cpms_id(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:

@@ -59,6 +59,7 @@ def request_transfer(actor: User, patient_id: int, to_centre_id: int | None, rea
             raise NotFound(_("No such patient."))
         if not security.can_change_record(actor, patient):
             raise NotAllowed(_("Only the health professionals of the patient's centre ask for a transfer."))
+        db.session.refresh(patient, with_for_update=True)  # two requests at once: the second waits, then finds the first
         if to_centre_id == patient.centre_id:
             raise InvalidInput(_("The patient is at this centre already: choose the centre that should take the record over."))
         centre = next((c for c in receiving_centres(patient) if c.id == to_centre_id), None)
@@ -127,6 +128,8 @@ def transfer_patient(instance: ProcessInstance, params: dict[str, Any], actor: U
     """Effect: the record, its identifying data and documents move; its panels and their open work follow the patient."""
     transfer = _transfer(params["transfer_id"])
     patient = transfer.patient
+    if patient.centre_id != transfer.from_centre_id:
+        raise LookupError(f"patient {patient.id} is no longer at the centre that asked for transfer {transfer.id}")
     old, new = transfer.from_centre, transfer.to_centre
     transfer.status = TransferStatus.ACCEPTED
     # The CPMS ID keeps the old centre's number; the (centre, ERN, sequence) slot stays the old centre's for good.

@@ -42,9 +42,13 @@ def test_an_edit_is_kept_in_the_history_with_the_earlier_value_and_audited(world
     history = page[page.index('id="history"') :]
     assert "Record edited" in history and "Addel" in history and "Adel" in history and "Misspelt at enrolment." in history
     change = db.session.scalar(select(PatientChange).where(PatientChange.patient_id == patient.id))
-    assert change.changes == [{"field": "last_name", "before": "Addel", "after": "Adel"}]
+    # The standard record label follows the new name.
+    assert change.changes == [
+        {"field": "last_name", "before": "Addel", "after": "Adel"},
+        {"field": "record_label", "before": "Addel, Roger DOB: 05/02/1976 (M)", "after": "Adel, Roger DOB: 05/02/1976 (M)"},
+    ]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "patient.edited"))
-    assert entry.details["fields"] == ["last_name"] and "Adel" not in str(entry.details)
+    assert entry.details["fields"] == ["last_name", "record_label"] and "Adel" not in str(entry.details)
 
 
 def test_a_consent_date_in_the_future_is_refused_and_nothing_changes(world, login, patient):
@@ -106,7 +110,7 @@ def test_a_frozen_record_changes_only_its_consents(world, login, patient):
     services.set_frozen(world.clinician, patient.id, True, "Under review.", factories.ORIGIN)
     client = login(world.clinician)
     response = client.post(f"/patients/{patient.id}/edit", data=_form(client, patient.id, first_name="Rogier"))
-    assert response.status_code == 409
+    assert response.status_code == 409 and "Unfreeze it first" in response.text and 'value="Rogier"' in response.text
     db.session.refresh(patient)
     assert patient.first_name == "Roger"
 
