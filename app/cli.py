@@ -17,6 +17,10 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.accounts.services import create_administrator
 from app.audit.services import RequestInfo
+from app.backup import BackupError
+from app.backup import create_backup
+from app.backup import restore_backup
+from app.backup import verify_backup
 from app.database import db
 from app.database import utcnow
 from app.demo.data import DEMO_PASSWORD
@@ -27,7 +31,7 @@ from app.documents.dicom_files import files_under
 from app.documents.services import deidentification_secret
 from app.documents.services import deidentify_folder_for_patient
 from app.documents.services import import_folder
-from app.documents.storage import LocalStorage
+from app.documents.stores import storage_for
 from app.errors import ConsiliumError
 from app.errors import NotFound
 from app.i18n import today_for
@@ -49,6 +53,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(accounts)
     app.cli.add_command(dicom)
     app.cli.add_command(documents)
+    app.cli.add_command(backup)
 
 
 bpmn = AppGroup("bpmn", help="Process definitions (BPMN).")
@@ -199,7 +204,7 @@ def documents_import(folder: str, cpms_id: str, email: str) -> None:
     actor = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if actor is None or not actor.is_active:
         raise click.ClickException(f"No active account has the e-mail {email}.")
-    storage = LocalStorage(current_app.config["STORAGE_DIR"])
+    storage = storage_for(current_app.config)
     total = sum(1 for path in Path(folder).rglob("*") if path.is_file())
     with click.progressbar(length=total, label=f"Attaching {total} files", file=sys.stderr) as bar:
         try:
@@ -219,3 +224,46 @@ def documents_import(folder: str, cpms_id: str, email: str) -> None:
         click.echo(f"skipped {path}: {reason}")
     for name, removed, _active in summary.cleaned:
         click.echo(f"{name}: attached without its {removed}")
+
+
+backup = AppGroup("backup", help="Backups: the database and every stored file, with a manifest to verify them by.")
+
+
+@backup.command("create", help="Back up the database and every stored file into DIR (a new or empty folder).")
+@click.argument("folder", type=click.Path(file_okay=False))
+def backup_create(folder: str) -> None:
+
+    try:
+        summary = create_backup(db.engine, storage_for(current_app.config), Path(folder))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up the database and {summary.files} file(s) ({summary.bytes} bytes) into {folder}")
+    if summary.unfiled:
+        click.echo(f"warning: {summary.unfiled} document(s) had no file in storage; their rows are in the backup, their files are not")
+
+
+@backup.command("verify", help="Check every file of the backup in DIR against its manifest; exit 1 on any problem.")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def backup_verify(folder: str) -> None:
+
+    try:
+        problems = verify_backup(Path(folder))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{folder}: every file matches the manifest")
+
+
+@backup.command("restore", help="Restore the backup in DIR into the configured database and storage, which must be empty.")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Restore even into a database or storage that is not empty (overwrites).")
+def backup_restore(folder: str, force: bool) -> None:
+
+    try:
+        summary = restore_backup(db.engine, storage_for(current_app.config), Path(folder), force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored the database and {summary.files} file(s) ({summary.bytes} bytes) from {folder}")

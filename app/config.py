@@ -59,8 +59,30 @@ class Config:
     DEFAULT_TIMEZONE = "Europe/Brussels"
     BABEL_DEFAULT_LOCALE = "en"
     # -- Mail delivery and timers --
+    # Queued mail is sent by a job of its own, this often (seconds), so that a slow relay never delays the timers.
+    MAIL_INTERVAL_SECONDS = 15
+    # A run of the mail job takes no new mail after this many seconds; the rest waits for the next run.
+    MAIL_BATCH_SECONDS = 20
+    # How long the relay may take to answer one step, in seconds.
+    MAIL_TIMEOUT_SECONDS = 10
+    # A mail that fails is tried again this many seconds later, twice as late after each failure (at most a day),
+    # and after MAIL_MAX_ATTEMPTS failures it is undeliverable: listed for administrators at /admin/mail/undeliverable.
+    MAIL_RETRY_SECONDS = 60
+    MAIL_MAX_ATTEMPTS = 8
     # -- Serving and observability --
+    # Log format: "text" (Flask's default) or "json", one object per line with the request id (`make serve` sets json).
+    LOG_FORMAT = "text"
+    # Bearer token that opens GET /metrics to a Prometheus server. Empty: no metrics page (404).
+    METRICS_TOKEN = ""
     # -- Object storage and backups --
+    # Uploaded files go to an S3-compatible object store (AWS S3, SeaweedFS, MinIO…) when a bucket is named here;
+    # otherwise to STORAGE_DIR. The bucket must exist. URL empty: AWS's own endpoint for the region. Key and secret
+    # empty: boto3's usual sources (environment, instance role). A store that does not answer fails a page with 503.
+    OBJECT_STORAGE_BUCKET = ""
+    OBJECT_STORAGE_URL = ""
+    OBJECT_STORAGE_ACCESS_KEY = ""
+    OBJECT_STORAGE_SECRET_KEY = ""
+    OBJECT_STORAGE_REGION = ""
     BABEL_DEFAULT_TIMEZONE = "UTC"
     # Failed sign-ins (password or second factor) allowed per window: per account from one address,
     # and per address over all accounts. Per account *and address*, so that nobody can lock a

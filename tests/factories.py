@@ -187,11 +187,11 @@ def attach(user: User, panel_id: int, content: str | bytes, where_patient: int |
     from pydicom.data import get_testdata_file
 
     from app.documents import services as document_services
-    from app.documents.storage import LocalStorage
+    from app.documents.stores import storage_for
 
     data = Path(get_testdata_file(content)).read_bytes() if isinstance(content, str) else content
     where = document_services.Where(patient_id=where_patient) if where_patient else document_services.Where(panel_id=panel_id)
-    storage = LocalStorage(current_app.config["STORAGE_DIR"])
+    storage = storage_for(current_app.config)
     name = content if isinstance(content, str) else "file"
     document = document_services.attach(user, where, BytesIO(data), name, "document", storage, 50 * 1024 * 1024, ORIGIN)
     return int(document.id)

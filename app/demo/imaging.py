@@ -15,7 +15,7 @@ from pydicom.uid import generate_uid
 from app.accounts.models import User
 from app.audit.services import RequestInfo
 from app.documents import services as document_services
-from app.documents.storage import LocalStorage
+from app.documents.storage import Storage
 
 SIZE = 128
 SLICES = 24
@@ -65,7 +65,7 @@ def study_files() -> list[tuple[str, bytes]]:
     return files
 
 
-def attach_phantom(actor: User, panel_id: int, storage: LocalStorage, limit: int) -> None:
+def attach_phantom(actor: User, panel_id: int, storage: Storage, limit: int) -> None:
     """Step (flushes only): attach the phantom study to a panel as ``actor``, through the upload path."""
     where, origin = document_services.Where(panel_id=panel_id), RequestInfo("127.0.0.1", "demo")
     for name, data in study_files():

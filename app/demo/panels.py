@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.database import db
 from app.demo.imaging import attach_phantom
-from app.documents.storage import LocalStorage
+from app.documents.stores import storage_for
 from app.panels import services as panel_services
 from app.panels import steps
 from app.panels.models import ClosingReason
@@ -126,7 +126,7 @@ def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today:
     seed.invite(review, "hp1")
     seed.answer(review, "hp1", "accept")
     seed.contribute(review, "hp1", "Agree with a second-line regimen; consider a clinical trial.")
-    attach_phantom(seed.user("hp2"), review.id, LocalStorage(current_app.config["STORAGE_DIR"]), int(current_app.config["MAX_FILE_BYTES"]))
+    attach_phantom(seed.user("hp2"), review.id, storage_for(current_app.config), int(current_app.config["MAX_FILE_BYTES"]))
     seed.to_review(review)
 
     signed = seed.open("hp4", "ERN-IT10-EuroBloodNet-001", "Amyloidosis", "lemon tree")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint
 from flask import current_app
@@ -26,7 +27,10 @@ from app.documents.forms import UploadForm
 from app.documents.models import Document
 from app.documents.services import UploadSummary
 from app.documents.services import Where
-from app.documents.storage import LocalStorage
+from app.documents.storage import Missing
+from app.documents.storage import Storage
+from app.documents.storage import Unreachable
+from app.documents.stores import storage_for
 from app.errors import InvalidInput
 from app.errors import NotFound
 from app.organisations import queries as organisation_queries
@@ -44,8 +48,29 @@ MAX_PREVIEW_PAGES = 300
 INERT = "default-src 'none'; img-src 'self'; sandbox"
 
 
-def _storage() -> LocalStorage:
-    return LocalStorage(current_app.config["STORAGE_DIR"])
+def _storage() -> Storage:
+    return storage_for(current_app.config)
+
+
+@bp.errorhandler(Missing)
+@bp.errorhandler(Unreachable)
+def missing_file(error: Exception) -> tuple[Any, int]:
+    """A file that cannot be read (deleted, a database restored without its files, the store down) answers a page that
+    says so, never a dropped connection or a 500; one log line, with the document's number only."""
+    document_id = (request.view_args or {}).get("document_id", "-")
+    if isinstance(error, Missing):
+        status, message = 404, _("This file is missing from storage; tell your administrator.")
+        current_app.logger.warning("document %s: its file is missing from storage", document_id)
+    else:
+        status = 503
+        if request.method == "POST":
+            message = _("The file storage does not answer: nothing was stored. Try again later, or tell your administrator.")
+        else:
+            message = _("This file cannot be read from storage just now; try again later, or tell your administrator.")
+        current_app.logger.error("document %s: the file storage does not answer (%s)", document_id, error)
+    if _wants_json():
+        return jsonify(error=message), status
+    return render_template("documents/missing.html", message=message), status
 
 
 def _wants_json() -> bool:
@@ -137,7 +162,8 @@ def attach_to_patient(patient_id: int) -> Response:
 
 
 def _file_response(document: Document, inline: bool) -> Response:
-    response = Response(_storage().chunks(document.content_hash), mimetype=document.media_type)
+    content = _storage().chunks(document.content_hash)  # opened before the answer starts: a missing file gets its page
+    response = Response(content, mimetype=document.media_type)
     name = f"document-{document.id}.{EXTENSIONS.get(document.media_type, 'bin')}"
     response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
     response.headers["Content-Length"] = str(document.size)
@@ -193,6 +219,8 @@ def viewer(document_id: int) -> str:
     first = images[0]
     if not first.is_dicom or not first.image:
         raise NotFound(_("This file is not an image series."))
+    if not _storage().exists(first.content_hash):  # the viewer would open on blank frames
+        raise Missing()
     data = {
         "images": [
             {key: (d.image or {}).get(key) for key in ("frames", "spacing", "rows", "columns")}

@@ -43,7 +43,7 @@ from app.documents.sniffing import JPEG
 from app.documents.sniffing import PDF
 from app.documents.sniffing import PNG
 from app.documents.sniffing import sniff
-from app.documents.storage import LocalStorage
+from app.documents.storage import Storage
 from app.documents.storage import TooLarge
 from app.ernsettings.models import ErnSettings
 from app.errors import Conflict
@@ -157,7 +157,7 @@ def attach(
     stream: BinaryIO,
     title: str,
     kind: str,
-    storage: LocalStorage,
+    storage: Storage,
     limit: int,
     origin: RequestInfo,
     summary: UploadSummary | None = None,
@@ -172,13 +172,13 @@ def attach(
 
 
 def attach_step(
-    actor: User, where: Where, stream: BinaryIO, title: str, kind: str, storage: LocalStorage, limit: int, origin: RequestInfo
+    actor: User, where: Where, stream: BinaryIO, title: str, kind: str, storage: Storage, limit: int, origin: RequestInfo
 ) -> Document:
     """Step (flushes only), for callers that own the transaction (the demo seeding)."""
     return record(actor, _prepare(actor, where, stream, title, kind, storage, limit), origin)
 
 
-def _prepare(actor: User, where: Where, stream: BinaryIO, title: str, kind: str, storage: LocalStorage, limit: int) -> Prepared:
+def _prepare(actor: User, where: Where, stream: BinaryIO, title: str, kind: str, storage: Storage, limit: int) -> Prepared:
     """Check the rights and the content, de-identify DICOM, store the bytes (no row yet: nothing to roll back)."""
     if kind not in KINDS:
         raise InvalidInput(_("Unknown kind of document."))
@@ -515,7 +515,7 @@ MAX_ZIP_MEMBERS = 5000
 
 
 def attach_many(
-    actor: User, where: Where, files: list[tuple[str, BinaryIO]], kind: str, storage: LocalStorage, limit: int, origin: RequestInfo
+    actor: User, where: Where, files: list[tuple[str, BinaryIO]], kind: str, storage: Storage, limit: int, origin: RequestInfo
 ) -> UploadSummary:
     """Attach several files, each on its own (zips opened member by member); a refused file never stops the others."""
     summary = UploadSummary()
@@ -537,7 +537,7 @@ def _is_zip(stream: BinaryIO) -> bool:
 
 
 def attach_zip(
-    actor: User, where: Where, stream: BinaryIO, storage: LocalStorage, limit: int, origin: RequestInfo, summary: UploadSummary
+    actor: User, where: Where, stream: BinaryIO, storage: Storage, limit: int, origin: RequestInfo, summary: UploadSummary
 ) -> None:
     """Attach every file of a zipped study (DICOM de-identified; DICOMDIRs and refused files listed, not stored)."""
     _destination(actor, where)
@@ -568,7 +568,7 @@ def attach_zip(
 
 
 def import_folder(
-    actor: User, cpms_id: str, folder: Path, storage: LocalStorage, limit: int, origin: RequestInfo, progress: Any
+    actor: User, cpms_id: str, folder: Path, storage: Storage, limit: int, origin: RequestInfo, progress: Any
 ) -> UploadSummary:
     """Attach every file under a folder to a patient's record at their centre (the bulk road for large studies)."""
     patient = db.session.scalar(select(PatientRow).where(PatientRow.cpms_id == cpms_id))

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms import TextAreaField
 
-from app.documents.storage import LocalStorage
+from app.documents.stores import storage_for
 from app.errors import InvalidInput
 from app.patients import rights
 from app.requests import origin
@@ -65,7 +65,7 @@ def erase(patient_id: int) -> str | Response | tuple[str, int]:
     try:
         if not form.validate_on_submit():
             raise InvalidInput(str(next(iter(form.errors.values()))[0]))
-        storage = LocalStorage(current_app.config["STORAGE_DIR"])
+        storage = storage_for(current_app.config)
         patient = rights.erase_identifying_data(current_user, patient_id, form.confirmation.data, form.reason.data, storage, origin())
     except InvalidInput as error:
         return _erase_page(patient_id, form, error), 422
