@@ -20,6 +20,13 @@ run: install $(VENDOR) $(MODELER)
 	@echo "Consilium on http://$(HOST):$(PORT)"
 	CONSILIUM_DEMO_MODE=true CONSILIUM_SCHEDULER_ENABLED=true $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
+# Production: gunicorn on the configured database (DATABASE_URL, SECRET_KEY; README, "Production").
+.PHONY: serve
+serve: install $(VENDOR) $(MODELER)
+	$(FLASK) db upgrade
+	$(FLASK) bpmn deploy
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
 test: install $(VENDOR) $(MODELER) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

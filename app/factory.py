@@ -39,6 +39,7 @@ from app.mail.routes import bp as mail_bp
 from app.main.routes import bp as main_bp
 from app.notifications.routes import bp as notifications_bp
 from app.observability.routes import bp as observability_bp
+from app.observability.setup import setup as setup_observability
 from app.organisations.routes import bp as organisations_bp
 from app.panels.routes import bp as panels_bp
 from app.patients.rights_routes import bp as patient_rights_bp
@@ -110,6 +111,7 @@ def build(overrides: dict[str, Any] | None = None) -> Flask:
     identity_provider.configure(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+    setup_observability(app)  # first request hooks: the request's id and timing frame the others
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

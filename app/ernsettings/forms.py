@@ -18,31 +18,45 @@ def _stripped(value: str | None) -> str | None:
 
 
 class IntervalsForm(FlaskForm):
-    """Days as typed: ``services.save_intervals`` checks each and their order."""
+    """Amounts and their units (days or hours) as typed: ``services.save_intervals`` checks each and their order."""
 
     reminder_after = StringField(default="")
+    reminder_after_unit = StringField(default="days")
     expire_after = StringField(default="")
+    expire_after_unit = StringField(default="days")
     urgent_reminder_after = StringField(default="")
+    urgent_reminder_after_unit = StringField(default="days")
     urgent_expire_after = StringField(default="")
+    urgent_expire_after_unit = StringField(default="days")
     review_window = StringField(default="")
+    review_window_unit = StringField(default="days")
 
     def raw(self) -> dict[str, str]:
-        return {key: self[key].data for key in INTERVAL_LABELS}
+        return {name: self[name].data or "" for key in INTERVAL_LABELS for name in (key, f"{key}_unit")}
 
 
 class ServiceLevelForm(FlaskForm):
-    """A task and the days it is due within; no days removes the task's service level. Days are checked first."""
+    """A task and the days or hours it is due within; no amount removes the task's service level. The amount is checked
+    first."""
 
-    days = StringField(default="", filters=[_stripped])
+    amount = StringField(default="", filters=[_stripped])
+    unit = StringField(default="days", filters=[_stripped])
     task = SelectField(invalid_choice_message=_l("Choose a task."))  # choices: the ERN's tasks, set by the route
 
-    def validate_days(self, field: Field) -> None:
+    def validate_amount(self, field: Field) -> None:
         if field.data and not (field.data.isascii() and field.data.isdigit()):
-            raise ValidationError(_l("Give a whole number of days."))
+            raise ValidationError(_l("Give a whole number of days or hours."))
+
+    def validate_unit(self, field: Field) -> None:
+        if field.data not in ("", "days", "hours"):
+            raise ValidationError(_l("Choose days or hours."))
 
     @property
-    def day_count(self) -> int | None:
-        return int(self.days.data) if self.days.data else None
+    def hours(self) -> int | None:
+        """The service level in hours, as stored; None removes it."""
+        if not self.amount.data:
+            return None
+        return int(self.amount.data) * (1 if self.unit.data == "hours" else 24)
 
 
 class AreaForm(FlaskForm):

@@ -28,7 +28,7 @@ DEFAULT_INTERVALS = {
 
 
 class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
-    """Per-ERN intervals of the panel processes (ISO 8601 durations)."""
+    """Per-ERN intervals of the panel processes: ISO 8601 durations in the unit the managers chose ("P3D", "PT36H")."""
 
     __tablename__ = "ern_settings"
 

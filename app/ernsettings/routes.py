@@ -111,7 +111,7 @@ def service_level(code: str) -> Response | tuple[str, int]:
     return _act(
         ern,
         form,
-        lambda: queue_services.set_rule(current_user, ern.id, form.task.data, form.day_count, origin()),
+        lambda: queue_services.set_rule(current_user, ern.id, form.task.data, form.hours, origin()),
         _("The service level is saved."),
         "#service-levels",
     )

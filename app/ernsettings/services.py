@@ -26,12 +26,14 @@ from app.workflows import store
 from app.workflows.models import ProcessDefinition
 
 MAX_DAYS = 365
+MAX_HOURS = MAX_DAYS * 24
+UNITS = ("days", "hours")
 INTERVAL_LABELS = {
-    "reminder_after": lazy_gettext("Remind an invitee after (days)"),
-    "expire_after": lazy_gettext("An invitation expires after (days)"),
-    "urgent_reminder_after": lazy_gettext("Urgent panels: remind after (days)"),
-    "urgent_expire_after": lazy_gettext("Urgent panels: expire after (days)"),
-    "review_window": lazy_gettext("Members review a draft outcome for (days)"),
+    "reminder_after": lazy_gettext("Remind an invitee after"),
+    "expire_after": lazy_gettext("An invitation expires after"),
+    "urgent_reminder_after": lazy_gettext("Urgent panels: remind after"),
+    "urgent_expire_after": lazy_gettext("Urgent panels: expire after"),
+    "review_window": lazy_gettext("Members review a draft outcome for"),
 }
 
 
@@ -40,33 +42,46 @@ def require_manager(user: User, ern_id: int) -> None:
         raise NotAllowed(_("Only the ERN's managers change its settings."))
 
 
-def intervals(ern_id: int) -> dict[str, int]:
-    """The ERN's intervals in days (the defaults where it set none)."""
+def intervals(ern_id: int) -> dict[str, str]:
+    """The ERN's intervals as the settings form shows them: for each, an amount and its unit ("<key>_unit": days or
+    hours), the defaults where the ERN set none."""
     settings = db.session.get(ErnSettings, ern_id)
-    values = {key: getattr(settings, key) if settings else default for key, default in DEFAULT_INTERVALS.items()}
-    return {key: _days(value) for key, value in values.items()}
+    shown: dict[str, str] = {}
+    for key, default in DEFAULT_INTERVALS.items():
+        amount, unit = _amount_and_unit(getattr(settings, key) if settings else default)
+        shown[key], shown[f"{key}_unit"] = str(amount), unit
+    return shown
 
 
-def _days(duration: str) -> int:
-    """Days of an ISO 8601 duration as the processes use them ("P3D"; "PT…" hours rounded up to a day)."""
+def _amount_and_unit(duration: str) -> tuple[int, str]:
+    """An ISO 8601 duration as stored ("P3D", "PT36H") in the unit it was given in; anything else as one day."""
     text = duration.upper()
-    if text.startswith("P") and text.endswith("D") and text[1:-1].isascii() and text[1:-1].isdigit():
-        return int(text[1:-1])
-    return 1
+    for prefix, unit in (("PT", "hours"), ("P", "days")):
+        number = text[len(prefix) : -1]
+        if text.startswith(prefix) and text.endswith(unit[0].upper()) and number.isascii() and number.isdigit():
+            return int(number), unit
+    return 1, "days"
 
 
 def save_intervals(actor: User, ern_id: int, raw: dict[str, str], origin: RequestInfo) -> None:
-    """New intervals for processes started from now on (running timers keep theirs)."""
+    """New intervals, in days or hours, for processes started from now on (running timers keep theirs)."""
     errors: dict[str, list[str]] = {}
-    days: dict[str, int] = {}
+    hours: dict[str, int] = {}
+    durations: dict[str, str] = {}
     for key in DEFAULT_INTERVALS:
         value = (raw.get(key) or "").strip()
-        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_DAYS:
+        unit = raw.get(f"{key}_unit") or "days"
+        if unit not in UNITS:
+            errors[key] = [_("Choose days or hours.")]
+        elif unit == "days" and not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_DAYS):
             errors[key] = [_("Give a whole number of days between 1 and %(n)d.", n=MAX_DAYS)]
+        elif unit == "hours" and not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_HOURS):
+            errors[key] = [_("Give a whole number of hours between 1 and %(n)d.", n=MAX_HOURS)]
         else:
-            days[key] = int(value)
+            hours[key] = int(value) * (24 if unit == "days" else 1)
+            durations[key] = f"P{int(value)}D" if unit == "days" else f"PT{int(value)}H"
     for remind, expire in (("reminder_after", "expire_after"), ("urgent_reminder_after", "urgent_expire_after")):
-        if remind in days and expire in days and days[remind] >= days[expire]:
+        if remind in hours and expire in hours and hours[remind] >= hours[expire]:
             errors[remind] = [_("The reminder must come before the invitation expires.")]
     if errors:
         raise InvalidInput(_("Check the highlighted intervals."), errors)
@@ -76,9 +91,9 @@ def save_intervals(actor: User, ern_id: int, raw: dict[str, str], origin: Reques
         if settings is None:
             settings = ErnSettings(ern_id=ern_id)
             db.session.add(settings)
-        for key, value in days.items():
-            setattr(settings, key, f"P{value}D")
-        audit.record(actor, "ern.intervals", "ern", ern_id, origin, **days)
+        for key, duration in durations.items():
+            setattr(settings, key, duration)
+        audit.record(actor, "ern.intervals", "ern", ern_id, origin, **durations)
 
 
 def experts(ern_id: int) -> list[User]:

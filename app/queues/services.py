@@ -33,7 +33,7 @@ from app.tasks.models import DUE
 from app.tasks.models import OpenTask
 from app.tasks.models import SlaRule
 
-MAX_SLA_DAYS = 365
+MAX_SLA_HOURS = 365 * 24
 PERSONAL_ROLES = ("invitee",)  # tasks that belong to one person by nature: never reassigned
 
 
@@ -151,32 +151,32 @@ def rules(ern_id: int) -> list[SlaRule]:
     return list(db.session.scalars(select(SlaRule).where(SlaRule.ern_id == ern_id).order_by(SlaRule.task_name)))
 
 
-def set_rule(actor: User, ern_id: int, task_name: str, days: int | None, origin: RequestInfo) -> None:
-    """Set (or with no days, remove) the ERN's service level for a task; open tasks of that name get the new due date."""
-    if days is not None and not 1 <= days <= MAX_SLA_DAYS:
-        raise InvalidInput(_("Give a number of days between 1 and %(n)d.", n=MAX_SLA_DAYS))
+def set_rule(actor: User, ern_id: int, task_name: str, hours: int | None, origin: RequestInfo) -> None:
+    """Set (or with no hours, remove) the ERN's service level for a task; open tasks of that name get the new due date."""
+    if hours is not None and not 1 <= hours <= MAX_SLA_HOURS:
+        raise InvalidInput(_("Give a service level between 1 hour and %(n)d days.", n=MAX_SLA_HOURS // 24))
     if not task_name or len(task_name) > 100:
         raise InvalidInput(_("Choose a task."))
     with transaction():
         if not security.manages_ern(actor, ern_id):
             raise NotAllowed(_("Only the ERN's managers set its service levels."))
         rule = db.session.scalar(select(SlaRule).where(SlaRule.ern_id == ern_id, SlaRule.task_name == task_name))
-        if days is None:
+        if hours is None:
             if rule is not None:
                 db.session.delete(rule)
         elif rule is None:
-            db.session.add(SlaRule(ern_id=ern_id, task_name=task_name, days=days))
+            db.session.add(SlaRule(ern_id=ern_id, task_name=task_name, hours=hours))
         else:
-            rule.days = days
-        _redate_open_tasks(ern_id, task_name, days)
-        audit.record(actor, "ern.service_level", "ern", ern_id, origin, task=task_name, days=days)
+            rule.hours = hours
+        _redate_open_tasks(ern_id, task_name, hours)
+        audit.record(actor, "ern.service_level", "ern", ern_id, origin, task=task_name, hours=hours)
 
 
-def _redate_open_tasks(ern_id: int, task_name: str, days: int | None) -> None:
+def _redate_open_tasks(ern_id: int, task_name: str, hours: int | None) -> None:
     tasks = db.session.execute(select(OpenTask.id, OpenTask.created_at).where(OpenTask.ern_id == ern_id, OpenTask.name == task_name)).all()
     if not tasks:
         return
-    values = [{"task_id": task_id, "due": created + timedelta(days=days) if days else None} for task_id, created in tasks]
+    values = [{"task_id": task_id, "due": created + timedelta(hours=hours) if hours else None} for task_id, created in tasks]
     db.session.execute(
         update(OpenTask.__table__)
         .where(OpenTask.__table__.c.id == bindparam("task_id"))

@@ -119,7 +119,7 @@ class TaskDraft(db.Model):  # type: ignore[name-defined,misc]
 
 
 class SlaRule(db.Model):  # type: ignore[name-defined,misc]
-    """Tasks of this name in this ERN are due this many days after they open; past that, coordinators are told."""
+    """Tasks of this name in this ERN are due this many hours after they open; past that, coordinators are told."""
 
     __tablename__ = "sla_rules"
     __table_args__ = (UniqueConstraint("ern_id", "task_name"),)
@@ -127,4 +127,4 @@ class SlaRule(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     ern_id: Mapped[int] = mapped_column(ForeignKey("erns.id", ondelete="CASCADE"), index=True)
     task_name: Mapped[str] = mapped_column(String(100))
-    days: Mapped[int] = mapped_column()
+    hours: Mapped[int] = mapped_column()

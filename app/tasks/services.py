@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import security
@@ -30,8 +33,15 @@ from app.tasks.forms import definition_for
 from app.tasks.models import OpenTask
 from app.tasks.models import TaskDraft
 from app.tasks.submissions import WRITTEN_ANSWERS_CHECKS
+from app.workflows.models import InstanceEvent
+from app.workflows.models import InstanceStatus
+from app.workflows.models import ProcessInstance
 from engine import TaskNotFound
 from engine import TaskNotReady
+
+_TASK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The timer (its id in bpmn/invitation.bpmn) that closes an invitation nobody answered in time.
+INVITATION_EXPIRY = "invitation_expiry"
 
 
 @dataclass(frozen=True)
@@ -150,12 +160,64 @@ def _task_for(actor: User, engine_task_id: str, *, lock: bool) -> OpenTask:
 
 
 def _gone(actor: User, engine_task_id: str, fallback: str | None = None) -> Exception:
+    """Why a task is no longer open, told to those who had a part in it; for anyone else it does not exist."""
     completion = queries.completion_of(engine_task_id)
-    if completion is not None and not security.can_follow(actor, completion.instance):
-        completion = None
-    if completion is not None:
-        who = completion.actor.full_name if completion.actor else _("the system")
-        return Conflict(_("This task was already completed by %(who)s at %(when)s.", who=who, when=format_datetime(completion.at, "short")))
+    instance = completion.instance if completion is not None else _instance_of_closed_task(actor, engine_task_id)
+    if instance is not None and _took_part(actor, instance, completion, engine_task_id):
+        return Conflict(_what_happened(actor, instance, completion))
     if fallback:
         return Conflict(fallback)
     return NotFound(_("No such task."))
+
+
+def _instance_of_closed_task(actor: User, engine_task_id: str) -> ProcessInstance | None:
+    """The case a task closed without completion (a timer, a cancellation) belonged to, when the actor can know it:
+    through a draft of it, or among the actor's own cases, whose engine state still holds the closed task."""
+    draft = queries.draft_of(engine_task_id)
+    if draft is not None:
+        return db.session.get(ProcessInstance, draft.instance_id)
+    if not _TASK_ID.fullmatch(engine_task_id):
+        return None
+    return db.session.scalar(
+        select(ProcessInstance)
+        .where(
+            or_(ProcessInstance.assignee_id == actor.id, ProcessInstance.started_by_id == actor.id),
+            ProcessInstance.state.contains(engine_task_id, autoescape=True),
+        )
+        .limit(1)
+    )
+
+
+def _took_part(actor: User, instance: ProcessInstance, completion: InstanceEvent | None, engine_task_id: str) -> bool:
+    """Whoever completed the task, the one person it was for, whoever saved a draft of it, and those who follow the case."""
+    draft = queries.draft_of(engine_task_id)
+    return (
+        (completion is not None and completion.actor_id == actor.id)
+        or instance.assignee_id == actor.id
+        or (draft is not None and actor.id in (draft.saved_by_id, draft.conflict_by_id))
+        or security.can_follow(actor, instance)
+    )
+
+
+def _what_happened(actor: User, instance: ProcessInstance, completion: InstanceEvent | None) -> str:
+    if completion is not None:
+        when = format_datetime(completion.at, "short")
+        if completion.actor_id == actor.id:
+            return _("You already answered on %(when)s.", when=when)
+        if security.can_follow(actor, instance):
+            who = completion.actor.full_name if completion.actor else _("the system")
+            return _("This task was already completed by %(who)s at %(when)s.", who=who, when=when)
+        return _("This task was already completed at %(when)s.", when=when)
+    expiry = db.session.scalar(
+        select(InstanceEvent.at)
+        .where(InstanceEvent.instance_id == instance.id, InstanceEvent.task_name == INVITATION_EXPIRY)
+        .order_by(InstanceEvent.at.desc())
+        .limit(1)
+    )
+    if expiry is not None and instance.assignee_id == actor.id:
+        return _("This invitation expired on %(when)s; ask the panel lead to invite you again.", when=format_datetime(expiry, "short"))
+    if expiry is not None:
+        return _("This invitation expired on %(when)s.", when=format_datetime(expiry, "short"))
+    if instance.status == InstanceStatus.CANCELLED:
+        return _("This task was cancelled with its case on %(when)s.", when=format_datetime(instance.updated_at, "short"))
+    return _("This task is closed: its time ran out or the case moved on without it.")

@@ -194,7 +194,7 @@ def _open_task_row(
         "assignee_id": instance.assignee_id,
         "created_at": now,
         "due_at": task.due_at,
-        "sla_due_at": now + timedelta(days=service_levels[task.name]) if task.name in service_levels else None,
+        "sla_due_at": now + timedelta(hours=service_levels[task.name]) if task.name in service_levels else None,
         "escalated_at": None,
     }
 
@@ -215,11 +215,11 @@ def thematic_area_of(instance: ProcessInstance) -> int | None:
 
 
 def _service_levels(ern_id: int | None, names: set[str]) -> dict[str, int]:
-    """Days within which the ERN wants these tasks done (its SLA rules), by task name."""
+    """Hours within which the ERN wants these tasks done (its SLA rules), by task name."""
     if ern_id is None:
         return {}
-    rows = db.session.execute(select(SlaRule.task_name, SlaRule.days).where(SlaRule.ern_id == ern_id, SlaRule.task_name.in_(names)))
-    return {name: days for name, days in rows}
+    rows = db.session.execute(select(SlaRule.task_name, SlaRule.hours).where(SlaRule.ern_id == ern_id, SlaRule.task_name.in_(names)))
+    return {name: hours for name, hours in rows}
 
 
 def start(

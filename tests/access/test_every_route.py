@@ -23,6 +23,11 @@ ROUTES = {
     "accounts.reset_password": ("GET", "/account/reset"),
     "accounts.set_up": ("GET", "/login/set-up"),
     "main.dashboard": ("GET", "/"),
+    "observability.healthz": ("GET", "/healthz"),
+    "observability.readyz": ("GET", "/readyz"),
+    "observability.show_metrics": ("GET", "/metrics"),
+    "mail.undeliverable": ("GET", "/admin/mail/undeliverable"),
+    "mail.retry": ("POST", "/admin/mail/undeliverable/1/retry"),
     "main.preferences": ("GET", "/preferences"),
     "organisations.ern": ("GET", "/erns/EuroBloodNet"),
     "organisations.centre": ("GET", "/centres/BE10"),
@@ -188,7 +193,9 @@ def test_anonymous_visitors_reach_only_public_routes(app, client, targets, endpo
     if access_rule(app, endpoint) == PUBLIC:
         # The second-factor pages need a password checked first: without one they send you back.
         # Sign-in through an identity provider is off in this configuration.
-        expected = 302 if endpoint in ("accounts.verify", "accounts.set_up") else 404 if "identity_provider" in endpoint else 200
+        # The metrics page exists only with a token configured (none in tests).
+        hidden = "identity_provider" in endpoint or endpoint == "observability.show_metrics"
+        expected = 302 if endpoint in ("accounts.verify", "accounts.set_up") else 404 if hidden else 200
         assert response.status_code == expected
     else:
         assert access_rule(app, endpoint) in (LOGIN, ADMIN)
@@ -219,6 +226,12 @@ EXPECTED = {
     "panels.edit_consultation": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "panels.consultation_history": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "panels.consultation_version": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "observability.healthz": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "observability.readyz": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "observability.show_metrics": {"clinician": 404, "brno_clinician": 404, "researcher": 404},  # no METRICS_TOKEN in tests
+    # Undeliverable mail: administrators only.
+    "mail.undeliverable": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "mail.retry": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "patients.edit": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
     "patients.request_transfer": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # no centre chosen
     "patient_rights.export_pdf": {"clinician": 200, "brno_clinician": 404, "researcher": 404},

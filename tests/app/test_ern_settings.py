@@ -42,9 +42,14 @@ def test_bad_intervals_are_refused_at_the_field_and_what_was_typed_stays(world, 
 
 def test_service_levels_thematic_areas_and_expert_groups(world, login, manager):
     client = login(manager)
-    assert client.post("/erns/EuroBloodNet/settings/service-levels", data={"task": "answer_invitation", "days": "3"}).status_code == 302
-    assert db.session.scalar(select(SlaRule.days).where(SlaRule.task_name == "answer_invitation")) == 3
-    assert client.post("/erns/EuroBloodNet/settings/service-levels", data={"task": "rm -rf", "days": "3"}).status_code == 422
+    assert client.post("/erns/EuroBloodNet/settings/service-levels", data={"task": "answer_invitation", "amount": "3"}).status_code == 302
+    assert db.session.scalar(select(SlaRule.hours).where(SlaRule.task_name == "answer_invitation")) == 72
+    assert ">3 days<" in client.get("/erns/EuroBloodNet/settings").text
+    in_hours = {"task": "answer_invitation", "amount": "36", "unit": "hours"}
+    assert client.post("/erns/EuroBloodNet/settings/service-levels", data=in_hours).status_code == 302
+    assert db.session.scalar(select(SlaRule.hours).where(SlaRule.task_name == "answer_invitation")) == 36
+    assert ">36 hours<" in client.get("/erns/EuroBloodNet/settings").text
+    assert client.post("/erns/EuroBloodNet/settings/service-levels", data={"task": "rm -rf", "amount": "3"}).status_code == 422
     assert client.post("/erns/EuroBloodNet/settings/areas", data={"name": "Porphyrias"}).status_code == 302
     assert "Porphyrias" in client.get("/erns/EuroBloodNet/settings").text
     response = client.post(
@@ -67,10 +72,12 @@ def test_a_manager_of_another_ern_cannot_change_these_settings(world, login):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"task": "answer_invitation", "days": "three"}, "Give a whole number of days."),
-        ({"task": "rm -rf", "days": "x"}, "Give a whole number of days."),  # the days are checked first
-        ({"task": "rm -rf", "days": "3"}, "Choose a task."),
-        ({"days": "3"}, "Choose a task."),
+        ({"task": "answer_invitation", "amount": "three"}, "Give a whole number of days or hours."),
+        ({"task": "rm -rf", "amount": "x"}, "Give a whole number of days or hours."),  # the amount is checked first
+        ({"task": "rm -rf", "amount": "3"}, "Choose a task."),
+        ({"amount": "3"}, "Choose a task."),
+        ({"task": "answer_invitation", "amount": "3", "unit": "weeks"}, "Choose days or hours."),
+        ({"task": "answer_invitation", "amount": "8761", "unit": "hours"}, "between 1 hour and 365 days"),
     ],
 )
 def test_a_bad_service_level_is_refused_with_a_message(world, login, manager, data, message):

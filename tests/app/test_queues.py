@@ -118,7 +118,7 @@ def test_each_column_is_counted_within_the_other_filters_and_the_check_boxes(wor
 
 
 def test_a_service_level_dates_open_tasks_and_overdue_ones_come_first_and_are_escalated_once(world, login, manager, tasks):
-    services.set_rule(manager, world.ern.id, "select_experts", 3, ORIGIN)
+    services.set_rule(manager, world.ern.id, "select_experts", 3 * 24, ORIGIN)
     task = _task("select_experts")
     assert task.sla_due_at is not None and task.due_at is None
     db.session.execute(update(OpenTask).where(OpenTask.id == task.id).values(sla_due_at=utcnow() - timedelta(days=1)))
@@ -136,13 +136,13 @@ def test_a_service_level_dates_open_tasks_and_overdue_ones_come_first_and_are_es
 
 def test_only_managers_set_service_levels_within_bounds(world, manager):
     with pytest.raises(NotAllowed):
-        services.set_rule(world.coordinator, world.ern.id, "select_experts", 3, ORIGIN)
+        services.set_rule(world.coordinator, world.ern.id, "select_experts", 3 * 24, ORIGIN)
     with pytest.raises(InvalidInput):
         services.set_rule(manager, world.ern.id, "select_experts", 0, ORIGIN)
 
 
 def test_a_new_task_gets_its_due_date_from_the_service_level(world, manager):
-    services.set_rule(manager, world.ern.id, "select_experts", 2, ORIGIN)
+    services.set_rule(manager, world.ern.id, "select_experts", 2 * 24, ORIGIN)
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     factories.open_panel(world.clinician, patient)
     task = _task("select_experts")
