@@ -18,12 +18,14 @@ users, each signed in as a seeded account and choosing, between short pauses, am
 
 Per phase: requests, throughput, errors, and p50/p95/p99 per action; at the end ``scale_ratio=N.NN`` (throughput
 with 2 workers over 1) and ``errors=N`` (over both phases). Loopback only; locust and the server share the machine's
-cores, so the ratio is what this machine gives, not what two dedicated cores would.
+cores, so the ratio is what this machine gives, not what two dedicated cores would. The users pause 0.1-0.5 s between
+actions: 24 of them cannot keep even one worker busy (the ratio then measures their pauses: 1.20 here), hence 96 by
+default, which saturate one worker (1.89 on the 2-core development machine).
 
 locust patches the standard library with gevent when imported: it is imported first, and the app is never
 imported into this process (the seeding runs in a subprocess).
 
-Run from the repository root:  python benchmarks/load.py [--seconds 30] [--users 24]
+Run from the repository root:  python benchmarks/load.py [--seconds 30] [--users 96]
     [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/consilium_load]
 """
 
@@ -250,7 +252,7 @@ def run_phase(url: str, users: int, seconds: float) -> dict[str, Any]:
 def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--seconds", type=float, default=30, help="measured time per phase")
-    arguments.add_argument("--users", type=int, default=24, help="simulated users")
+    arguments.add_argument("--users", type=int, default=96, help="simulated users (enough to keep the workers busy)")
     arguments.add_argument("--settle", type=float, default=20, help="seconds for the workers to load before a phase")
     arguments.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/consilium_load")
     options = arguments.parse_args()
