@@ -3,6 +3,8 @@ places on every route about the patient (the old centre gets what an outsider ge
 
 import pytest
 
+from app.accounts import appointments
+from app.accounts.models import Role
 from app.patients import transfer
 from tests import factories
 from tests.access.test_every_route import EXPECTED
@@ -43,9 +45,6 @@ def test_after_a_transfer_the_lead_keeps_the_panel_and_the_new_centre_sees_it(wo
 def test_a_revoked_role_ends_what_it_allowed_at_once(world, login):
     """A panel manager for the whole ERN sees and manages its panels and their queue; once the ERN's manager revokes the
     role, the same requests of the same signed-in session answer as for anyone outside."""
-    from app.accounts import appointments
-    from app.accounts.models import Role
-
     patient = factories.enrol(world.clinician, world.leuven, world.ern)
     panel_id = factories.open_panel(world.clinician, patient)
     manager = factories.make_user("manager@ern.example", [(world.ern, None, Role.ERN_MANAGER)], "Mara", "Manager")
