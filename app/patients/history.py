@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
 from app.database import db
@@ -90,6 +91,7 @@ def entries(patient_id: int) -> list[Entry]:
     """The record's history, newest first, in words."""
     rows = db.session.scalars(
         select(PatientChange)
+        .options(joinedload(PatientChange.changed_by))
         .where(PatientChange.patient_id == patient_id)
         .order_by(PatientChange.changed_at.desc(), PatientChange.id.desc())
     )
