@@ -37,6 +37,8 @@ from app.i18n import select_timezone
 from app.logsafe import safe_traceback
 from app.mail.routes import bp as mail_bp
 from app.main.routes import bp as main_bp
+from app.meetings.poll_routes import bp as polls_bp
+from app.meetings.routes import bp as meetings_bp
 from app.notifications.routes import bp as notifications_bp
 from app.observability.routes import bp as observability_bp
 from app.observability.setup import setup as setup_observability
@@ -60,6 +62,8 @@ BLUEPRINTS = (
     patients_bp,
     patient_rights_bp,
     panels_bp,
+    meetings_bp,
+    polls_bp,
     tasks_bp,
     audit_bp,
     notifications_bp,

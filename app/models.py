@@ -10,6 +10,12 @@ from app.documents.models import Document
 from app.ernsettings.models import ErnSettings
 from app.formdesign.models import FormVersion
 from app.mail.models import OutgoingMail
+from app.meetings.models import CalendarFeed
+from app.meetings.models import Meeting
+from app.meetings.models import MeetingInvitee
+from app.meetings.models import MeetingPoll
+from app.meetings.models import PollSlot
+from app.meetings.models import PollVote
 from app.notifications.models import Notification
 from app.organisations.models import Centre
 from app.organisations.models import Ern
@@ -34,6 +40,12 @@ from app.workflows.models import ProcessInstance
 
 __all__ = [
     "AccountRequest",
+    "CalendarFeed",
+    "Meeting",
+    "MeetingInvitee",
+    "MeetingPoll",
+    "PollSlot",
+    "PollVote",
     "Contribution",
     "DataRequest",
     "Document",

@@ -36,6 +36,7 @@ from app.accounts.models import Role
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.database import db
+from app.meetings.models import Meeting
 from app.panels.models import InvitationStatus
 from app.panels.models import Panel
 from app.panels.models import PanelMember
@@ -394,6 +395,32 @@ def can_attach(user: User, panel: Panel) -> bool:
 def can_invite(user: User, panel: Panel) -> bool:
     """Select and invite experts: the lead and panel managers in scope (coordinators assist; guests never lead)."""
     return panel.lead_id == user.id or manages_panel_in_scope(user, panel)
+
+
+# Meetings -----------------------------------------------------------------------------------------
+
+
+def can_see_meetings(user: User, panel: Panel) -> bool:
+    """A panel's meetings are for its members (the lead included) and the panel managers in scope."""
+    return is_panel_member(user, panel) or manages_panel_in_scope(user, panel)
+
+
+def can_see_meeting(user: User, meeting: Meeting) -> bool:
+    """A meeting: the panel's members and managers in scope, and whoever it invites (a guest expert, say)."""
+    return can_see_meetings(user, meeting.panel) or meeting.invitee(user.id) is not None
+
+
+def can_schedule_meeting(user: User, panel: Panel, *, guests_may: bool) -> bool:
+    """Any participating member of an open panel, and its managers in scope; a guest expert only where the ERN allows."""
+    if panel.closed or not can_see_meetings(user, panel):
+        return False
+    guest_only = user.has_role(Role.GUEST_EXPERT, ern_id=panel.ern_id) and not user.has_role(Role.MEMBER_EXPERT, ern_id=panel.ern_id)
+    return guests_may or not guest_only or manages_panel_in_scope(user, panel)
+
+
+def can_change_meeting(user: User, meeting: Meeting) -> bool:
+    """Reschedule, cancel, name who takes the minutes: who scheduled it, the panel's lead and its managers in scope."""
+    return meeting.scheduled_by_id == user.id or is_panel_lead(user, meeting.panel) or manages_panel_in_scope(user, meeting.panel)
 
 
 def can_change_record(user: User, patient: Patient) -> bool:

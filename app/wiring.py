@@ -10,6 +10,7 @@ from typing import Any
 from app.accounts import steps as account_steps
 from app.documents import queries as document_queries
 from app.ernsettings import consent_forms
+from app.meetings import steps as meeting_steps
 from app.panels import confirmations as panel_confirmations
 from app.panels import material as panel_material
 from app.panels import steps as panel_steps
@@ -46,6 +47,11 @@ def wire_workflows() -> None:
             "notify_data_provided": panel_steps.notify_data_provided,
             "transfer_patient": transfer.transfer_patient,
             "decline_transfer": transfer.decline_transfer,
+            "send_meeting_invitations": meeting_steps.send_meeting_invitations,
+            "remind_meeting": meeting_steps.remind_meeting,
+            "send_meeting_update": meeting_steps.send_meeting_update,
+            "cancel_meeting": meeting_steps.cancel_meeting,
+            "prepare_minutes": meeting_steps.prepare_minutes,
         }
     )
     register_submissions(
@@ -59,13 +65,14 @@ def wire_workflows() -> None:
             "panel_closing": panel_steps.submit_panel_closing,
             "expert_suggestion": panel_steps.submit_expert_suggestion,
             "transfer_decision": transfer.record_decision,
+            "meeting_minutes": meeting_steps.submit_minutes,
         }
     )
     register_submission_checks({"outcome_sign_off": panel_steps.check_sign_off})
-    register_written_answers_checks({"panel": panel_steps.refuse_identifying_answers})
-    register_subject_areas({"panel": panel_steps.thematic_area_of})
-    register_form_versions({"panel": panel_steps.form_version_of})
-    register_loaders({"panel": panel_steps.load_panel, "transfer": transfer.load})
+    register_written_answers_checks({"panel": panel_steps.refuse_identifying_answers, "meeting": meeting_steps.refuse_identifying_answers})
+    register_subject_areas({"panel": panel_steps.thematic_area_of, "meeting": meeting_steps.thematic_area_of})
+    register_form_versions({"panel": panel_steps.form_version_of, "meeting": meeting_steps.minutes_form})
+    register_loaders({"panel": panel_steps.load_panel, "transfer": transfer.load, "meeting": meeting_steps.load_meeting})
     register_confirmations(
         {
             **panel_confirmations.CONFIRMATIONS,
@@ -73,9 +80,10 @@ def wire_workflows() -> None:
             "transfer_decision": transfer.confirm_decision,
         }
     )
+    panel_steps.register_closing_steps({"cancel_meetings": meeting_steps.cancel_for_closed_panel})
     register_materials({"panel": _panel_material, "enrolment": consent_forms.for_enrolment})
 
 
 def _panel_material(task: OpenTask, panel: Any) -> Any:
     """A panel task's material, with the panel's documents listed by the documents package (which builds on panels)."""
-    return panel_material.for_task(task, panel, documents=document_queries.for_panel)
+    return panel_material.for_task(task, panel, documents=document_queries.for_panel, minutes=meeting_steps.minutes_of_panel)

@@ -68,9 +68,12 @@ class Engine:
         workflow.refresh_timers()
         return self._advance(workflow, script_engine, [], was_open)
 
-    def signal(self, definition: Definition, state: str, name: str) -> Advance:
+    def signal(self, definition: Definition, state: str, name: str, payload: dict[str, Any] | None = None) -> Advance:
         """Throw the named BPMN signal at the instance (something happened outside it that it reacts to, such as
         "lead_handed_over") and run on. EventNotAwaited when nothing in the instance catches it.
+
+        ``payload`` (ids and routing values only) goes into the task data under the signal's ``variableName``
+        (e.g. a rescheduled meeting's new timer instants); a signal without one drops it.
 
         An interrupting event subprocess ends the rest of the case once it has run, as BPMN has it (SpiffWorkflow 3.2
         would run it beside the case and leave the case's open tasks open)."""
@@ -83,7 +86,7 @@ class Engine:
         if workflow.completed:  # SpiffWorkflow would still run an event subprocess of a finished instance
             raise EventNotAwaited(f"the instance has ended: it no longer waits for the signal '{name}'")
         try:
-            workflow.send_event(BpmnEvent(SignalEventDefinition(name)))
+            workflow.send_event(BpmnEvent(SignalEventDefinition(name), payload=payload))
         except WorkflowException as error:
             raise EventNotAwaited(f"the instance does not wait for the signal '{name}'") from error
 
@@ -106,6 +109,7 @@ class Engine:
     @staticmethod
     def _load(definition: Definition, state: str) -> tuple[BpmnWorkflow, SafeScriptEngine]:
         workflow = serializer.loads(state, definition.spec, definition.subprocess_specs)
+        _forget_events_not_waiting(workflow)
         script_engine = SafeScriptEngine()
         workflow.script_engine = script_engine  # not serialized: without this the default eval engine returns
         return workflow, script_engine
@@ -203,6 +207,15 @@ def _kind(task: Any) -> str:
 def _changed_keys(task: Any) -> tuple[str, ...]:
     before = task.parent.data if task.parent is not None else {}
     return tuple(sorted(key for key, value in task.data.items() if before.get(key, _MISSING) != value))
+
+
+def _forget_events_not_waiting(workflow: BpmnWorkflow) -> None:
+    # SpiffWorkflow 3.2's loader registers every catching event that is FUTURE as well as WAITING with the event
+    # manager; refresh_timers() then evaluates a later timer (a meeting's end after its reminder) over its still empty
+    # data and fails, and a signal could reach a catch event the case has not got to. Only waiting events listen.
+    events = workflow.event_manager.tasks
+    for task_id in [task_id for task_id, task in events.items() if task.state != TaskState.WAITING]:
+        del events[task_id]
 
 
 def _timer_tasks(workflow: BpmnWorkflow) -> list[Any]:

@@ -15,12 +15,16 @@ from app.mail.services import send_pending_mail
 
 
 class Inbox:
+    """``messages``: (recipients, the text of the mail); ``mails``: the whole messages, attachments included."""
+
     def __init__(self):
         self.messages = []
+        self.mails = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler API
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, message.get_content()))
+        self.messages.append((envelope.rcpt_tos, message.get_body(("plain",)).get_content()))
+        self.mails.append((envelope.rcpt_tos, message))
         return "250 OK"
 
 

@@ -35,6 +35,18 @@ class IntervalsForm(FlaskForm):
         return {name: self[name].data or "" for key in INTERVAL_LABELS for name in (key, f"{key}_unit")}
 
 
+class MeetingSettingsForm(FlaskForm):
+    """As typed: ``services.save_meeting_settings`` checks each value."""
+
+    first_reminder = StringField(default="")
+    second_reminder = StringField(default="")
+    video_url_template = StringField(default="")
+    guests_may_schedule = StringField(default="")
+
+    def raw(self) -> dict[str, str]:
+        return {name: self[name].data or "" for name in ("first_reminder", "second_reminder", "video_url_template", "guests_may_schedule")}
+
+
 class ServiceLevelForm(FlaskForm):
     """A task and the days or hours it is due within; no amount removes the task's service level. The amount is checked
     first."""

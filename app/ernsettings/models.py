@@ -25,6 +25,12 @@ DEFAULT_INTERVALS = {
     "urgent_expire_after": "P5D",
     "review_window": "P7D",
 }
+MEETING_DEFAULTS = {
+    "meeting_first_reminder_minutes": 24 * 60,
+    "meeting_second_reminder_minutes": 15,
+    "video_url_template": "",
+    "guests_may_schedule": False,
+}
 
 
 class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
@@ -33,7 +39,7 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "ern_settings"
 
     def __init__(self, **values: Any) -> None:
-        super().__init__(**{**DEFAULT_INTERVALS, **values})
+        super().__init__(**{**DEFAULT_INTERVALS, **MEETING_DEFAULTS, **values})
 
     ern_id: Mapped[int] = mapped_column(ForeignKey("erns.id", ondelete="CASCADE"), primary_key=True)
     reminder_after: Mapped[str] = mapped_column(String(20), default="P3D")
@@ -46,6 +52,13 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     retain_device_identity: Mapped[bool] = mapped_column(default=False)
     # Off: descriptions and comments are removed. On: kept where nothing in them may identify anyone.
     clean_descriptors: Mapped[bool] = mapped_column(default=False)
+    # Meetings: reminders this many minutes before the start (0: none), the video service, whether guests schedule.
+    meeting_first_reminder_minutes: Mapped[int] = mapped_column(default=24 * 60)
+    meeting_second_reminder_minutes: Mapped[int] = mapped_column(default=15)
+    # A room address with {room} for the meeting's own room name (e.g. https://meet.jit.si/{room}); empty: the
+    # scheduler pastes a link per meeting.
+    video_url_template: Mapped[str] = mapped_column(String(500), default="")
+    guests_may_schedule: Mapped[bool] = mapped_column(default=False)
 
 
 class ConsentForm(db.Model):  # type: ignore[name-defined,misc]

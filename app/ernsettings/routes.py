@@ -24,6 +24,7 @@ from app.ernsettings.forms import AreaForm
 from app.ernsettings.forms import ConsentFormUpload
 from app.ernsettings.forms import GroupForm
 from app.ernsettings.forms import IntervalsForm
+from app.ernsettings.forms import MeetingSettingsForm
 from app.ernsettings.forms import ServiceLevelForm
 from app.errors import InvalidInput
 from app.errors import NotFound
@@ -47,12 +48,18 @@ def _ern(code: str) -> Ern:
 
 
 def _page(
-    ern: Ern, error: InvalidInput | None = None, status: int = 200, intervals: dict[str, str] | None = None, consent_language: str = ""
+    ern: Ern,
+    error: InvalidInput | None = None,
+    status: int = 200,
+    intervals: dict[str, str] | None = None,
+    consent_language: str = "",
+    meetings: dict[str, str] | None = None,
 ) -> tuple[str, int]:
     return render_template(
         "ernsettings/settings.html",
         ern=ern,
         intervals=intervals or services.intervals(ern.id),
+        meetings=meetings or services.meeting_settings(ern.id),
         labels=services.INTERVAL_LABELS,
         rules=queue_services.rules(ern.id),
         task_choices=services.task_choices(ern.id),
@@ -99,6 +106,21 @@ def intervals(code: str) -> Response | tuple[str, int]:
         _("The intervals are saved."),
         "#intervals",
         intervals=form.raw(),  # what was typed stays when refused
+    )
+
+
+@bp.route("/erns/<code>/settings/meetings", methods=["POST"])
+@requires(LOGIN)
+def meetings(code: str) -> Response | tuple[str, int]:
+    ern = _ern(code)
+    form = MeetingSettingsForm()
+    return _act(
+        ern,
+        form,
+        lambda: services.save_meeting_settings(current_user, ern.id, form.raw(), origin()),
+        _("The meeting settings are saved."),
+        "#meetings",
+        meetings=form.raw(),
     )
 
 

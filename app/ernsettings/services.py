@@ -96,6 +96,62 @@ def save_intervals(actor: User, ern_id: int, raw: dict[str, str], origin: Reques
         audit.record(actor, "ern.intervals", "ern", ern_id, origin, **durations)
 
 
+MAX_REMINDER_MINUTES = 7 * 24 * 60
+
+
+def meeting_settings(ern_id: int) -> dict[str, str]:
+    """The ERN's meeting settings as the settings form shows them (the defaults where it set none)."""
+    settings = db.session.get(ErnSettings, ern_id) or ErnSettings(ern_id=ern_id)
+    return {
+        "first_reminder": str(settings.meeting_first_reminder_minutes),
+        "second_reminder": str(settings.meeting_second_reminder_minutes),
+        "video_url_template": settings.video_url_template,
+        "guests_may_schedule": "yes" if settings.guests_may_schedule else "",
+    }
+
+
+def save_meeting_settings(actor: User, ern_id: int, raw: dict[str, str], origin: RequestInfo) -> None:
+    """Reminders before meetings (minutes, 0 for none; for meetings scheduled from now on), the video service's room
+    address, and whether guest experts schedule meetings."""
+    errors: dict[str, list[str]] = {}
+    minutes: dict[str, int] = {}
+    for key in ("first_reminder", "second_reminder"):
+        value = (raw.get(key) or "").strip()
+        if not (value.isascii() and value.isdigit() and int(value) <= MAX_REMINDER_MINUTES):
+            errors[key] = [_("Give a whole number of minutes between 0 (no reminder) and %(n)d.", n=MAX_REMINDER_MINUTES)]
+        else:
+            minutes[key] = int(value)
+    if minutes.get("first_reminder") and minutes.get("second_reminder") and minutes["first_reminder"] <= minutes["second_reminder"]:
+        errors["first_reminder"] = [_("The first reminder comes before the second: give it more minutes.")]
+    template = (raw.get("video_url_template") or "").strip()
+    if template and not (len(template) <= 500 and template.startswith("https://") and "{room}" in template and " " not in template):
+        errors["video_url_template"] = [_("Give an address starting with https:// that contains {room}, e.g. https://meet.jit.si/{room}.")]
+    elif template.replace("{room}", "").count("{") or template.replace("{room}", "").count("}"):
+        errors["video_url_template"] = [_("Only {room} can stand in the address: it becomes the meeting's own room name.")]
+    if errors:
+        raise InvalidInput(_("Check the highlighted meeting settings."), errors)
+    with transaction():
+        require_manager(actor, ern_id)
+        settings = db.session.get(ErnSettings, ern_id)
+        if settings is None:
+            settings = ErnSettings(ern_id=ern_id)
+            db.session.add(settings)
+        settings.meeting_first_reminder_minutes = minutes["first_reminder"]
+        settings.meeting_second_reminder_minutes = minutes["second_reminder"]
+        settings.video_url_template = template
+        settings.guests_may_schedule = raw.get("guests_may_schedule") == "yes"
+        audit.record(
+            actor,
+            "ern.meetings",
+            "ern",
+            ern_id,
+            origin,
+            reminders=[minutes["first_reminder"], minutes["second_reminder"]],
+            video_service=bool(template),
+            guests_may_schedule=settings.guests_may_schedule,
+        )
+
+
 def experts(ern_id: int) -> list[User]:
     """Health professionals of the ERN who may be put in a group."""
     return list(

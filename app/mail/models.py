@@ -26,6 +26,10 @@ class OutgoingMail(db.Model):  # type: ignore[name-defined,misc]
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # One text attachment, if any (a meeting's .ics): its file name, MIME type with parameters, content.
+    attachment_name: Mapped[str] = mapped_column(String(100), default="")
+    attachment_type: Mapped[str] = mapped_column(String(100), default="")
+    attachment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(default=0)

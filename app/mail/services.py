@@ -45,16 +45,29 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A text file sent with a mail, e.g. a meeting's ``invite.ics`` of type ``text/calendar; method=REQUEST``."""
+
+    name: str
+    content_type: str
+    content: str
+
+
+@dataclass(frozen=True)
 class _Claimed:
     id: int
     recipient: str
     subject: str
     body: str
+    attachment: Attachment | None = None
 
 
-def queue(recipient: str, subject: str, body: str) -> None:
+def queue(recipient: str, subject: str, body: str, attachment: Attachment | None = None) -> None:
     """Add a mail to the outbox (flushes only: it leaves with the caller's commit, or not at all)."""
-    db.session.add(OutgoingMail(recipient=recipient, subject=subject, body=body))
+    row = OutgoingMail(recipient=recipient, subject=subject, body=body)
+    if attachment is not None:
+        row.attachment_name, row.attachment_type, row.attachment = attachment.name, attachment.content_type, attachment.content
+    db.session.add(row)
     db.session.flush()
 
 
@@ -104,7 +117,8 @@ def _claim(now: datetime) -> _Claimed | None:
             return None
         mail.attempts += 1
         mail.next_attempt_at = now + CLAIM
-        return _Claimed(mail.id, mail.recipient, mail.subject, mail.body)
+        attachment = Attachment(mail.attachment_name, mail.attachment_type, mail.attachment) if mail.attachment_name else None
+        return _Claimed(mail.id, mail.recipient, mail.subject, mail.body, attachment)
 
 
 def _record_sent(mail_id: int, now: datetime) -> None:
@@ -131,6 +145,13 @@ def _send(settings: SmtpSettings, mail: _Claimed) -> None:
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message.set_content(mail.body)
+    if mail.attachment is not None:
+        maintype, _slash, rest = mail.attachment.content_type.partition("/")
+        subtype, *parameters = (part.strip() for part in rest.split(";"))
+        params = dict(parameter.split("=", 1) for parameter in parameters if "=" in parameter)
+        message.add_attachment(
+            mail.attachment.content.encode(), maintype=maintype, subtype=subtype, filename=mail.attachment.name, params=params
+        )
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
         smtp.send_message(message)
 

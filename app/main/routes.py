@@ -12,8 +12,10 @@ from werkzeug.wrappers import Response
 
 from app.accounts import services as account_services
 from app.accounts.models import User
+from app.database import utcnow
 from app.errors import InvalidInput
 from app.main.forms import PreferencesForm
+from app.meetings import queries as meeting_queries
 from app.organisations import queries as organisation_queries
 from app.panels import queries as panel_queries
 from app.panels.queries import EXPERT_ROLES
@@ -46,9 +48,12 @@ def dashboard() -> str:
     titles = panel_queries.panel_titles(
         {t.subject_id for t in tasks if t.subject_type == "panel" and t.subject_id} | {e.panel_id for e in panel_dashboard.activity}
     )
+    now = utcnow()
     return render_template(
         "main/dashboard.html",
         tasks=tasks,
+        upcoming_meetings=meeting_queries.upcoming_for(current_user, now),
+        meeting_invites=meeting_queries.invites_for(current_user, now),
         invitations=panel_dashboard.invitations,
         activity=panel_dashboard.activity,
         panel_titles=titles,
@@ -93,4 +98,5 @@ def preferences() -> tuple[str, int] | Response:
         chosen=set(form.area_ids),
         time_zones=account_services.time_zones(),
         errors=errors,
+        calendar_feed=meeting_queries.feed_of(current_user),
     ), (422 if errors else 200)

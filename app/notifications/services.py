@@ -5,6 +5,7 @@ Texts never carry identifying patient data: panels are named by number and nickn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 
 from flask import current_app
@@ -19,9 +20,13 @@ from app.database import utcnow
 from app.mail import services as mail
 from app.notifications.models import Notification
 
+# What the mail to one person adds to the notification: more text (e.g. a time in their own zone) and an attachment.
+MailDetails = Callable[[User], tuple[str, mail.Attachment | None]]
 
-def notify(users: Iterable[User | None], text: str, link: str, *, subject: str | None = None) -> None:
-    """Each user (once, if active) gets ``text`` in the app and by e-mail with the link. Only flushes."""
+
+def notify(users: Iterable[User | None], text: str, link: str, *, subject: str | None = None, details: MailDetails | None = None) -> None:
+    """Each user (once, if active) gets ``text`` in the app and by e-mail with the link (and the ``details`` for them).
+    Only flushes."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     seen: set[int] = set()
     for user in users:
@@ -29,7 +34,10 @@ def notify(users: Iterable[User | None], text: str, link: str, *, subject: str |
             continue
         seen.add(user.id)
         db.session.add(Notification(user_id=user.id, text=text[:300], link=link))
-        mail.queue(user.email, subject or text[:200], f"Dear {user.full_name},\n\n{text}\n\n{base}{link}\n")
+        more, attachment = details(user) if details is not None else ("", None)
+        paragraphs = [f"Dear {user.full_name},", text, *([more] if more else []), f"{base}{link}"]
+        body = "\n\n".join(paragraphs) + "\n"
+        mail.queue(user.email, subject or text[:200], body, attachment)
     db.session.flush()
 
 

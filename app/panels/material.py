@@ -69,14 +69,17 @@ class Material:
     experts: list[queries.Expert] = field(default_factory=list)
     groups: list[ExpertGroup] = field(default_factory=list)
     members: list[PanelMember] = field(default_factory=list)
+    meetings: Any = None  # the meetings package's meetings of the panel with their minutes
 
 
 # The documents package lists a panel's files (panel id, with the series held for the centre's review?); it builds on
 # panels, so its listing is handed in (app/wiring.py) rather than imported.
 DocumentListing = Callable[[int, bool], Any]
+# The meetings package's meetings of a panel that have minutes (panel id), handed in likewise.
+MinutesListing = Callable[[int], Any]
 
 
-def for_task(task: OpenTask, panel: Panel, *, documents: DocumentListing) -> Material | None:
+def for_task(task: OpenTask, panel: Panel, *, documents: DocumentListing, minutes: MinutesListing) -> Material | None:
     """The material of ``task``'s decision on ``panel``, or None where the form says it all."""
     material = Material(task.form_key, panel)
     if task.form_key == "outcome_sign_off":
@@ -92,6 +95,7 @@ def for_task(task: OpenTask, panel: Panel, *, documents: DocumentListing) -> Mat
     elif task.form_key == "outcome":
         material.contributions = queries.contributions(panel.id)
         material.data_requests = _data_requests(panel.id)
+        material.meetings = minutes(panel.id)
     elif task.form_key == "panel_selection":
         material.experts = queries.ern_experts(panel)
         material.groups = queries.expert_groups(panel.ern_id)

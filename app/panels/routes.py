@@ -19,11 +19,16 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from app import security
+from app.database import utcnow
 from app.documents import queries as document_queries
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotFound
 from app.i18n import today_for
+from app.meetings import polls
+from app.meetings import queries as meeting_queries
+from app.meetings import services as meeting_services
 from app.notifications import services as notification_services
 from app.panels import consultation as consultation_versions
 from app.panels import queries
@@ -174,8 +179,27 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
         closing_reasons=list(ClosingReason),
         possible_leads=queries.possible_leads(page.panel) if page.may_manage and page.panel.lead_id is None else [],
         kept=kept or {},
+        meetings=_meetings(page.panel, tab),
         **_consultation_state(page.panel, tab),
     )
+
+
+def _meetings(panel: Panel, tab: str) -> dict[str, Any] | None:
+    """The panel's meetings for its members and managers (None for everyone else): the next one for the header, and on
+    the Meetings tab the meetings, the open polls and what the viewer may start."""
+    if not security.can_see_meetings(current_user, panel):
+        return None
+    now = utcnow()
+    seen: dict[str, Any] = {"next": meeting_queries.next_of_panel(panel.id, now)}
+    if tab == "meetings":
+        seen.update(
+            listed=meeting_queries.of_panel(panel.id, now),
+            polls=polls.open_polls(panel.id),
+            may_schedule=meeting_services.may_schedule(current_user, panel),
+            may_propose=not panel.closed
+            and (security.is_panel_lead(current_user, panel) or security.manages_panel_in_scope(current_user, panel)),
+        )
+    return seen
 
 
 def _consultation_state(panel: Panel, tab: str) -> dict[str, Any]:

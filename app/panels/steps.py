@@ -9,6 +9,8 @@ is answered from here too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import format_datetime
@@ -38,6 +40,7 @@ from app.tasks.models import OpenTask
 from app.workflows import store
 from app.workflows.models import InstanceStatus
 from app.workflows.models import ProcessInstance
+from app.workflows.registry import register
 
 
 def panel_of(instance: ProcessInstance) -> Panel:
@@ -301,9 +304,20 @@ def tell_process(panel: Panel, signal: str, actor: User) -> bool:
     return instance is not None and store.signal(instance, signal, actor) is not None
 
 
+# What packages built on panels do when a panel closes (the meetings package cancels its meetings); by name,
+# registered when the app is created (app/wiring.py).
+CLOSING_STEPS: dict[str, Callable[[Panel, User | None], None]] = {}
+
+
+def register_closing_steps(steps: Mapping[str, Callable[[Panel, User | None], None]]) -> None:
+    register(CLOSING_STEPS, steps, "step on closing a panel")
+
+
 def close(panel: Panel, actor: User | None, *, keep_instance_id: int | None = None) -> None:
     """Mark the panel closed and cancel its other running processes (open invitations, requests)."""
     panel.phase, panel.closed_at = Phase.CLOSED, utcnow()
+    for step in CLOSING_STEPS.values():
+        step(panel, actor)
     running = db.session.scalars(
         select(ProcessInstance)
         .where(

@@ -257,11 +257,12 @@ def cancel(instance: ProcessInstance, actor: User | None) -> engine.Advance:
     return advance
 
 
-def signal(instance: ProcessInstance, name: str, actor: User | None) -> engine.Advance | None:
+def signal(instance: ProcessInstance, name: str, actor: User | None, payload: dict[str, object] | None = None) -> engine.Advance | None:
     """Tell the instance that something happened that its process reacts to (a BPMN signal such as
-    "lead_handed_over"); None when its version does not model that event or it has ended: nothing to react."""
+    "lead_handed_over"), with ids and routing values for its task data if the signal carries any; None when its
+    version does not model that event or it has ended: nothing to react."""
     try:
-        advance = _ENGINE.signal(definition_of(instance), instance.state, name)
+        advance = _ENGINE.signal(definition_of(instance), instance.state, name, payload)
     except engine.EventNotAwaited:
         return None
     _apply(instance, advance, actor)

@@ -29,6 +29,11 @@ KNOWN = {
         "notify_data_provided",
         "transfer_patient",
         "decline_transfer",
+        "send_meeting_invitations",
+        "remind_meeting",
+        "send_meeting_update",
+        "cancel_meeting",
+        "prepare_minutes",
     },
     "known_roles": {"clinician", "coordinator", "system", "panel_lead", "panel_member", "invitee"},
 }

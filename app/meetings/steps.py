@@ -1,0 +1,200 @@
+"""Domain steps of the meeting process (bpmn/meeting.bpmn): what its service tasks do (invite, remind, update,
+cancel, get the minutes ready) and where the minutes go; the meeting as the workflow layer's subject.
+
+Effect handlers run in the transaction of the service that advanced the instance and only flush.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.database import db
+from app.database import utcnow
+from app.mail.services import Attachment
+from app.meetings import calendar
+from app.meetings import times
+from app.meetings.models import Answer
+from app.meetings.models import Meeting
+from app.meetings.models import MeetingStatus
+from app.meetings.services import mark_cancelled
+from app.meetings.services import settings_of
+from app.notifications.services import notify
+from app.panels import timeline
+from app.panels.models import Panel
+from app.patients import privacy
+from app.tasks.form_definitions import FormDefinition
+from app.workflows import store
+from app.workflows.models import InstanceStatus
+from app.workflows.models import ProcessInstance
+
+
+def meeting_link(meeting_id: int) -> str:
+    return f"/meetings/{meeting_id}"
+
+
+def page_url(meeting: Meeting) -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + meeting_link(meeting.id)
+
+
+def _meeting(params: dict[str, Any]) -> Meeting:
+    meeting = db.session.get(Meeting, int(params["meeting_id"]))
+    if meeting is None:
+        raise LookupError(f"no meeting {params['meeting_id']}")
+    return meeting
+
+
+def _tell(meeting: Meeting, people: list[User], text: str, method: str) -> None:
+    """Each person gets ``text`` in the app and by mail with the time in their own zone, the join link and the .ics."""
+    ics = calendar.invitation(meeting, method, page_url=page_url(meeting))
+    attachment = Attachment(calendar.INVITATION_FILE, calendar.content_type(method), ics)
+    default_zone = current_app.config["DEFAULT_TIMEZONE"]
+
+    def details(user: User) -> tuple[str, Attachment | None]:
+        when = times.describe(meeting.starts_at, meeting.duration_minutes, times.zone_for(user, default_zone))
+        lines = [f"When: {when}"]
+        if meeting.join_url and method != "CANCEL":
+            lines.append(f"Join: {meeting.join_url}")
+        if meeting.agenda and method != "CANCEL":
+            lines.append(f"Agenda:\n{meeting.agenda}")
+        return "\n".join(lines), attachment
+
+    notify(people, f"Panel {meeting.panel.title}: {text}", meeting_link(meeting.id), details=details)
+
+
+def _invited(meeting: Meeting, *, declined: bool = True) -> list[User]:
+    return [i.user for i in meeting.invitees if declined or i.answer != Answer.DECLINED]
+
+
+# Effects (service tasks) --------------------------------------------------------------------------
+
+
+def send_meeting_invitations(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    meeting = _meeting(params)
+    by = meeting.scheduled_by.full_name if meeting.scheduled_by else "A member"
+    _tell(meeting, _invited(meeting), f"{by} invited you to the meeting “{meeting.title}”. Please accept or decline.", "REQUEST")
+
+
+def remind_meeting(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    """The first or second reminder (the ERN's minutes before the start), to the invitees who did not decline."""
+    meeting = _meeting(params)
+    if meeting.status != MeetingStatus.SCHEDULED:
+        return
+    settings = settings_of(meeting.panel.ern_id)
+    minutes = settings.meeting_first_reminder_minutes if params["reminder"] == "first" else settings.meeting_second_reminder_minutes
+    _tell(meeting, _invited(meeting, declined=False), f"reminder: the meeting “{meeting.title}” starts in {_span(minutes)}.", "REQUEST")
+
+
+def _span(minutes: int) -> str:
+    if minutes % 60:
+        return f"{minutes} minutes"
+    return "1 hour" if minutes == 60 else f"{minutes // 60} hours"
+
+
+def send_meeting_update(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    meeting = _meeting(params)
+    _tell(meeting, _invited(meeting), f"the meeting “{meeting.title}” was changed. Please check the time and answer again.", "REQUEST")
+
+
+def cancel_meeting(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    """Cancelled by whoever may (already marked), or because its panel closed before it took place."""
+    meeting = _meeting(params)
+    if meeting.status == MeetingStatus.SCHEDULED:
+        if meeting.starts_at <= utcnow():
+            return  # it took place: a panel closing afterwards cancels nothing
+        mark_cancelled(meeting, "panel_closed")
+        timeline.add(meeting.panel, "meeting", f"Meeting “{meeting.title}” cancelled: the panel was closed.", None)
+    why = " because the panel was closed" if meeting.cancel_reason == "panel_closed" else ""
+    _tell(meeting, _invited(meeting), f"the meeting “{meeting.title}” is cancelled{why}.", "CANCEL")
+
+
+def prepare_minutes(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
+    """The meeting is over: its minutes are for the person the lead named, else the lead."""
+    meeting = _meeting(params)
+    taker_id = meeting.minutes_taker_id or meeting.panel.lead_id or meeting.scheduled_by_id
+    instance.assignee_id = taker_id
+    taker = db.session.get(User, taker_id) if taker_id is not None else None
+    if taker is not None:
+        timeline.tell([taker], meeting.panel, f"the meeting “{meeting.title}” is over: please record its minutes and attendance.")
+
+
+def cancel_for_closed_panel(panel: Panel, actor: User | None) -> None:
+    """A closed panel's meetings to come are cancelled with a notice: each meeting's process hears "panel_closed"."""
+    running = db.session.scalars(
+        select(ProcessInstance)
+        .join(Meeting, Meeting.instance_id == ProcessInstance.id)
+        .where(Meeting.panel_id == panel.id, ProcessInstance.status == InstanceStatus.RUNNING)
+        .order_by(ProcessInstance.id)
+        .with_for_update()
+    ).all()
+    for instance in running:
+        if store.signal(instance, "panel_closed", actor) is None:
+            store.cancel(instance, actor)
+
+
+# Submitted forms ----------------------------------------------------------------------------------
+
+
+def submit_minutes(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
+    """The minutes and who attended; they show on the panel's timeline and beside the outcome's draft."""
+    meeting = meeting_of(instance)
+    attended = {str(value) for value in (answers.get("attended") or [])}
+    meeting.minutes, meeting.minutes_by_id, meeting.minutes_at = str(answers["minutes"]), actor.id, utcnow()
+    for invitee in meeting.invitees:
+        invitee.attended = str(invitee.user_id) in attended
+    count = sum(1 for i in meeting.invitees if i.attended)
+    timeline.add(meeting.panel, "meeting", f"Minutes of the meeting “{meeting.title}” recorded ({count} attended).", actor)
+    timeline.tell(
+        timeline.members_except(meeting.panel, actor), meeting.panel, f"the minutes of the meeting “{meeting.title}” were recorded."
+    )
+    return {}
+
+
+def meeting_of(instance: ProcessInstance) -> Meeting:
+    meeting = db.session.get(Meeting, instance.subject_id) if instance.subject_type == "meeting" else None
+    if meeting is None:
+        raise LookupError(f"process instance {instance.id} is not about a meeting")
+    return meeting
+
+
+# The meeting as a subject of tasks --------------------------------------------------------------------
+
+
+def load_meeting(meeting_id: int) -> Meeting | None:
+    return db.session.get(Meeting, meeting_id)
+
+
+def thematic_area_of(meeting_id: int) -> int | None:
+    meeting = db.session.get(Meeting, meeting_id)
+    return meeting.panel.thematic_area_id if meeting is not None else None
+
+
+def minutes_form(meeting_id: int, form_key: str, base: FormDefinition) -> FormDefinition:
+    """The minutes form lists the meeting's invitees to tick who attended."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if form_key != "meeting_minutes" or meeting is None:
+        return base
+    choices = tuple((str(i.user_id), i.user.full_name) for i in meeting.invitees)
+    sections = tuple(
+        replace(section, fields=tuple(replace(f, choices=choices) if f.name == "attended" else f for f in section.fields))
+        for section in base.sections
+    )
+    return replace(base, sections=sections, by_name={f.name: f for section in sections for f in section.fields})
+
+
+def refuse_identifying_answers(meeting_id: int, written: dict[str, Any]) -> None:
+    """Minutes are read by the panel's members outside the patient's centre: nothing that identifies the patient."""
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is not None:
+        privacy.refuse_identifying(meeting.panel.patient, written)
+
+
+def minutes_of_panel(panel_id: int) -> list[Meeting]:
+    """The panel's meetings with minutes, oldest first (offered beside the outcome's draft)."""
+    return list(
+        db.session.scalars(select(Meeting).where(Meeting.panel_id == panel_id, Meeting.minutes_at.is_not(None)).order_by(Meeting.starts_at))
+    )
