@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from datetime import time
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.audit.services import SYSTEM
 from app.database import db
+from app.database import utcnow
 from app.demo.imaging import attach_phantom
 from app.documents.stores import storage_for
+from app.meetings import services as meeting_services
 from app.panels import services as panel_services
 from app.panels import steps
 from app.panels.models import ClosingReason
@@ -31,6 +36,16 @@ OUTCOME = {
     "diagnosis_codes": "ORPHA:85443",
     "follow_up": "Panel review of the re-staging results in three months.",
 }
+
+
+def _seed_meeting(lead: User, panel: Panel) -> None:
+    """A video meeting of the panel in three days, at 14:00 in Paris, where the lead works; her members are invited."""
+    when = meeting_services.MeetingTime((utcnow() + timedelta(days=3)).date(), time(14), 45, "Europe/Paris")  # ahead of the clock
+    agenda = "1. Echocardiography report\n2. NT-proBNP and troponin trend\n3. First-line treatment"
+    asked = meeting_services.MeetingRequest(
+        "Cardiac staging before treatment", agenda, when, join_url="https://meet.jit.si/consilium-demo-staging"
+    )
+    meeting_services.add_meeting(lead, panel, asked, SYSTEM)
 
 
 class _Seeder:
@@ -121,6 +136,7 @@ def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today:
     seed.contribute(assessment, "hp1", "Cardiac staging first: NT-proBNP and troponin before any decision.")
     seed.complete(seed.user("hp3"), assessment, "select_experts", {})
     panel_services.start_data_request(seed.user("hp1"), assessment, "Please share the latest echocardiography report.")
+    _seed_meeting(seed.user("hp3"), assessment)
 
     review = seed.open("hp2", "ERN-CZ08-EuroBloodNet-001", "Rare lymphomas", "north wind")
     seed.invite(review, "hp1")

@@ -66,8 +66,9 @@ def _tell(meeting: Meeting, people: list[User], text: str, method: str) -> None:
     notify(people, f"Panel {meeting.panel.title}: {text}", meeting_link(meeting.id), details=details)
 
 
-def _invited(meeting: Meeting, *, declined: bool = True) -> list[User]:
-    return [i.user for i in meeting.invitees if declined or i.answer != Answer.DECLINED]
+def _invited(meeting: Meeting, *, declined: bool = True, but: User | None = None) -> list[User]:
+    """The invitees (those who declined too, unless not ``declined``), but the one who acted (they know)."""
+    return [i.user for i in meeting.invitees if (declined or i.answer != Answer.DECLINED) and (but is None or i.user_id != but.id)]
 
 
 # Effects (service tasks) --------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def _invited(meeting: Meeting, *, declined: bool = True) -> list[User]:
 def send_meeting_invitations(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     meeting = _meeting(params)
     by = meeting.scheduled_by.full_name if meeting.scheduled_by else "A member"
-    _tell(meeting, _invited(meeting), f"{by} invited you to the meeting “{meeting.title}”. Please accept or decline.", "REQUEST")
+    _tell(meeting, _invited(meeting, but=actor), f"{by} invited you to the meeting “{meeting.title}”. Please accept or decline.", "REQUEST")
 
 
 def remind_meeting(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -97,7 +98,7 @@ def _span(minutes: int) -> str:
 
 def send_meeting_update(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     meeting = _meeting(params)
-    _tell(meeting, _invited(meeting), f"the meeting “{meeting.title}” was changed. Please check the time and answer again.", "REQUEST")
+    _tell(meeting, _invited(meeting, but=actor), f"the meeting “{meeting.title}” was changed. Please check the time and answer again.", "REQUEST")
 
 
 def cancel_meeting(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -109,7 +110,7 @@ def cancel_meeting(instance: ProcessInstance, params: dict[str, Any], actor: Use
         mark_cancelled(meeting, "panel_closed")
         timeline.add(meeting.panel, "meeting", f"Meeting “{meeting.title}” cancelled: the panel was closed.", None)
     why = " because the panel was closed" if meeting.cancel_reason == "panel_closed" else ""
-    _tell(meeting, _invited(meeting), f"the meeting “{meeting.title}” is cancelled{why}.", "CANCEL")
+    _tell(meeting, _invited(meeting, but=actor), f"the meeting “{meeting.title}” is cancelled{why}.", "CANCEL")
 
 
 def prepare_minutes(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:

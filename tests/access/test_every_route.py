@@ -1,8 +1,15 @@
 """Every route declares its access rule, and every route is exercised here against that rule."""
 
+from datetime import date
+from datetime import time
+
 import pytest
 
 from app.database import db
+from app.meetings import feeds
+from app.meetings import polls
+from app.meetings import services as meeting_services
+from app.panels import services as panel_services
 from app.panels.models import Contribution
 from app.security import ADMIN
 from app.security import LOGIN
@@ -134,6 +141,22 @@ ROUTES = {
     "processes.migration": ("GET", "/erns/EuroBloodNet/processes/enrolment/migration"),
     "processes.migrate": ("POST", "/erns/EuroBloodNet/processes/enrolment/migration"),
     "processes.instance": ("GET", "/erns/EuroBloodNet/processes/instances/1"),
+    "ernsettings.meetings": ("POST", "/erns/EuroBloodNet/settings/meetings"),
+    "meetings.new": ("GET", "/panels/{panel}/meetings/new"),
+    "meetings.show": ("GET", "/meetings/{meeting}"),
+    "meetings.answer": ("POST", "/meetings/{meeting}/answer"),
+    "meetings.reschedule": ("GET", "/meetings/{meeting}/reschedule"),
+    "meetings.cancel": ("POST", "/meetings/{meeting}/cancel"),
+    "meetings.minutes_taker": ("POST", "/meetings/{meeting}/minutes-taker"),
+    "meetings.ics": ("GET", "/meetings/{meeting}/invite.ics"),
+    "meetings.new_feed": ("POST", "/calendar/feed"),
+    "meetings.revoke_feed": ("POST", "/calendar/feed/revoke"),
+    "meetings.feed": ("GET", "/calendar/{feed}.ics"),
+    "polls.new": ("GET", "/panels/{panel}/polls/new"),
+    "polls.show": ("GET", "/polls/{poll}"),
+    "polls.vote": ("POST", "/polls/{poll}/vote"),
+    "polls.decide": ("POST", "/polls/{poll}/decide"),
+    "polls.withdraw": ("POST", "/polls/{poll}/withdraw"),
 }
 
 
@@ -170,6 +193,20 @@ def targets(world, request):
     panel_id = made["panel"] = factories.open_panel(world.clinician, patient)
     files = {"document": "CT_small.dcm", "pdf": factories.pdf(), "held": "SC_rgb_rle.dcm"}
     made.update({key: factories.attach(world.clinician, panel_id, content) for key, content in files.items() if f"{{{key}}}" in url})
+    if "{meeting}" in url or "{poll}" in url:
+        factories.give_areas(world.colleague, world.ern)
+        panel_services.invite_experts(world.clinician, panel_id, [world.colleague.id], factories.ORIGIN)
+        factories.complete(world.colleague, factories.task_of(world.colleague, "answer_invitation"), {"answer": "accept"})
+    if "{meeting}" in url:
+        when = meeting_services.MeetingTime(date(2030, 1, 8), time(10), 60, "Europe/Brussels")
+        made["meeting"] = meeting_services.schedule(
+            world.clinician, panel_id, meeting_services.MeetingRequest("Case review", "", when), factories.ORIGIN
+        ).id
+    if "{poll}" in url:
+        slots = [(date(2030, 1, 8), time(10)), (date(2030, 1, 9), time(10))]
+        made["poll"] = polls.propose(world.clinician, panel_id, "Case review", "", 60, "Europe/Brussels", slots, factories.ORIGIN).id
+    if "{feed}" in url:
+        made["feed"] = feeds.new_address(world.clinician, False, factories.ORIGIN)
     if "{contribution}" in url:
         contribution = Contribution(panel_id=panel_id, author_id=world.clinician.id, text="Consider B.")
         db.session.add(contribution)
@@ -340,6 +377,24 @@ EXPECTED = {
     "processes.migration": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "processes.migrate": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "processes.instance": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.meetings": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    # A panel's meetings and polls: its members (the clinician leads it) and managers in scope; others do not see them.
+    "meetings.new": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "meetings.show": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "meetings.answer": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # no answer chosen
+    "meetings.reschedule": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "meetings.cancel": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
+    "meetings.minutes_taker": {"clinician": 422, "brno_clinician": 404, "researcher": 404},  # nobody chosen
+    "meetings.ics": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    # One's own calendar address; the feed itself answers to its secret address, signed in or not.
+    "meetings.new_feed": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "meetings.revoke_feed": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
+    "meetings.feed": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "polls.new": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "polls.show": {"clinician": 200, "brno_clinician": 404, "researcher": 404},
+    "polls.vote": {"clinician": 302, "brno_clinician": 404, "researcher": 404},  # nothing marked: told so on the poll
+    "polls.decide": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
+    "polls.withdraw": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
 }
 
 
