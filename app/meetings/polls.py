@@ -113,7 +113,7 @@ def propose(
         )
         db.session.add(poll)
         db.session.flush()
-        timeline.add(panel, "meeting", f"Meeting poll “{poll.title}” with {len(instants)} times proposed by {actor.full_name}.", actor)
+        timeline.add(panel, "meeting", f"{actor.full_name} proposed {len(instants)} times for a meeting (a poll on the Meetings tab).", actor)
         timeline.tell(
             timeline.members_except(panel, actor),
             panel,
@@ -176,7 +176,7 @@ def withdraw(actor: User, poll_id: int, origin: RequestInfo) -> MeetingPoll:
         poll = _poll(actor, poll_id, lock=True)
         _check_lead(actor, poll)
         poll.status = PollStatus.WITHDRAWN
-        timeline.add(poll.panel, "meeting", f"Meeting poll “{poll.title}” withdrawn by {actor.full_name}.", actor)
+        timeline.add(poll.panel, "meeting", f"{actor.full_name} withdrew a meeting poll.", actor)
         timeline.tell(
             timeline.members_except(poll.panel, actor), poll.panel, f"{actor.full_name} withdrew the meeting poll “{poll.title}”."
         )

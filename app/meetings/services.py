@@ -120,7 +120,8 @@ def add_meeting(actor: User, panel: Panel, asked: MeetingRequest, origin: Reques
             )
         )
     db.session.flush()
-    timeline.add(panel, "meeting", f"Meeting “{meeting.title}” scheduled by {actor.full_name}.", actor)
+    # The timeline is read by all who see the panel, the meetings only by its members: it names no meeting.
+    timeline.add(panel, "meeting", f"{actor.full_name} scheduled a meeting.", actor)
     instance, _advance = store.start(
         "meeting",
         subject_type="meeting",
@@ -154,7 +155,7 @@ def reschedule(actor: User, meeting_id: int, asked: MeetingRequest, origin: Requ
         db.session.flush()
         if _signal(meeting, "meeting_rescheduled", actor, process_schedule(meeting, utcnow())) is None:
             raise Conflict(_("This meeting has already taken place: it cannot be rescheduled."))
-        timeline.add(meeting.panel, "meeting", f"Meeting “{meeting.title}” rescheduled by {actor.full_name}.", actor)
+        timeline.add(meeting.panel, "meeting", f"{actor.full_name} changed a meeting.", actor)
         audit.record(actor, "meeting.rescheduled", "meeting", meeting.id, origin, sequence=meeting.sequence, moved=moved)
         return meeting
 
@@ -166,7 +167,7 @@ def cancel(actor: User, meeting_id: int, origin: RequestInfo) -> Meeting:
         mark_cancelled(meeting, "cancelled")
         if _signal(meeting, "meeting_cancelled", actor) is None:
             raise Conflict(_("This meeting has already taken place: it cannot be cancelled."))
-        timeline.add(meeting.panel, "meeting", f"Meeting “{meeting.title}” cancelled by {actor.full_name}.", actor)
+        timeline.add(meeting.panel, "meeting", f"{actor.full_name} cancelled a meeting.", actor)
         audit.record(actor, "meeting.cancelled", "meeting", meeting.id, origin)
         return meeting
 

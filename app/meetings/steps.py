@@ -108,7 +108,7 @@ def cancel_meeting(instance: ProcessInstance, params: dict[str, Any], actor: Use
         if meeting.starts_at <= utcnow():
             return  # it took place: a panel closing afterwards cancels nothing
         mark_cancelled(meeting, "panel_closed")
-        timeline.add(meeting.panel, "meeting", f"Meeting “{meeting.title}” cancelled: the panel was closed.", None)
+        timeline.add(meeting.panel, "meeting", "A meeting was cancelled: the panel was closed.", None)
     why = " because the panel was closed" if meeting.cancel_reason == "panel_closed" else ""
     _tell(meeting, _invited(meeting, but=actor), f"the meeting “{meeting.title}” is cancelled{why}.", "CANCEL")
 
@@ -148,7 +148,7 @@ def submit_minutes(actor: User, instance: ProcessInstance, answers: dict[str, An
     for invitee in meeting.invitees:
         invitee.attended = str(invitee.user_id) in attended
     count = sum(1 for i in meeting.invitees if i.attended)
-    timeline.add(meeting.panel, "meeting", f"Minutes of the meeting “{meeting.title}” recorded ({count} attended).", actor)
+    timeline.add(meeting.panel, "meeting", f"Minutes of a meeting recorded ({count} attended).", actor)
     timeline.tell(
         timeline.members_except(meeting.panel, actor), meeting.panel, f"the minutes of the meeting “{meeting.title}” were recorded."
     )

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import lxml.html
@@ -218,6 +219,8 @@ class Canary:
     panel_documents: list[int] = field(default_factory=list)  # shared with a panel
     panel_images: list[int] = field(default_factory=list)  # the DICOM files among them
     held_documents: list[int] = field(default_factory=list)  # held for review, never shared
+    meeting_id: int = 0  # of panel B, with Brno's answer and a poll beside it
+    feed_url: str = ""  # Brno's calendar feed (a secret address: typed by whoever has it)
     instances: list[int] = field(default_factory=list)  # the processes the journey started (enrolment, panels, invitations…)
     letter_id: int = 0  # the centre's letter naming the patient on its page
     probes: list[tuple[str, str]] = field(default_factory=list)  # (free text written with the canary, what the app did)
@@ -246,6 +249,7 @@ class Canary:
         for document in sorted(self.about()["documents"]):
             urls += [f"/documents/{document}/{view}" for view in DOCUMENT_VIEWS]
         urls += [f"/erns/EuroBloodNet/processes/instances/{instance}" for instance in self.instances]
+        urls += [f"/meetings/{self.meeting_id}{view}" for view in ("", "/invite.ics", "/reschedule")] + [self.feed_url]
         return urls
 
 
@@ -344,6 +348,7 @@ def run(app: Flask, today: date, people: People) -> Canary:
     lead.complete(task_of(app, "panel", panel, "select_experts"), {"note": ""})
     brno.complete(task_of(app, "panel", panel, "answer_invitation", BRNO), {"answer": "accept"})
     brno.post(f"/panels/{panel}/data-requests", {"question": "Is a bone-marrow biopsy planned?"})
+    meet(canary, lead, brno, panel)
     lead.attach(f"/panels/{panel}/documents", [("capture.dcm", files.dicom(1, 2, burned_in=True))])
 
     with app.app_context():
@@ -360,6 +365,25 @@ def run(app: Flask, today: date, people: People) -> Canary:
             canary.described[f"/documents/{d.id}/"] = f"{d.media_type} {d.title!r} ({d.kind}) on {place}{', held' if d.held else ''}"
     assert canary.held_documents, "the series with burned-in annotation was not held for review"
     return canary
+
+
+def meet(canary: Canary, lead: Person, brno: Person, panel: int) -> None:
+    """A meeting of panel B (title and agenda written with the canary first), Brno's answer with a note, a poll, and
+    Brno's calendar feed."""
+    day = date.today() + timedelta(days=10)  # meetings are ahead of the real clock, whatever the journey's day
+    meeting = {"title": "Case review", "agenda": "Imaging first.", "day": day.isoformat(), "start_time": "10:00", "duration": "60"}
+    meeting |= {"time_zone": "Europe/Brussels", "invitees": [user_id(lead.app, BRNO)]}
+    new = f"/panels/{panel}/meetings/new"
+    lead.write("meeting title and agenda", new, meeting, dict.fromkeys(("title", "agenda"), IDENTIFYING), canary.probes, then_clean=False)
+    canary.meeting_id = int(lead.post(new, meeting).location.rsplit("/", 1)[-1])
+    answer = f"/meetings/{canary.meeting_id}/answer"
+    brno.write("meeting answer note", answer, {"answer": "accepted", "note": "Fine."}, {"note": IDENTIFYING}, canary.probes)
+    poll = {"title": "Follow-up review", "agenda": "", "duration": "45", "time_zone": "Europe/Brussels"}
+    for n in (1, 2):
+        poll |= {f"slot_day_{n}": (day + timedelta(days=n)).isoformat(), f"slot_time_{n}": "09:00"}
+    lead.write("meeting poll title", f"/panels/{panel}/polls/new", poll, {"title": IDENTIFYING}, canary.probes)
+    page = brno.post("/calendar/feed", {}, expect=200).get_data(as_text=True)
+    canary.feed_url = "/calendar/" + re.search(r"/calendar/([^\s\"<]+\.ics)", page).group(1)  # type: ignore[union-attr]
 
 
 def attach_to_panel(person: Person, panel: int) -> None:

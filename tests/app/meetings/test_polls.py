@@ -76,7 +76,7 @@ def test_the_lead_proposes_times_and_a_member_in_lisbon_sees_them_an_hour_earlie
     told = db.session.scalars(select(Notification.text).where(Notification.user_id == world.brno_clinician.id)).all()
     assert any("proposes 2 times for the meeting “Treatment options”" in text for text in told)
     lines = db.session.scalars(select(TimelineEntry.text).where(TimelineEntry.panel_id == panel.id)).all()
-    assert "Meeting poll “Treatment options” with 2 times proposed by Hanna Peeters." in lines
+    assert "Hanna Peeters proposed 2 times for a meeting (a poll on the Meetings tab)." in lines
 
     lead_page = lead.get(f"/polls/{poll.id}").text
     assert "Tue 15/Jun/2027 10:00–11:00 (Europe/Brussels, CEST)" in lead_page
