@@ -113,7 +113,8 @@ def propose(
         )
         db.session.add(poll)
         db.session.flush()
-        timeline.add(panel, "meeting", f"{actor.full_name} proposed {len(instants)} times for a meeting (a poll on the Meetings tab).", actor)
+        proposed = f"{actor.full_name} proposed {len(instants)} times for a meeting (a poll on the Meetings tab)."
+        timeline.add(panel, "meeting", proposed, actor)
         timeline.tell(
             timeline.members_except(panel, actor),
             panel,

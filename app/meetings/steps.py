@@ -98,7 +98,8 @@ def _span(minutes: int) -> str:
 
 def send_meeting_update(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     meeting = _meeting(params)
-    _tell(meeting, _invited(meeting, but=actor), f"the meeting “{meeting.title}” was changed. Please check the time and answer again.", "REQUEST")
+    changed = f"the meeting “{meeting.title}” was changed. Please check the time and answer again."
+    _tell(meeting, _invited(meeting, but=actor), changed, "REQUEST")
 
 
 def cancel_meeting(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
