@@ -70,3 +70,33 @@ def single_task_process(task_xml: str, process_id: str = "single", extra: str = 
     {extra}
   </bpmn:process>"""
     return (HEADER + body + "\n</bpmn:definitions>\n").encode()
+
+
+def timers_in_a_row(process_id: str = "timers") -> bytes:
+    """start → a subprocess (a timer at ``first_at``, a service task, a timer at ``then_at``) → a user task → end: the
+    second timer is FUTURE, after a FUTURE task, while the first waits; both instants come from the task data."""
+    timer = (
+        '<bpmn:intermediateCatchEvent id="{id}"><bpmn:timerEventDefinition><bpmn:timeDate xsi:type="bpmn:tFormalExpression">'
+        "{at}</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
+    body = f"""
+  <bpmn:process id="{process_id}" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+    <bpmn:subProcess id="wait">
+      <bpmn:startEvent id="wait_start" />
+      <bpmn:sequenceFlow id="w1" sourceRef="wait_start" targetRef="first" />
+      {timer.format(id="first", at="first_at")}
+      <bpmn:sequenceFlow id="w2" sourceRef="first" targetRef="between" />
+      {service_task("between", "note_first", "first_at")}
+      <bpmn:sequenceFlow id="w4" sourceRef="between" targetRef="then" />
+      {timer.format(id="then", at="then_at")}
+      <bpmn:sequenceFlow id="w3" sourceRef="then" targetRef="wait_end" />
+      <bpmn:endEvent id="wait_end" />
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="task" />
+    {user_task("task")}
+    <bpmn:sequenceFlow id="f4" sourceRef="task" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>"""
+    return (HEADER + body + "\n</bpmn:definitions>\n").encode()

@@ -37,6 +37,15 @@ INTERVAL_LABELS = {
 }
 
 
+def _to_change(ern_id: int) -> ErnSettings:
+    """The ERN's settings row, made with the defaults the first time anything is set."""
+    settings = db.session.get(ErnSettings, ern_id)
+    if settings is None:
+        settings = ErnSettings(ern_id=ern_id)
+        db.session.add(settings)
+    return settings
+
+
 def require_manager(user: User, ern_id: int) -> None:
     if not security.manages_ern(user, ern_id):
         raise NotAllowed(_("Only the ERN's managers change its settings."))
@@ -87,10 +96,7 @@ def save_intervals(actor: User, ern_id: int, raw: dict[str, str], origin: Reques
         raise InvalidInput(_("Check the highlighted intervals."), errors)
     with transaction():
         require_manager(actor, ern_id)
-        settings = db.session.get(ErnSettings, ern_id)
-        if settings is None:
-            settings = ErnSettings(ern_id=ern_id)
-            db.session.add(settings)
+        settings = _to_change(ern_id)
         for key, duration in durations.items():
             setattr(settings, key, duration)
         audit.record(actor, "ern.intervals", "ern", ern_id, origin, **durations)
@@ -132,10 +138,7 @@ def save_meeting_settings(actor: User, ern_id: int, raw: dict[str, str], origin:
         raise InvalidInput(_("Check the highlighted meeting settings."), errors)
     with transaction():
         require_manager(actor, ern_id)
-        settings = db.session.get(ErnSettings, ern_id)
-        if settings is None:
-            settings = ErnSettings(ern_id=ern_id)
-            db.session.add(settings)
+        settings = _to_change(ern_id)
         settings.meeting_first_reminder_minutes = minutes["first_reminder"]
         settings.meeting_second_reminder_minutes = minutes["second_reminder"]
         settings.video_url_template = template

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from datetime import date
+from email.utils import parseaddr
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -39,14 +40,18 @@ def content_type(method: Method) -> str:
     return f"text/calendar; method={method}; charset=UTF-8"
 
 
-def invitation(meeting: Meeting, method: Method, *, page_url: str) -> str:
-    """The .ics sent to the invitees: the meeting to add or update (REQUEST) or to remove (CANCEL)."""
+def invitation(meeting: Meeting, method: Method, *, page_url: str, sender: str = "") -> str:
+    """The .ics sent to the invitees: the meeting to add or update (REQUEST) or to remove (CANCEL). Its organizer is
+    whoever scheduled it, or ``sender`` ("Consilium <no-reply@…>") once their account is gone: iTIP needs one."""
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"unknown iTIP method {method!r}")
     event = _event(meeting, page_url, _description(page_url, meeting.join_url, agenda=meeting.agenda))
     event.status = STATUS.CANCELLED if method == "CANCEL" else STATUS.CONFIRMED
     if meeting.scheduled_by is not None:
         event.organizer = vCalAddress.new(meeting.scheduled_by.email, cn=meeting.scheduled_by.full_name)
+    elif sender:
+        name, address = parseaddr(sender)
+        event.organizer = vCalAddress.new(address, cn=name or "Consilium")
     event.attendees = [
         vCalAddress.new(
             invitee.user.email,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Blueprint
 from flask import Response
 from flask import current_app
@@ -11,6 +13,7 @@ from flask import render_template
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from app import security
 from app.accounts.services import time_zones
@@ -68,6 +71,16 @@ def _form_page(form: MeetingForm, panel: Panel, errors: dict[str, list[str]], me
     ), (422 if errors else 200)
 
 
+F = TypeVar("F", bound=FlaskForm)
+
+
+def _posted(form: F) -> F:
+    """The posted form; one that fails CSRF (a page left open too long) is refused with what to do."""
+    if not form.validate_on_submit():
+        raise InvalidInput(_("The form expired: reload the page and try again."))
+    return form
+
+
 def _refused(error: InvalidInput) -> dict[str, list[str]]:
     flash(error.message, "danger")
     return error.field_errors or {"title": [error.message]}
@@ -120,9 +133,7 @@ def show(meeting_id: int) -> str:
 @bp.route("/meetings/<int:meeting_id>/answer", methods=["POST"])
 @requires(LOGIN)
 def answer(meeting_id: int) -> Response:
-    form = AnswerForm()
-    if not form.validate_on_submit():
-        raise InvalidInput(_("The form expired: reload the page and answer again."))
+    form = _posted(AnswerForm())
     meeting = services.answer(current_user, meeting_id, form.answer.data or "", form.note.data or "", origin())
     names = {"accepted": _("accepted"), "tentative": _("answered “tentative” to"), "declined": _("declined")}
     invitee = meeting.invitee(current_user.id)
@@ -158,8 +169,7 @@ def reschedule(meeting_id: int) -> tuple[str, int] | Response:
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["POST"])
 @requires(LOGIN)
 def cancel(meeting_id: int) -> Response:
-    if not FeedForm().validate_on_submit():
-        raise InvalidInput(_("The form expired: reload the page and try again."))
+    _posted(FlaskForm())
     meeting = services.cancel(current_user, meeting_id, origin())
     flash(_("Meeting “%(title)s” cancelled: the invitees are told.", title=meeting.title), "success")
     return redirect(url_for("panels.show", panel_id=meeting.panel_id, tab="meetings"))
@@ -168,9 +178,7 @@ def cancel(meeting_id: int) -> Response:
 @bp.route("/meetings/<int:meeting_id>/minutes-taker", methods=["POST"])
 @requires(LOGIN)
 def minutes_taker(meeting_id: int) -> Response:
-    form = PersonForm()
-    if not form.validate_on_submit():
-        raise InvalidInput(_("The form expired: reload the page and try again."))
+    form = _posted(PersonForm())
     meeting = services.name_minutes_taker(current_user, meeting_id, as_id(form.user_id.data or "") or 0, origin())
     taker = meeting.minutes_taker.full_name if meeting.minutes_taker else ""
     flash(_("%(name)s records the minutes of this meeting.", name=taker), "success")
@@ -193,9 +201,7 @@ def ics(meeting_id: int) -> Response:
 @requires(LOGIN)
 def new_feed() -> tuple[str, int]:
     """A new secret address for one's calendar application, shown once."""
-    form = FeedForm()
-    if not form.validate_on_submit():
-        raise InvalidInput(_("The form expired: reload the page and try again."))
+    form = _posted(FeedForm())
     token = feeds.new_address(current_user, form.show_nicknames.data == "yes", origin())
     return render_template("meetings/feed_created.html", address=url_for("meetings.feed", token=token, _external=True)), 200
 
@@ -203,8 +209,7 @@ def new_feed() -> tuple[str, int]:
 @bp.route("/calendar/feed/revoke", methods=["POST"])
 @requires(LOGIN)
 def revoke_feed() -> Response:
-    if not FeedForm().validate_on_submit():
-        raise InvalidInput(_("The form expired: reload the page and try again."))
+    _posted(FlaskForm())
     feeds.revoke(current_user, origin())
     flash(_("Your calendar address no longer works. Remove the subscription from your calendar application."), "success")
     return redirect(url_for("main.preferences") + "#calendar-feed")

@@ -50,7 +50,7 @@ def _meeting(params: dict[str, Any]) -> Meeting:
 
 def _tell(meeting: Meeting, people: list[User], text: str, method: str) -> None:
     """Each person gets ``text`` in the app and by mail with the time in their own zone, the join link and the .ics."""
-    ics = calendar.invitation(meeting, method, page_url=page_url(meeting))
+    ics = calendar.invitation(meeting, method, page_url=page_url(meeting), sender=current_app.config["MAIL_SENDER"])
     attachment = Attachment(calendar.INVITATION_FILE, calendar.content_type(method), ics)
     default_zone = current_app.config["DEFAULT_TIMEZONE"]
 

@@ -40,28 +40,21 @@ def to_utc(day: date, start: time, zone_name: str) -> datetime:
     zone = _zone(zone_name)
     wall = datetime.combine(day, start.replace(tzinfo=None, fold=0), zone)
     instant = wall.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
+    skipped = instant.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None)
+    if skipped or wall.utcoffset() != wall.replace(fold=1).utcoffset():
         before, after = _clock_change(wall, zone)
-        message = _(
-            "%(time)s does not exist on %(date)s in %(zone)s: the clocks go forward from %(before)s to %(after)s. Choose another time.",
-            time=_hours(start),
-            date=_date(day),
-            zone=zone_name,
-            before=before,
-            after=after,
-        )
-        raise InvalidInput(message, {"start_time": [message]})
-    if wall.utcoffset() != wall.replace(fold=1).utcoffset():
-        before, after = _clock_change(wall, zone)
-        message = _(
-            "%(time)s happens twice on %(date)s in %(zone)s: the clocks go back from %(before)s to %(after)s. "
-            "Choose a time before %(after)s or from %(before)s on.",
-            time=_hours(start),
-            date=_date(day),
-            zone=zone_name,
-            before=before,
-            after=after,
-        )
+        facts = {"time": _hours(start), "date": _date(day), "zone": zone_name, "before": before, "after": after}
+        if skipped:
+            message = _(
+                "%(time)s does not exist on %(date)s in %(zone)s: the clocks go forward from %(before)s to %(after)s. Choose another time.",
+                **facts,
+            )
+        else:
+            message = _(
+                "%(time)s happens twice on %(date)s in %(zone)s: the clocks go back from %(before)s to %(after)s. "
+                "Choose a time before %(after)s or from %(before)s on.",
+                **facts,
+            )
         raise InvalidInput(message, {"start_time": [message]})
     return instant
 

@@ -1,4 +1,6 @@
 import json
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
@@ -232,3 +234,19 @@ def test_an_interrupting_event_subprocess_runs_then_ends_the_case(engine, course
         engine.complete(course_events, closed.state, task.task_id, {})
     later = engine.start(course_events, {"case_id": 8})  # the shared definition is as it was
     assert engine.complete(course_events, later.state, later.open_tasks[0].task_id, {}).completed
+
+
+def test_a_later_timer_over_task_data_waits_its_turn_after_the_state_is_loaded(engine):
+    """SpiffWorkflow 3.2's loader registers the catch events of a subprocess that are still FUTURE with the event
+    manager, which then evaluated the second timer over its empty data: the engine listens only to the events that
+    wait."""
+    definition = parse(bpmn.timers_in_a_row(), "timers", version=1)
+    started = engine.start(definition, {"first_at": "2027-01-05T08:00:00+00:00", "then_at": "2027-01-05T09:00:00+00:00"})
+    assert started.next_timer_at == datetime(2027, 1, 5, 8, tzinfo=UTC)
+    waiting = engine.fire_timers(definition, started.state, datetime(2027, 1, 5, 7, 59, tzinfo=UTC))
+    assert waiting.failure is None and waiting.next_timer_at == datetime(2027, 1, 5, 8, tzinfo=UTC)
+    first = engine.fire_timers(definition, waiting.state, datetime(2027, 1, 5, 8, tzinfo=UTC))
+    assert first.failure is None and first.next_timer_at == datetime(2027, 1, 5, 9, tzinfo=UTC) and not first.open_tasks
+    assert [effect.handler for effect in first.effects] == ["note_first"]
+    then = engine.fire_timers(definition, first.state, datetime(2027, 1, 5, 9, tzinfo=UTC))
+    assert [task.name for task in then.open_tasks] == ["task"] and then.next_timer_at is None

@@ -131,6 +131,12 @@ def test_a_meeting_without_a_link_or_a_known_scheduler_still_makes_an_invitation
     assert "video.example" not in str(event["DESCRIPTION"])
 
 
+def test_without_its_scheduler_the_organizer_is_the_apps_sender():
+    meeting = make_meeting(scheduled_by=None)
+    [event] = parsed(invitation(meeting, "CANCEL", page_url=PAGE, sender="Consilium <no-reply@consilium.example>")).events
+    assert str(event["ORGANIZER"]) == "mailto:no-reply@consilium.example" and event["ORGANIZER"].params["CN"] == "Consilium"
+
+
 def test_an_unknown_method_is_refused():
     with pytest.raises(ValueError):
         invitation(make_meeting(), "PUBLISH", page_url=PAGE)  # type: ignore[arg-type]
