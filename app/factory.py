@@ -48,6 +48,9 @@ from app.patients.rights_routes import bp as patient_rights_bp
 from app.patients.routes import bp as patients_bp
 from app.processes.routes import bp as processes_bp
 from app.queues.routes import bp as queues_bp
+from app.recognition.routes import bp as recognition_bp
+from app.reports.routes import bp as reports_bp
+from app.research.routes import bp as research_bp
 from app.requests import IdConverter
 from app.scheduler import start_scheduler
 from app.tasks.routes import bp as tasks_bp
@@ -64,6 +67,9 @@ BLUEPRINTS = (
     panels_bp,
     meetings_bp,
     polls_bp,
+    reports_bp,
+    research_bp,
+    recognition_bp,
     tasks_bp,
     audit_bp,
     notifications_bp,

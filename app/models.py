@@ -23,6 +23,7 @@ from app.organisations.models import ThematicArea
 from app.panels.models import Contribution
 from app.panels.models import DataRequest
 from app.panels.models import ExpertGroup
+from app.panels.models import FollowUp
 from app.panels.models import Outcome
 from app.panels.models import OutcomeAddendum
 from app.panels.models import Panel
@@ -52,6 +53,7 @@ __all__ = [
     "ErnSettings",
     "FormVersion",
     "ExpertGroup",
+    "FollowUp",
     "Notification",
     "Outcome",
     "OutcomeAddendum",

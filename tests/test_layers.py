@@ -20,6 +20,7 @@ BASE_MODULES = {
     "app.config",
     "app.database",
     "app.errors",
+    "app.exports",  # streaming CSV and XLSX downloads
     "app.extensions",
     "app.i18n",
     "app.identifying",

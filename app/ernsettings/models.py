@@ -30,6 +30,8 @@ MEETING_DEFAULTS = {
     "meeting_second_reminder_minutes": 15,
     "video_url_template": "",
     "guests_may_schedule": False,
+    "follow_up_months": "3,6,12",
+    "small_cell_threshold": 5,
 }
 
 
@@ -59,6 +61,10 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     # scheduler pastes a link per meeting.
     video_url_template: Mapped[str] = mapped_column(String(500), default="")
     guests_may_schedule: Mapped[bool] = mapped_column(default=False)
+    # After an outcome is signed, the patient's centre is asked how it went this many months later (comma-separated).
+    follow_up_months: Mapped[str] = mapped_column(String(40), default="3,6,12")
+    # Counts below this are shown as "< n" in what leaves the ERN (exports, the yearly report): small-cell suppression.
+    small_cell_threshold: Mapped[int] = mapped_column(default=5)
 
 
 class ConsentForm(db.Model):  # type: ignore[name-defined,misc]

@@ -264,6 +264,30 @@ class OutcomeAddendum(db.Model):  # type: ignore[name-defined,misc]
     author: Mapped[User | None] = relationship()
 
 
+class FollowUp(db.Model):  # type: ignore[name-defined,misc]
+    """The patient's centre's answer, months after the outcome was signed: was the advice followed, what happened.
+    Or the end of the follow-up, with its reason (the patient died, was lost to follow-up)."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id", ondelete="CASCADE"), index=True)
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcomes.id", ondelete="CASCADE"), index=True)
+    months: Mapped[int] = mapped_column()  # after the sign-off: 3, 6, 12 by default
+    # "fully" | "partly" | "not" | "" (ended before an answer)
+    advice_followed: Mapped[str] = mapped_column(String(20), default="")
+    why: Mapped[str] = mapped_column(Text, default="")
+    current_status: Mapped[str] = mapped_column(Text, default="")
+    # "confirmed" | "changed" | "unknown" | ""
+    diagnosis: Mapped[str] = mapped_column(String(20), default="")
+    diagnosis_codes: Mapped[str] = mapped_column(String(500), default="")
+    # Why no further follow-up is needed ("died", "lost_to_follow_up", "other"); "" while it goes on.
+    ended_reason: Mapped[str] = mapped_column(String(40), default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    answered_by: Mapped[User | None] = relationship()
+
+
 class TimelineEntry(db.Model):  # type: ignore[name-defined,misc]
     """One line of a panel's timeline: a step, a comment, a document; newest first on the page."""
 
