@@ -11,11 +11,18 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from sqlalchemy import Connection
+from sqlalchemy import Engine
 from sqlalchemy import Executable
 
 from app.database import db
@@ -26,10 +33,17 @@ Cell = Any
 
 
 def rows_of(statement: Executable, shape: Callable[[Any], Sequence[Cell]] = tuple) -> Iterator[Sequence[Cell]]:
-    """The statement's rows, shaped for a table, read in batches on a connection opened for the export (a generator:
-    nothing is read until the response is sent)."""
-    with db.engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(statement)
+    """The statement's rows, shaped for a table, read in batches on a connection opened for the export when the first
+    row is asked for (nothing is read until the response is sent). Call it in the request: where to read is decided
+    now, since a real server sends the body after the request's application context has ended."""
+    return _read(db.session.get_bind(), statement, shape)
+
+
+def _read(bind: Engine | Connection, statement: Executable, shape: Callable[[Any], Sequence[Cell]]) -> Iterator[Sequence[Cell]]:
+    # The session's bind is the engine, except in tests that run each test in one transaction on one connection:
+    # there the export reads on that connection, which outlives the request, and sees what the test wrote.
+    with bind.connect() if isinstance(bind, Engine) else nullcontext(bind) as connection:
+        result = connection.execute(statement, execution_options={"stream_results": True, "yield_per": BATCH})
         for row in result:
             yield shape(row)
 
@@ -69,7 +83,7 @@ def xlsx_response(filename: str, sheets: Sequence[Sheet]) -> Response:
         for sheet in sheets:
             worksheet = workbook.create_sheet(sheet.title[:31])
             for row in _with_header(sheet.header, sheet.rows):
-                worksheet.append(list(row))
+                worksheet.append([_xlsx_cell(worksheet, value) for value in row])
         with tempfile.TemporaryFile() as file:
             workbook.save(file)
             file.seek(0)
@@ -77,6 +91,18 @@ def xlsx_response(filename: str, sheets: Sequence[Sheet]) -> Response:
                 yield chunk
 
     return _download(Response(chunks(), mimetype=XLSX), filename)
+
+
+def _xlsx_cell(worksheet: Any, value: Cell) -> Cell:
+    """A value as Excel can hold it: text always as text (openpyxl would make "=..." a live formula), without the
+    control characters XML refuses; a UTC time without its zone (Excel has none; headers say "UTC")."""
+    if isinstance(value, str):
+        cell = WriteOnlyCell(worksheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"
+        return cell
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def _with_header(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[Sequence[Cell]]:

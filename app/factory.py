@@ -50,8 +50,8 @@ from app.processes.routes import bp as processes_bp
 from app.queues.routes import bp as queues_bp
 from app.recognition.routes import bp as recognition_bp
 from app.reports.routes import bp as reports_bp
-from app.research.routes import bp as research_bp
 from app.requests import IdConverter
+from app.research.routes import bp as research_bp
 from app.scheduler import start_scheduler
 from app.tasks.routes import bp as tasks_bp
 from app.terminology.catalogue import start_building as start_building_terminology

@@ -25,6 +25,9 @@ from app.i18n import install_template_gettext
 from app.notifications.queries import unread_count
 from app.organisations.queries import clinical_centres_of
 from app.organisations.queries import erns_of
+from app.reports.access import reads_centre_report
+from app.reports.access import reads_ern_reports
+from app.research.search import is_researcher
 from app.security import can_read_audit
 from app.tasks.display import answer_text
 
@@ -123,4 +126,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["nav_centres_for"] = _once_per_request(clinical_centres_of)
     app.jinja_env.globals["can_read_audit"] = can_read_audit
     app.jinja_env.globals["sees_people"] = sees_people
+    app.jinja_env.globals["is_researcher"] = is_researcher
+    app.jinja_env.globals["reads_ern_reports"] = reads_ern_reports
+    app.jinja_env.globals["reads_centre_report"] = reads_centre_report
     app.jinja_env.globals["unread_notifications"] = unread_count

@@ -12,6 +12,7 @@ from app.documents import queries as document_queries
 from app.ernsettings import consent_forms
 from app.meetings import steps as meeting_steps
 from app.panels import confirmations as panel_confirmations
+from app.panels import follow_up as panel_follow_up
 from app.panels import material as panel_material
 from app.panels import steps as panel_steps
 from app.patients import steps as enrolment_steps
@@ -52,6 +53,7 @@ def wire_workflows() -> None:
             "send_meeting_update": meeting_steps.send_meeting_update,
             "cancel_meeting": meeting_steps.cancel_meeting,
             "prepare_minutes": meeting_steps.prepare_minutes,
+            "notify_follow_up_due": panel_follow_up.notify_follow_up_due,
         }
     )
     register_submissions(
@@ -66,13 +68,29 @@ def wire_workflows() -> None:
             "expert_suggestion": panel_steps.submit_expert_suggestion,
             "transfer_decision": transfer.record_decision,
             "meeting_minutes": meeting_steps.submit_minutes,
+            "follow_up": panel_follow_up.submit_follow_up,
         }
     )
     register_submission_checks({"outcome_sign_off": panel_steps.check_sign_off})
-    register_written_answers_checks({"panel": panel_steps.refuse_identifying_answers, "meeting": meeting_steps.refuse_identifying_answers})
-    register_subject_areas({"panel": panel_steps.thematic_area_of, "meeting": meeting_steps.thematic_area_of})
+    register_written_answers_checks(
+        {
+            "panel": panel_steps.refuse_identifying_answers,
+            "meeting": meeting_steps.refuse_identifying_answers,
+            "outcome": panel_follow_up.refuse_identifying_answers,
+        }
+    )
+    register_subject_areas(
+        {"panel": panel_steps.thematic_area_of, "meeting": meeting_steps.thematic_area_of, "outcome": panel_follow_up.thematic_area_of}
+    )
     register_form_versions({"panel": panel_steps.form_version_of, "meeting": meeting_steps.minutes_form})
-    register_loaders({"panel": panel_steps.load_panel, "transfer": transfer.load, "meeting": meeting_steps.load_meeting})
+    register_loaders(
+        {
+            "panel": panel_steps.load_panel,
+            "transfer": transfer.load,
+            "meeting": meeting_steps.load_meeting,
+            "outcome": panel_follow_up.load_outcome,
+        }
+    )
     register_confirmations(
         {
             **panel_confirmations.CONFIRMATIONS,

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Sequence
+from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -10,12 +9,13 @@ from flask import abort
 from flask import current_app
 from flask import render_template
 from flask import request
-from flask import stream_with_context
 from flask_login import current_user
 
 from app import security
 from app.audit import queries
 from app.audit import services
+from app.exports import csv_response
+from app.exports import rows_of
 from app.requests import origin
 from app.security import LOGIN
 from app.security import requires
@@ -38,6 +38,9 @@ def index() -> str:
     return render_template("audit/index.html", result=result, action=action, actions=queries.actions(current_user))
 
 
+EXPORT_HEADER = ("at (UTC)", "actor", "action", "target type", "target id", "address", "details")
+
+
 @bp.route("/export.csv")
 @requires(LOGIN)
 def export() -> Response:
@@ -45,18 +48,10 @@ def export() -> Response:
         abort(403)
     action, _page = _query()
     services.record_export(current_user, action, origin())
-    entries = queries.export_rows(current_user, action=action)
+    rows = rows_of(queries.export_statement(current_user, action=action), _export_row)
+    return csv_response("consilium-audit.csv", EXPORT_HEADER, rows)
 
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["at (UTC)", "actor", "action", "target type", "target id", "address", "details"])
-        for at, actor, *rest in entries:
-            writer.writerow([at.isoformat(), actor or "", *rest])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
 
-    headers = {"Content-Disposition": 'attachment; filename="consilium-audit.csv"'}
-    return Response(stream_with_context(rows()), mimetype="text/csv", headers=headers)
+def _export_row(row: Sequence[Any]) -> tuple[object, ...]:
+    at, actor, *rest = row
+    return (at.isoformat(), actor or "", *rest)

@@ -47,6 +47,14 @@ class MeetingSettingsForm(FlaskForm):
         return {name: self[name].data or "" for name in ("first_reminder", "second_reminder", "video_url_template", "guests_may_schedule")}
 
 
+class FollowUpAndReportsForm(FlaskForm):
+    follow_up_months = StringField(default="")
+    small_cell_threshold = StringField(default="")
+
+    def raw(self) -> dict[str, str]:
+        return {"follow_up_months": self.follow_up_months.data or "", "small_cell_threshold": self.small_cell_threshold.data or ""}
+
+
 class ServiceLevelForm(FlaskForm):
     """A task and the days or hours it is due within; no amount removes the task's service level. The amount is checked
     first."""

@@ -22,6 +22,7 @@ from app.ernsettings import consent_forms
 from app.ernsettings import services
 from app.ernsettings.forms import AreaForm
 from app.ernsettings.forms import ConsentFormUpload
+from app.ernsettings.forms import FollowUpAndReportsForm
 from app.ernsettings.forms import GroupForm
 from app.ernsettings.forms import IntervalsForm
 from app.ernsettings.forms import MeetingSettingsForm
@@ -54,12 +55,14 @@ def _page(
     intervals: dict[str, str] | None = None,
     consent_language: str = "",
     meetings: dict[str, str] | None = None,
+    follow_up: dict[str, str] | None = None,
 ) -> tuple[str, int]:
     return render_template(
         "ernsettings/settings.html",
         ern=ern,
         intervals=intervals or services.intervals(ern.id),
         meetings=meetings or services.meeting_settings(ern.id),
+        follow_up=follow_up or services.follow_up_and_report_settings(ern.id),
         labels=services.INTERVAL_LABELS,
         rules=queue_services.rules(ern.id),
         task_choices=services.task_choices(ern.id),
@@ -121,6 +124,21 @@ def meetings(code: str) -> Response | tuple[str, int]:
         _("The meeting settings are saved."),
         "#meetings",
         meetings=form.raw(),
+    )
+
+
+@bp.route("/erns/<code>/settings/follow-up", methods=["POST"])
+@requires(LOGIN)
+def follow_up(code: str) -> Response | tuple[str, int]:
+    ern = _ern(code)
+    form = FollowUpAndReportsForm()
+    return _act(
+        ern,
+        form,
+        lambda: services.save_follow_up_and_report_settings(current_user, ern.id, form.raw(), origin()),
+        _("The follow-up and report settings are saved."),
+        "#follow-up",
+        follow_up=form.raw(),
     )
 
 

@@ -155,6 +155,42 @@ def save_meeting_settings(actor: User, ern_id: int, raw: dict[str, str], origin:
         )
 
 
+MAX_FOLLOW_UPS = 3
+MAX_FOLLOW_UP_MONTHS = 60
+MAX_THRESHOLD = 20
+
+
+def follow_up_and_report_settings(ern_id: int) -> dict[str, str]:
+    settings = db.session.get(ErnSettings, ern_id) or ErnSettings(ern_id=ern_id)
+    return {"follow_up_months": settings.follow_up_months, "small_cell_threshold": str(settings.small_cell_threshold)}
+
+
+def save_follow_up_and_report_settings(actor: User, ern_id: int, raw: dict[str, str], origin: RequestInfo) -> None:
+    """When the patient's centre is asked how a signed outcome's advice worked out (up to three times, in months after
+    the sign-off; none: no follow-up), and below which count the reports that leave the ERN show "< n"."""
+    errors: dict[str, list[str]] = {}
+    parts = [part.strip() for part in (raw.get("follow_up_months") or "").split(",") if part.strip()]
+    if not all(p.isascii() and p.isdigit() and 1 <= int(p) <= MAX_FOLLOW_UP_MONTHS for p in parts) or len(parts) > MAX_FOLLOW_UPS:
+        errors["follow_up_months"] = [
+            _(
+                "Give up to %(n)d numbers of months between 1 and %(most)d, separated by commas (e.g. 3, 6, 12), or nothing.",
+                n=MAX_FOLLOW_UPS,
+                most=MAX_FOLLOW_UP_MONTHS,
+            )
+        ]
+    threshold = (raw.get("small_cell_threshold") or "").strip()
+    if not (threshold.isascii() and threshold.isdigit() and 1 <= int(threshold) <= MAX_THRESHOLD):
+        errors["small_cell_threshold"] = [_("Give a whole number between 1 (show every count) and %(n)d.", n=MAX_THRESHOLD)]
+    if errors:
+        raise InvalidInput(_("Check the highlighted settings."), errors)
+    months = ",".join(str(m) for m in sorted({int(p) for p in parts}))
+    with transaction():
+        require_manager(actor, ern_id)
+        settings = _to_change(ern_id)
+        settings.follow_up_months, settings.small_cell_threshold = months, int(threshold)
+        audit.record(actor, "ern.follow_up_and_reports", "ern", ern_id, origin, follow_up_months=months, threshold=int(threshold))
+
+
 def experts(ern_id: int) -> list[User]:
     """Health professionals of the ERN who may be put in a group."""
     return list(

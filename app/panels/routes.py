@@ -31,6 +31,7 @@ from app.meetings import queries as meeting_queries
 from app.meetings import services as meeting_services
 from app.notifications import services as notification_services
 from app.panels import consultation as consultation_versions
+from app.panels import follow_up
 from app.panels import queries
 from app.panels import services
 from app.panels import timeline
@@ -180,6 +181,7 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
         possible_leads=queries.possible_leads(page.panel) if page.may_manage and page.panel.lead_id is None else [],
         kept=kept or {},
         meetings=_meetings(page.panel, tab),
+        follow_ups=follow_up.follow_ups_of(page.panel.id) if tab == "contributions" else [],
         **_consultation_state(page.panel, tab),
     )
 

@@ -24,6 +24,7 @@ from app.database import db
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.formdesign.queries import form_for_version
+from app.panels import follow_up
 from app.panels import timeline
 from app.panels.material import review_of
 from app.panels.models import ClosingReason
@@ -125,6 +126,7 @@ def sign_outcome(instance: ProcessInstance, params: dict[str, Any], actor: User 
     outcome.signed_at, outcome.signed_by_id = utcnow(), panel.lead_id
     timeline.add(panel, "outcome", "Outcome signed off.", actor)
     timeline.tell(timeline.members_except(panel, actor), panel, "the outcome was signed off.")
+    follow_up.start_for(outcome, panel, actor)  # the patient's centre is asked, months later, how the advice served
 
 
 def finish_panel(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:

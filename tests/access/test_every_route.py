@@ -65,6 +65,8 @@ ROUTES = {
     "accounts.deactivate": ("POST", "/members/{user}/deactivate"),
     "accounts.reactivate": ("POST", "/members/{user}/reactivate"),
     "audit.export": ("GET", "/audit/export.csv"),
+    "recognition.contributions": ("GET", "/my/contributions"),
+    "recognition.certificate": ("GET", "/my/contributions/certificate.pdf?from=2026-01-01&to=2026-12-31"),
     "tasks.show": ("GET", "/tasks/{task}"),
     "tasks.submit": ("POST", "/tasks/{task}"),
     "tasks.save_draft": ("POST", "/tasks/{task}/draft"),
@@ -157,6 +159,17 @@ ROUTES = {
     "polls.vote": ("POST", "/polls/{poll}/vote"),
     "polls.decide": ("POST", "/polls/{poll}/decide"),
     "polls.withdraw": ("POST", "/polls/{poll}/withdraw"),
+    "ernsettings.follow_up": ("POST", "/erns/EuroBloodNet/settings/follow-up"),
+    "reports.ern_report": ("GET", "/erns/EuroBloodNet/reports"),
+    "reports.ern_csv": ("GET", "/erns/EuroBloodNet/reports/report.csv"),
+    "reports.ern_xlsx": ("GET", "/erns/EuroBloodNet/reports/report.xlsx"),
+    "reports.yearly": ("GET", "/erns/EuroBloodNet/reports/yearly.pdf?year=2026"),
+    "reports.centre_report": ("GET", "/erns/EuroBloodNet/centres/BE10/reports"),
+    "reports.centre_csv": ("GET", "/erns/EuroBloodNet/centres/BE10/reports.csv"),
+    "research.index": ("GET", "/research/"),
+    "research.dataset_csv": ("GET", "/research/dataset.csv"),
+    "research.phenopackets_zip": ("GET", "/research/phenopackets.zip"),
+    "research.downloads": ("GET", "/research/downloads"),
 }
 
 
@@ -286,6 +299,8 @@ EXPECTED = {
     "accounts.reset_second_factor": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "accounts.extend_account": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
     "audit.export": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "recognition.contributions": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "recognition.certificate": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "tasks.show": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     # An empty enrolment form: refused with what to fill in; a draft of it is kept as typed.
     "tasks.submit": {"clinician": 422, "brno_clinician": 403, "researcher": 403},
@@ -395,6 +410,19 @@ EXPECTED = {
     "polls.vote": {"clinician": 302, "brno_clinician": 404, "researcher": 404},  # nothing marked: told so on the poll
     "polls.decide": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
     "polls.withdraw": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
+    "ernsettings.follow_up": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    # Reports: the ERN's managers and coordinators; a centre's report for its clinicians too.
+    "reports.ern_report": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "reports.ern_csv": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "reports.ern_xlsx": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "reports.yearly": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "reports.centre_report": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
+    "reports.centre_csv": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
+    # Research: the ERN's researchers, on released panels only.
+    "research.index": {"clinician": 403, "brno_clinician": 403, "researcher": 200},
+    "research.dataset_csv": {"clinician": 403, "brno_clinician": 403, "researcher": 200},
+    "research.phenopackets_zip": {"clinician": 403, "brno_clinician": 403, "researcher": 200},
+    "research.downloads": {"clinician": 403, "brno_clinician": 403, "researcher": 200},
 }
 
 

@@ -34,6 +34,7 @@ KNOWN = {
         "send_meeting_update",
         "cancel_meeting",
         "prepare_minutes",
+        "notify_follow_up_due",
     },
     "known_roles": {"clinician", "coordinator", "system", "panel_lead", "panel_member", "invitee"},
 }

@@ -1,0 +1,234 @@
+"""A report as tables: the page shows them (exact numbers, inside the ERN), the downloads and the yearly PDF carry
+them with small-cell suppression (they leave the ERN).
+
+Suppression: a count from 1 to the threshold minus one becomes "< threshold" (0 stays 0: it reveals no one); the
+minutes of a centre with few contributions, and times or rates measured on fewer values than the threshold, are
+left out the same way, as they describe those few cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+
+from app.reports.queries import Durations
+from app.reports.queries import Report
+
+Cell = Any
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of a report: a key (its anchor and sheet), a title, column names, rows; ``chart`` names the column
+    (by position) drawn as bars, None for no chart."""
+
+    key: str
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple[Cell, ...]]
+    chart: int | None = None
+
+
+def reasons() -> dict[str, str]:
+    return {
+        "advice_given": _("Advice given"),
+        "insufficient_data": _("Insufficient data"),
+        "withdrawn": _("Withdrawn"),
+        "duplicate": _("Duplicate"),
+        "other": _("Other"),
+    }
+
+
+def phases() -> dict[str, str]:
+    return {
+        "creation": _("Panel in creation"),
+        "selection": _("Panel selection"),
+        "assessment": _("Panel in progress"),
+        "review": _("Outcome in review"),
+        "signed": _("Outcome signed off"),
+        "closed": _("Closed"),
+    }
+
+
+def milestones() -> dict[str, str]:
+    return {"first_contribution": _("To first contribution"), "signed": _("To outcome sign-off"), "closed": _("To closing")}
+
+
+class Cells:
+    """How numbers are written: exact, or suppressed below the threshold."""
+
+    def __init__(self, threshold: int, suppress: bool) -> None:
+        self.threshold = threshold
+        self.suppress = suppress
+
+    def small(self, count: int) -> bool:
+        return self.suppress and 0 < count < self.threshold
+
+    def count(self, value: int) -> Cell:
+        return f"< {self.threshold}" if self.small(value) else value
+
+    def hidden(self) -> str:
+        return f"< {self.threshold}"
+
+    def measured(self, value: float | None, over: int) -> Cell:
+        """A time or rate measured over ``over`` values: rounded, or suppressed when they are few."""
+        if value is None:
+            return ""
+        if self.small(over):
+            return self.hidden()
+        return round(value, 1)
+
+
+def sections(result: Report, *, suppress: bool) -> list[Section]:
+    """The report's tables; with ``suppress``, small counts as "< n" (for what leaves the ERN)."""
+    cells = Cells(result.threshold, suppress)
+    return [
+        panels_section(result, cells),
+        closed_section(result, cells),
+        open_section(result, cells),
+        times_section(result, cells),
+        urgent_section(result, cells),
+        invitations_section(result, cells),
+        centres_section(result, cells),
+        countries_section(result, cells),
+        queue_section(result, cells),
+        accounts_section(result, cells),
+        diagnoses_section(result, cells),
+        follow_up_section(result, cells),
+    ]
+
+
+def panels_section(result: Report, cells: Cells) -> Section:
+    return Section(
+        "panels",
+        _("Panels"),
+        (_("Measure"), _("Panels")),
+        [
+            (_("Opened in the period"), cells.count(result.opened)),
+            (_("Closed in the period"), cells.count(result.closed)),
+            (_("Open now"), cells.count(result.open_now)),
+        ],
+        chart=1,
+    )
+
+
+def closed_section(result: Report, cells: Cells) -> Section:
+    labels = reasons()
+    rows = [(labels.get(reason, reason), cells.count(n)) for reason, n in sorted(result.closed_by_reason.items())]
+    return Section("closed", _("Panels closed, by closing reason"), (_("Closing reason"), _("Panels")), rows, chart=1)
+
+
+def open_section(result: Report, cells: Cells) -> Section:
+    labels = phases()
+    rows = [(labels.get(phase, phase), cells.count(n)) for phase, n in result.open_by_phase.items()]
+    return Section("open", _("Panels open now, by phase"), (_("Phase"), _("Panels")), rows, chart=1)
+
+
+def _times_rows(times: dict[str, Durations], cells: Cells) -> list[tuple[Cell, ...]]:
+    labels = milestones()
+    return [
+        (labels[name], cells.count(d.count), cells.measured(d.median, d.count), cells.measured(d.p90, d.count)) for name, d in times.items()
+    ]
+
+
+def times_section(result: Report, cells: Cells) -> Section:
+    header = (_("From opening"), _("Panels"), _("Median (hours)"), _("90th percentile (hours)"))
+    return Section("times", _("Time to advice (panels opened in the period)"), header, _times_rows(result.times, cells), chart=2)
+
+
+def urgent_section(result: Report, cells: Cells) -> Section:
+    header = (_("From opening"), _("Urgent panels"), _("Median (hours)"), _("90th percentile (hours)"))
+    rows = [(_("Urgent panels opened in the period"), cells.count(result.urgent_opened), "", ""), *_times_rows(result.urgent_times, cells)]
+    return Section("urgent", _("Urgent panels"), header, rows)
+
+
+def invitations_section(result: Report, cells: Cells) -> Section:
+    labels = {
+        "sent": _("Sent"),
+        "accepted": _("Accepted"),
+        "declined": _("Declined"),
+        "expired": _("Expired"),
+        "withdrawn": _("Withdrawn"),
+        "invited": _("Not answered yet"),
+    }
+    rows = [(labels[key], cells.count(n)) for key, n in result.invitations.items()]
+    return Section("invitations", _("Invitations sent in the period"), (_("Invitations"), _("Number")), rows, chart=1)
+
+
+def centres_section(result: Report, cells: Cells) -> Section:
+    rows = [
+        (
+            f"{c.code} - {c.name}" if c.code else _("No centre in this ERN"),
+            c.country,
+            cells.count(c.contributions),
+            cells.hidden() if cells.small(c.contributions) else c.minutes,
+        )
+        for c in result.centres
+    ]
+    header = (_("Centre"), _("Country"), _("Contributions"), _("Minutes spent"))
+    return Section("centres", _("Contributions by centre"), header, rows, chart=2)
+
+
+def countries_section(result: Report, cells: Cells) -> Section:
+    rows = [(country or "-", cells.count(n), cells.hidden() if cells.small(n) else minutes) for country, n, minutes in result.countries]
+    return Section("countries", _("Contributions by country"), (_("Country"), _("Contributions"), _("Minutes spent")), rows, chart=1)
+
+
+def queue_section(result: Report, cells: Cells) -> Section:
+    q = result.queue
+    share = q.within / q.completed * 100 if q.completed else None
+    rows = [
+        (_("Tasks completed in the period with a service level"), cells.count(q.completed)),
+        (_("Of which within their service level"), cells.count(q.within)),
+        (_("Within their service level (%)"), cells.measured(share, q.completed)),
+        (_("Open tasks now"), cells.count(q.open_now)),
+        (_("Open tasks overdue now"), cells.count(q.overdue_now)),
+    ]
+    return Section("queue", _("Service level of the queue"), (_("Measure"), _("Value")), rows)
+
+
+def accounts_section(result: Report, cells: Cells) -> Section:
+    labels = {"waiting": _("Waiting"), "approved": _("Approved"), "rejected": _("Rejected")}
+    rows: list[tuple[Cell, ...]] = [(labels.get(s, s), cells.count(n)) for s, n in sorted(result.account_requests.items())]
+    a = result.approval
+    rows.append((_("Median time to approval (hours)"), cells.measured(a.median, a.count)))
+    rows.append((_("90th percentile time to approval (hours)"), cells.measured(a.p90, a.count)))
+    return Section("accounts", _("Account requests made in the period"), (_("Requests"), _("Value")), rows)
+
+
+def diagnoses_section(result: Report, cells: Cells) -> Section:
+    rows = [(code or _("No coded diagnosis"), label, cells.count(n)) for code, label, n in result.diagnoses]
+    header = (_("Code"), _("Diagnosis"), _("Panels"))
+    return Section("diagnoses", _("Cases by diagnosis (ORPHA or ICD-10 code)"), header, rows, chart=2)
+
+
+def follow_up_section(result: Report, cells: Cells) -> Section:
+    advice = {"fully": _("Advice followed fully"), "partly": _("Advice followed partly"), "not": _("Advice not followed")}
+    diagnosis = {"confirmed": _("Diagnosis confirmed"), "changed": _("Diagnosis changed"), "unknown": _("Diagnosis not known")}
+    rows: list[tuple[Cell, ...]] = [(advice[k], cells.count(n)) for k, n in result.advice_followed.items()]
+    rows += [(diagnosis[k], cells.count(n)) for k, n in result.diagnosis_follow_up.items()]
+    known = result.diagnosis_follow_up.get("confirmed", 0) + result.diagnosis_follow_up.get("changed", 0)
+    rate: Callable[[float | None], float | None] = lambda r: None if r is None else r * 100  # noqa: E731
+    rows.append((_("Advice followed rate (%)"), cells.measured(rate(result.advice_followed_rate), result.follow_up_answers)))
+    rows.append((_("Diagnosis changed rate (%)"), cells.measured(rate(result.diagnosis_changed_rate), known)))
+    return Section("follow_up", _("Follow-up answers given in the period"), (_("Answer"), _("Value")), rows)
+
+
+LONG_HEADER_KEYS = ("section", "row", "column", "value")
+
+
+def long_header() -> tuple[str, ...]:
+    return (_("Table"), _("Row"), _("Column"), _("Value"))
+
+
+def long_rows(found: list[Section]) -> list[tuple[Cell, ...]]:
+    """All tables as one, a line per cell: table, row, column, value (the CSV)."""
+    return [
+        (section.title, row[0], section.header[position], value)
+        for section in found
+        for row in section.rows
+        for position, value in enumerate(row[1:], start=1)
+    ]
