@@ -72,7 +72,7 @@ class _Seeder:
             raise ValueError(f"demo panel {panel.id}, {name}: {errors}")
         completion.advance(actor, task, form, answers)
 
-    def open(self, lead: str, cpms_id: str, area: str, nickname: str, *, urgent: bool = False) -> Panel:
+    def open(self, lead: str, cpms_id: str, area: str, nickname: str, *, urgent: bool = False, diagnosis: str = "") -> Panel:
         actor = self.user(lead)
         patient = db.session.scalar(select(Patient).where(Patient.cpms_id == cpms_id))
         assert patient is not None, cpms_id
@@ -85,6 +85,8 @@ class _Seeder:
             "request_description": "Relapse after first-line treatment. Which second-line option fits this patient?",
             "episode_description": "Progressive disease at the three-month control.",
         }
+        if diagnosis:  # a coded diagnosis, as the research search and the reports count them
+            consultation |= {"diagnosis": diagnosis, "diagnosis_status": "confirmed"}
         self.complete(actor, panel, "fill_consultation", consultation)
         return panel
 
@@ -129,7 +131,7 @@ def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today:
     seed.invite(selection, "hp2", "guest")
     panel_services.start_for_panel("coordinator_assistance", selection, {"panel_id": selection.id}, hp1)
 
-    assessment = seed.open("hp3", "ERN-FR08-EuroBloodNet-001", "Amyloidosis", "quiet harbour")
+    assessment = seed.open("hp3", "ERN-FR08-EuroBloodNet-001", "Amyloidosis", "quiet harbour", diagnosis="ORPHA:85443")
     seed.invite(assessment, "hp1", "hp2")
     seed.answer(assessment, "hp1", "accept")
     seed.answer(assessment, "hp2", "decline", "Outside my field.")
@@ -145,14 +147,14 @@ def seed_panels(users: dict[str, User], forms: dict[str, FormDefinition], today:
     attach_phantom(seed.user("hp2"), review.id, storage_for(current_app.config), int(current_app.config["MAX_FILE_BYTES"]))
     seed.to_review(review)
 
-    signed = seed.open("hp4", "ERN-IT10-EuroBloodNet-001", "Amyloidosis", "lemon tree")
+    signed = seed.open("hp4", "ERN-IT10-EuroBloodNet-001", "Amyloidosis", "lemon tree", diagnosis="ORPHA:85443")
     seed.invite(signed, "hp3")
     seed.answer(signed, "hp3", "accept")
     seed.contribute(signed, "hp3", "Typical AL amyloidosis; treat as discussed.")
     seed.to_review(signed)
     seed.sign_off(signed)
 
-    closed = seed.open("hp5", "ERN-BE10-EuroBloodNet-003", "Rare red blood cell disorders", "red kite")
+    closed = seed.open("hp5", "ERN-BE10-EuroBloodNet-003", "Rare red blood cell disorders", "red kite", diagnosis="ORPHA:232")
     seed.invite(closed, "hp1")
     seed.answer(closed, "hp1", "accept")
     seed.contribute(closed, "hp1", "Genetic testing confirms the diagnosis; transfusion plan as proposed.")

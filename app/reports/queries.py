@@ -46,6 +46,7 @@ from sqlalchemy import select
 
 from app.accounts.models import AccountRequest
 from app.accounts.models import Membership
+from app.accounts.models import User
 from app.database import db
 from app.ernsettings.models import ErnSettings
 from app.organisations.models import Centre
@@ -112,6 +113,14 @@ class CentreFigures:
 
 
 @dataclass(frozen=True)
+class ExpertFigures:
+    name: str
+    centre: str  # the expert's centre code in the ERN ("" if none)
+    contributions: int
+    minutes: int
+
+
+@dataclass(frozen=True)
 class QueueFigures:
     completed: int  # user tasks completed in the period that had a service level
     within: int  # of which within it
@@ -132,6 +141,7 @@ class Report:
     urgent_times: dict[str, Durations] = field(default_factory=dict)
     invitations: dict[str, int] = field(default_factory=dict)
     centres: list[CentreFigures] = field(default_factory=list)
+    experts: list[ExpertFigures] = field(default_factory=list)
     queue: QueueFigures = QueueFigures(0, 0, 0, 0)
     account_requests: dict[str, int] = field(default_factory=dict)
     approval: Durations = Durations(0, None, None)
@@ -178,7 +188,7 @@ def report(scope: Scope, period: Period, now: datetime) -> Report:
     _panel_counts(result)
     _times(result)
     _invitations(result)
-    result.centres = _contributions(scope, period)
+    result.experts, result.centres = _contributions(scope, period)
     result.queue = queue_performance(scope, period, now)
     _account_requests(result)
     result.diagnoses = _diagnoses(scope, period)
@@ -282,7 +292,8 @@ def _invitations(result: Report) -> None:
     result.invitations = {"sent": sum(counts.values()), **{s: counts.get(s, 0) for s in INVITATION_STATUSES[1:]}}
 
 
-def _contributions(scope: Scope, period: Period) -> list[CentreFigures]:
+def _contributions(scope: Scope, period: Period) -> tuple[list[ExpertFigures], list[CentreFigures]]:
+    """Contributions and minutes per expert, and the same summed per centre (one statement)."""
     home = (
         select(Membership.user_id, Membership.ern_id, func.min(Membership.centre_id).label("centre_id"))
         .where(Membership.centre_id.is_not(None))
@@ -291,17 +302,32 @@ def _contributions(scope: Scope, period: Period) -> list[CentreFigures]:
     )
     rows = db.session.execute(
         select(
-            Centre.code, Centre.name, Centre.country, func.count(Contribution.id), func.coalesce(func.sum(Contribution.minutes_spent), 0)
+            User.first_name,
+            User.last_name,
+            Centre.code,
+            Centre.name,
+            Centre.country,
+            func.count(Contribution.id),
+            func.coalesce(func.sum(Contribution.minutes_spent), 0),
         )
         .select_from(Contribution)
         .join(Panel, Panel.id == Contribution.panel_id)
+        .outerjoin(User, User.id == Contribution.author_id)
         .outerjoin(home, and_(home.c.user_id == Contribution.author_id, home.c.ern_id == Panel.ern_id))
         .outerjoin(Centre, Centre.id == home.c.centre_id)
         .where(scope.panels(), period.holds(Contribution.created_at))
-        .group_by(Centre.code, Centre.name, Centre.country)
+        .group_by(Contribution.author_id, User.first_name, User.last_name, Centre.code, Centre.name, Centre.country)
     ).all()
-    figures = [CentreFigures(code or "", name or "", country or "", int(n), int(minutes)) for code, name, country, n, minutes in rows]
-    return sorted(figures, key=lambda c: (-c.contributions, c.code))
+    experts = [
+        ExpertFigures(f"{first} {last}" if first else "-", code or "", int(n), int(minutes))
+        for first, last, code, _name, _country, n, minutes in rows
+    ]
+    by_centre: dict[tuple[str, str, str], list[int]] = {}
+    for _first, _last, code, name, country, n, minutes in rows:
+        totals = by_centre.setdefault((code or "", name or "", country or ""), [0, 0])
+        totals[0], totals[1] = totals[0] + int(n), totals[1] + int(minutes)
+    centres = [CentreFigures(code, name, country, n, minutes) for (code, name, country), (n, minutes) in by_centre.items()]
+    return sorted(experts, key=lambda e: (-e.contributions, e.name)), sorted(centres, key=lambda c: (-c.contributions, c.code))
 
 
 def queue_performance(scope: Scope, period: Period, now: datetime) -> QueueFigures:

@@ -93,6 +93,7 @@ def sections(result: Report, *, suppress: bool) -> list[Section]:
         urgent_section(result, cells),
         invitations_section(result, cells),
         centres_section(result, cells),
+        experts_section(result, cells),
         countries_section(result, cells),
         queue_section(result, cells),
         accounts_section(result, cells),
@@ -170,6 +171,15 @@ def centres_section(result: Report, cells: Cells) -> Section:
     ]
     header = (_("Centre"), _("Country"), _("Contributions"), _("Minutes spent"))
     return Section("centres", _("Contributions by centre"), header, rows, chart=2)
+
+
+def experts_section(result: Report, cells: Cells) -> Section:
+    rows = [
+        (e.name, e.centre or "-", cells.count(e.contributions), cells.hidden() if cells.small(e.contributions) else e.minutes)
+        for e in result.experts
+    ]
+    header = (_("Expert"), _("Centre"), _("Contributions"), _("Minutes spent"))
+    return Section("experts", _("Contributions by expert"), header, rows)
 
 
 def countries_section(result: Report, cells: Cells) -> Section:

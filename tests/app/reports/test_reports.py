@@ -145,6 +145,9 @@ def test_the_ern_report_counts_panels_times_invitations_contributions_and_follow
     assert result.invitations == {"sent": 3, "accepted": 1, "declined": 1, "expired": 0, "withdrawn": 0, "invited": 1}
     by_centre = {c.code: (c.contributions, c.minutes) for c in result.centres}
     assert by_centre == {"BE10": (2, 75), "CZ08": (1, 30)}
+    by_expert = {(e.name, e.centre): (e.contributions, e.minutes) for e in result.experts}
+    assert sum(n for n, _m in by_expert.values()) == 3 and {centre for _name, centre in by_expert} == {"BE10", "CZ08"}
+    assert sum(m for key, (_n, m) in by_expert.items() if key[1] == "BE10") == 75
     assert result.countries == [("BE", 2, 75), ("CZ", 1, 30)]
     assert result.account_requests == {"approved": 2, "waiting": 1}
     assert (result.approval.count, result.approval.median) == (2, pytest.approx(36.0))
