@@ -84,3 +84,35 @@ def test_a_bad_service_level_is_refused_with_a_message(world, login, manager, da
     response = login(manager).post("/erns/EuroBloodNet/settings/service-levels", data=data)
     assert response.status_code == 422 and message in response.text
     assert db.session.scalar(select(SlaRule)) is None
+
+
+def test_a_manager_sets_the_follow_up_months_and_the_small_cell_threshold(world, login, manager):
+    client = login(manager)
+    page = client.get("/erns/EuroBloodNet/settings").text
+    assert 'name="follow_up_months" value="3,6,12"' in page and 'name="small_cell_threshold" value="5"' in page
+    data = {"follow_up_months": "12, 3", "small_cell_threshold": "3"}
+    assert client.post("/erns/EuroBloodNet/settings/follow-up", data=data).status_code == 302
+    settings = db.session.get(ErnSettings, world.ern.id)
+    assert (settings.follow_up_months, settings.small_cell_threshold) == ("3,12", 3)
+    assert client.post("/erns/EuroBloodNet/settings/follow-up", data={**data, "follow_up_months": ""}).status_code == 302
+    assert db.session.get(ErnSettings, world.ern.id).follow_up_months == ""  # no follow-up any more
+
+
+@pytest.mark.parametrize(
+    ("months", "threshold", "field"),
+    [
+        ("3, 6, 12, 24", "5", "follow_up_months"),
+        ("0", "5", "follow_up_months"),
+        ("three", "5", "follow_up_months"),
+        ("3", "0", "small_cell_threshold"),
+    ],
+)
+def test_bad_follow_up_or_threshold_settings_are_refused_and_kept(world, login, manager, months, threshold, field):
+    response = login(manager).post(
+        "/erns/EuroBloodNet/settings/follow-up", data={"follow_up_months": months, "small_cell_threshold": threshold}
+    )
+    assert response.status_code == 422 and f"{field.replace('_', '-')}-error" in response.text.replace(
+        "follow-up-months", "follow-up-months"
+    )
+    assert f'value="{months}"' in response.text
+    assert db.session.get(ErnSettings, world.ern.id) is None
