@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -35,10 +34,12 @@ ENTRIES = 2000
 HEADER = ["at (UTC)", "actor", "action", "target type", "target id", "address", "details"]
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(the server's address, its database): gunicorn with one worker on a migrated database holding an
-    administrator and 2,000 audit entries, demo mode on so that the administrator signs in with a password."""
+    administrator and 2,000 audit entries, demo mode on so that the administrator signs in with a password. One server
+    for the module (it takes seconds to start); each test's export adds its own audit entries."""
+    tmp_path = tmp_path_factory.mktemp("audit-export")
     database = make_database_url(tmp_path, "export")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "s", "TESTING": True})
     with app.app_context():
