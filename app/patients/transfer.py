@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import and_
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -23,8 +25,10 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.meetings.models import Meeting
 from app.notifications.services import notify
 from app.organisations.models import Centre
+from app.panels.models import Outcome
 from app.panels.models import Panel
 from app.panels.models import TimelineEntry
 from app.patients import history
@@ -138,9 +142,22 @@ def transfer_patient(instance: ProcessInstance, params: dict[str, Any], actor: U
     panel_ids = [panel.id for panel in panels]
     if panel_ids:
         db.session.execute(update(Panel).where(Panel.id.in_(panel_ids)).values(centre_id=new.id))
-        instances = select(ProcessInstance.id).where(ProcessInstance.subject_type == "panel", ProcessInstance.subject_id.in_(panel_ids))
+        # The panels' own processes, their meetings', and the follow-ups of their outcomes (the new centre answers them).
+        outcomes = select(Outcome.id).where(Outcome.panel_id.in_(panel_ids))
+        meetings = select(Meeting.id).where(Meeting.panel_id.in_(panel_ids))
+        instances = select(ProcessInstance.id).where(
+            or_(
+                and_(ProcessInstance.subject_type == "panel", ProcessInstance.subject_id.in_(panel_ids)),
+                and_(ProcessInstance.subject_type == "outcome", ProcessInstance.subject_id.in_(outcomes)),
+                and_(ProcessInstance.subject_type == "meeting", ProcessInstance.subject_id.in_(meetings)),
+            )
+        )
         db.session.execute(update(ProcessInstance).where(ProcessInstance.id.in_(instances)).values(centre_id=new.id))
         db.session.execute(update(OpenTask).where(OpenTask.instance_id.in_(instances)).values(centre_id=new.id))
+        # A follow-up given to the guest who enrolled the patient is the new centre's now.
+        follow_ups = select(ProcessInstance.id).where(ProcessInstance.subject_type == "outcome", ProcessInstance.subject_id.in_(outcomes))
+        db.session.execute(update(ProcessInstance).where(ProcessInstance.id.in_(follow_ups)).values(assignee_id=None))
+        db.session.execute(update(OpenTask).where(OpenTask.instance_id.in_(follow_ups)).values(assignee_id=None))
     moved = [{"field": "centre", "before": old.code, "after": new.code}]
     history.record(patient, "transferred", transfer.decided_by, moved, transfer.reason)
     for panel in panels:

@@ -20,6 +20,7 @@ from app.panels.models import Outcome
 from app.panels.models import Panel
 from app.panels.models import Phase
 from app.panels.models import TimelineEntry
+from app.patients import transfer
 from app.tasks import queries as task_queries
 from app.workflows.models import InstanceStatus
 from app.workflows.services import fire_due_timers
@@ -195,3 +196,17 @@ def test_the_task_shows_the_outcome_and_earlier_follow_ups_and_the_panel_lists_t
     with login(world.brno_clinician).application.test_request_context():
         listed = render_template("panels/_follow_ups.html", follow_ups=follow_up.follow_ups_of(panel.id), panel=panel)
     assert "After 3 months" in listed and "Partly" in listed and "ORPHA:85443" in listed
+
+
+def test_after_the_patient_moves_the_new_centre_answers_the_follow_up(world):
+    """The follow-up is about the patient: when the record moves to Brno, Brno is asked, and Leuven no longer is."""
+    panel, outcome, instance = _signed_off(world)
+    transfer.request_transfer(world.clinician, panel.patient_id, world.brno.id, "Moves to Brno.", ORIGIN)
+    factories.complete(
+        world.brno_clinician, factories.task_of(world.brno_clinician, "decide_transfer"), {"decision": "accept", "comment": ""}
+    )
+    db.session.refresh(instance)
+    assert instance.centre_id == world.brno.id
+    fire_due_timers(_at(outcome, 3))
+    assert "first_follow_up" not in _names(world.colleague)
+    assert "first_follow_up" in _names(world.brno_clinician)
