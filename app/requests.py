@@ -1,6 +1,8 @@
 """Helpers for routes: where a request came from, for the audit log; ids a client sends."""
 
+import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from flask import request
@@ -40,3 +42,19 @@ def row_id(value: str) -> int:
 def row_ids(values: Iterable[str]) -> list[int]:
     """The ids among ``values`` (ticked boxes); anything else is left out."""
     return [number for value in values if (number := as_id(value)) is not None]
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # a day outside these is a typing error (and 9999-12-31 + 1 day overflows)
+
+
+def day_of(text: str) -> date | None:
+    """A day a client sends as yyyy-mm-dd, exactly (no week dates, no compact forms), within sensible years; else None."""
+    text = text.strip()
+    if not _DAY.fullmatch(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None

@@ -13,14 +13,14 @@ from app.database import transaction
 from app.errors import InvalidInput
 from app.recognition import queries
 from app.recognition.certificate import certificate_pdf
+from app.requests import day_of
 
 
 def period_of(start: str, end: str) -> tuple[date, date]:
     """The period asked for, from two yyyy-mm-dd dates (the first not after the second), or a clear refusal."""
-    try:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError:
-        raise InvalidInput(_("Give the period as two dates written yyyy-mm-dd, for example 2026-01-01 and 2026-12-31.")) from None
+    first, last = day_of(start), day_of(end)
+    if first is None or last is None:
+        raise InvalidInput(_("Give the period as two dates written yyyy-mm-dd, for example 2026-01-01 and 2026-12-31."))
     if first > last:
         raise InvalidInput(_("The period must start on or before its end."))
     return first, last

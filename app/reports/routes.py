@@ -33,6 +33,7 @@ from app.reports import queries
 from app.reports import tables
 from app.reports.charts import bar_chart
 from app.reports.yearly import yearly_pdf
+from app.requests import day_of
 from app.security import LOGIN
 from app.security import requires
 
@@ -73,13 +74,9 @@ def _choice(ern: Ern, *, areas: bool) -> Choice:
     area_text = request.args.get("area", "").strip()[:12] if areas else ""
     problems: dict[str, list[str]] = {}
     start = end = None
-    try:
-        start = date.fromisoformat(start_text)
-    except ValueError:
+    if (start := day_of(start_text)) is None:
         problems["from"] = [_("Enter a date as yyyy-mm-dd.")]
-    try:
-        end = date.fromisoformat(end_text)
-    except ValueError:
+    if (end := day_of(end_text)) is None:
         problems["to"] = [_("Enter a date as yyyy-mm-dd.")]
     if start and end and end < start:
         problems["to"] = [_("The end of the period comes before its start.")]

@@ -39,6 +39,7 @@ from app.organisations.models import Ern
 from app.pagination import Page
 from app.panels.models import Panel
 from app.patients.models import Patient
+from app.requests import day_of
 from app.terminology.catalogue import HPO
 from app.terminology.catalogue import ICD10
 from app.terminology.catalogue import ORPHA
@@ -134,10 +135,10 @@ def _day(text: str) -> date | None:
     text = text.strip()
     if not text:
         return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise InvalidInput(_("Give dates as yyyy-mm-dd.")) from None
+    day = day_of(text)
+    if day is None:
+        raise InvalidInput(_("Give dates as yyyy-mm-dd."))
+    return day
 
 
 def _code(text: str) -> Code:
