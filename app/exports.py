@@ -64,7 +64,7 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[C
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for row in _with_header(header, rows):
-            writer.writerow(["" if value is None else value for value in row])
+            writer.writerow([_inert(value) for value in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -102,6 +102,19 @@ def _xlsx_cell(worksheet: Any, value: Cell) -> Cell:
         return cell
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+# A text cell starting with one of these is a formula to a spreadsheet opening the CSV (a nickname "=HYPERLINK(…)").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Cell) -> Cell:
+    """A CSV cell as data: nothing for None, text that a spreadsheet would run as a formula prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
     return value
 
 

@@ -3,7 +3,9 @@ them with small-cell suppression (they leave the ERN).
 
 Suppression: a count from 1 to the threshold minus one becomes "< threshold" (0 stays 0: it reveals no one); the
 minutes of a centre with few contributions, and times or rates measured on fewer values than the threshold, are
-left out the same way, as they describe those few cases.
+left out the same way, as they describe those few cases. So that no hidden count can be worked out by subtraction
+from a total shown elsewhere, a breakdown with exactly one hidden count hides its next smallest count too ("hidden"),
+a country's figures are hidden where one of its centres' are, and a rate is hidden where one of its parts is.
 """
 
 from __future__ import annotations
@@ -73,6 +75,24 @@ class Cells:
     def hidden(self) -> str:
         return f"< {self.threshold}"
 
+    def withheld(self) -> str:
+        """A count hidden only so that a hidden one cannot be worked out from a total (secondary suppression)."""
+        return _("hidden")
+
+    def protect(self, rows: list[tuple[Cell, ...]], column: int, tied: tuple[int, ...] = ()) -> list[tuple[Cell, ...]]:
+        """Secondary suppression of one column of a breakdown: with exactly one count hidden, hide the smallest other
+        positive count too (and the ``tied`` columns of its row, e.g. its minutes)."""
+        if not self.suppress or sum(1 for row in rows if row[column] == self.hidden()) != 1:
+            return rows
+        shown = [(row[column], index) for index, row in enumerate(rows) if isinstance(row[column], int) and row[column] > 0]
+        if not shown:
+            return rows
+        _smallest, index = min(shown)
+        row = list(rows[index])
+        for position in (column, *tied):
+            row[position] = self.withheld()
+        return [*rows[:index], tuple(row), *rows[index + 1 :]]
+
     def measured(self, value: float | None, over: int) -> Cell:
         """A time or rate measured over ``over`` values: rounded, or suppressed when they are few."""
         if value is None:
@@ -119,12 +139,13 @@ def panels_section(result: Report, cells: Cells) -> Section:
 def closed_section(result: Report, cells: Cells) -> Section:
     labels = reasons()
     rows = [(labels.get(reason, reason), cells.count(n)) for reason, n in sorted(result.closed_by_reason.items())]
+    rows = cells.protect(rows, 1)
     return Section("closed", _("Panels closed, by closing reason"), (_("Closing reason"), _("Panels")), rows, chart=1)
 
 
 def open_section(result: Report, cells: Cells) -> Section:
     labels = phases()
-    rows = [(labels.get(phase, phase), cells.count(n)) for phase, n in result.open_by_phase.items()]
+    rows = cells.protect([(labels.get(phase, phase), cells.count(n)) for phase, n in result.open_by_phase.items()], 1)
     return Section("open", _("Panels open now, by phase"), (_("Phase"), _("Panels")), rows, chart=1)
 
 
@@ -155,7 +176,9 @@ def invitations_section(result: Report, cells: Cells) -> Section:
         "withdrawn": _("Withdrawn"),
         "invited": _("Not answered yet"),
     }
-    rows = [(labels[key], cells.count(n)) for key, n in result.invitations.items()]
+    sent = [(labels["sent"], cells.count(result.invitations.get("sent", 0)))]
+    answers = [(labels[key], cells.count(n)) for key, n in result.invitations.items() if key != "sent"]
+    rows = sent + cells.protect(answers, 1)
     return Section("invitations", _("Invitations sent in the period"), (_("Invitations"), _("Number")), rows, chart=1)
 
 
@@ -169,6 +192,7 @@ def centres_section(result: Report, cells: Cells) -> Section:
         )
         for c in result.centres
     ]
+    rows = cells.protect(rows, 2, tied=(3,))
     header = (_("Centre"), _("Country"), _("Contributions"), _("Minutes spent"))
     return Section("centres", _("Contributions by centre"), header, rows, chart=2)
 
@@ -178,12 +202,22 @@ def experts_section(result: Report, cells: Cells) -> Section:
         (e.name, e.centre or "-", cells.count(e.contributions), cells.hidden() if cells.small(e.contributions) else e.minutes)
         for e in result.experts
     ]
+    rows = cells.protect(rows, 2, tied=(3,))
     header = (_("Expert"), _("Centre"), _("Contributions"), _("Minutes spent"))
     return Section("experts", _("Contributions by expert"), header, rows)
 
 
 def countries_section(result: Report, cells: Cells) -> Section:
-    rows = [(country or "-", cells.count(n), cells.hidden() if cells.small(n) else minutes) for country, n, minutes in result.countries]
+    with_hidden_centre = {c.country for c in result.centres if cells.small(c.contributions)}
+    rows: list[tuple[Cell, ...]] = []
+    for country, n, minutes in result.countries:
+        if cells.small(n):
+            rows.append((country or "-", cells.hidden(), cells.hidden()))
+        elif country in with_hidden_centre:  # the country less its shown centres would give the hidden one back
+            rows.append((country or "-", cells.withheld(), cells.withheld()))
+        else:
+            rows.append((country or "-", n, minutes))
+    rows = cells.protect(rows, 1, tied=(2,))
     return Section("countries", _("Contributions by country"), (_("Country"), _("Contributions"), _("Minutes spent")), rows, chart=1)
 
 
@@ -193,7 +227,7 @@ def queue_section(result: Report, cells: Cells) -> Section:
     rows = [
         (_("Tasks completed in the period with a service level"), cells.count(q.completed)),
         (_("Of which within their service level"), cells.count(q.within)),
-        (_("Within their service level (%)"), cells.measured(share, q.completed)),
+        (_("Within their service level (%)"), cells.hidden() if cells.small(q.within) else cells.measured(share, q.completed)),
         (_("Open tasks now"), cells.count(q.open_now)),
         (_("Open tasks overdue now"), cells.count(q.overdue_now)),
     ]
@@ -210,7 +244,7 @@ def accounts_section(result: Report, cells: Cells) -> Section:
 
 
 def diagnoses_section(result: Report, cells: Cells) -> Section:
-    rows = [(code or _("No coded diagnosis"), label, cells.count(n)) for code, label, n in result.diagnoses]
+    rows = cells.protect([(code or _("No coded diagnosis"), label, cells.count(n)) for code, label, n in result.diagnoses], 2)
     header = (_("Code"), _("Diagnosis"), _("Panels"))
     return Section("diagnoses", _("Cases by diagnosis (ORPHA or ICD-10 code)"), header, rows, chart=2)
 
@@ -218,12 +252,17 @@ def diagnoses_section(result: Report, cells: Cells) -> Section:
 def follow_up_section(result: Report, cells: Cells) -> Section:
     advice = {"fully": _("Advice followed fully"), "partly": _("Advice followed partly"), "not": _("Advice not followed")}
     diagnosis = {"confirmed": _("Diagnosis confirmed"), "changed": _("Diagnosis changed"), "unknown": _("Diagnosis not known")}
-    rows: list[tuple[Cell, ...]] = [(advice[k], cells.count(n)) for k, n in result.advice_followed.items()]
-    rows += [(diagnosis[k], cells.count(n)) for k, n in result.diagnosis_follow_up.items()]
+    rows: list[tuple[Cell, ...]] = cells.protect([(advice[k], cells.count(n)) for k, n in result.advice_followed.items()], 1)
+    rows += cells.protect([(diagnosis[k], cells.count(n)) for k, n in result.diagnosis_follow_up.items()], 1)
     known = result.diagnosis_follow_up.get("confirmed", 0) + result.diagnosis_follow_up.get("changed", 0)
     rate: Callable[[float | None], float | None] = lambda r: None if r is None else r * 100  # noqa: E731
-    rows.append((_("Advice followed rate (%)"), cells.measured(rate(result.advice_followed_rate), result.follow_up_answers)))
-    rows.append((_("Diagnosis changed rate (%)"), cells.measured(rate(result.diagnosis_changed_rate), known)))
+    # A rate gives a hidden part back from the shown ones: it is hidden where any of its parts is small.
+    advice_parts = [result.advice_followed.get(k, 0) for k in ("fully", "partly", "not")]
+    diagnosis_parts = [result.diagnosis_follow_up.get(k, 0) for k in ("confirmed", "changed")]
+    advice_rate = cells.measured(rate(result.advice_followed_rate), result.follow_up_answers)
+    diagnosis_rate = cells.measured(rate(result.diagnosis_changed_rate), known)
+    rows.append((_("Advice followed rate (%)"), cells.hidden() if any(map(cells.small, advice_parts)) else advice_rate))
+    rows.append((_("Diagnosis changed rate (%)"), cells.hidden() if any(map(cells.small, diagnosis_parts)) else diagnosis_rate))
     return Section("follow_up", _("Follow-up answers given in the period"), (_("Answer"), _("Value")), rows)
 
 

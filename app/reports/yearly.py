@@ -27,7 +27,8 @@ def yearly_pdf(ern_code: str, ern_name: str, year: int, result: Report) -> bytes
     document.paragraph(
         _(
             "Counts from 1 to %(n)s are shown as \u201c< %(threshold)s\u201d (small-cell suppression), and so are the times, "
-            "minutes and rates measured on so few cases.",
+            "minutes and rates measured on so few cases; a count marked \u201chidden\u201d is withheld so that no small one "
+            "can be worked out from a total.",
             n=result.threshold - 1,
             threshold=result.threshold,
         ),

@@ -29,6 +29,11 @@ from app.panels.models import Panel
 from app.panels.models import PanelMember
 from app.panels.models import Phase
 from app.reports import queries
+from app.reports import tables
+from app.reports.queries import CentreFigures
+from app.reports.queries import Period
+from app.reports.queries import Report
+from app.reports.queries import Scope
 from app.tasks.models import OpenTask
 from app.tasks.models import SlaRule
 from app.workflows.models import InstanceEvent
@@ -284,3 +289,27 @@ def test_the_number_of_queries_does_not_grow_with_the_panels(world, login):
     many = [_statements(client, url) for url in urls]
     assert one == many
     assert max(many) <= 20
+
+
+def test_no_hidden_count_can_be_worked_out_from_what_a_download_shows(app):
+    """Secondary suppression: each breakdown with one hidden count hides another; a country with a hidden centre and
+    a rate with a hidden part are hidden too (else: closed 7 − advice given 6 = the hidden withdrawn panel)."""
+    with app.test_request_context():
+        report = Report(Scope(1), Period(datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)), threshold=5)
+        report.opened = 8
+        report.closed_by_reason = {"advice_given": 6, "withdrawn": 1}
+        report.diagnoses = [("ORPHA:85443", "AL amyloidosis", 6), ("ORPHA:232", "Sickle cell anemia", 2)]
+        report.centres = [CentreFigures("BE10", "Leuven", "BE", 9, 90), CentreFigures("BE20", "Gent", "BE", 1, 240)]
+        report.advice_followed = {"fully": 5, "partly": 1, "not": 0}
+        report.diagnosis_follow_up = {"confirmed": 5, "changed": 1, "unknown": 0}
+        found = {s.key: s.rows for s in tables.sections(report, suppress=True)}
+    assert [row[1] for row in found["closed"]] == ["hidden", "< 5"]
+    assert [row[2] for row in found["diagnoses"]] == ["hidden", "< 5"]
+    assert [row[2:] for row in found["centres"]] == [("hidden", "hidden"), ("< 5", "< 5")]
+    assert found["countries"] == [("BE", "hidden", "hidden")]
+    rates = [row[1] for row in found["follow_up"] if "rate" in str(row[0])]
+    assert rates == ["< 5", "< 5"]
+    # Inside the ERN the page shows every number.
+    with app.test_request_context():
+        shown = {s.key: s.rows for s in tables.sections(report, suppress=False)}
+    assert [row[1] for row in shown["closed"]] == [6, 1]
