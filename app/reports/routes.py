@@ -210,3 +210,14 @@ def centre_csv(code: str, centre_code: str) -> Response:
     choice = _choice(ern, areas=False)
     found = _suppressed(ern, choice, centre)
     return csv_response(_filename(ern, choice, centre, "csv"), tables.long_header(), tables.long_rows(found))
+
+
+@bp.get("/erns/<code>/centres/<centre_code>/reports.xlsx")
+@requires(LOGIN)
+def centre_xlsx(code: str, centre_code: str) -> Response:
+    ern = _ern(code)
+    centre = _centre(ern, centre_code)
+    access.require_centre_reader(current_user, ern.id, centre.id)
+    choice = _choice(ern, areas=False)
+    sheets = [Sheet(section.key, section.header, section.rows) for section in _suppressed(ern, choice, centre)]
+    return xlsx_response(_filename(ern, choice, centre, "xlsx"), sheets)

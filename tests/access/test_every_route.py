@@ -166,6 +166,7 @@ ROUTES = {
     "reports.yearly": ("GET", "/erns/EuroBloodNet/reports/yearly.pdf?year=2026"),
     "reports.centre_report": ("GET", "/erns/EuroBloodNet/centres/BE10/reports"),
     "reports.centre_csv": ("GET", "/erns/EuroBloodNet/centres/BE10/reports.csv"),
+    "reports.centre_xlsx": ("GET", "/erns/EuroBloodNet/centres/BE10/reports.xlsx"),
     "research.index": ("GET", "/research/"),
     "research.dataset_csv": ("GET", "/research/dataset.csv"),
     "research.phenopackets_zip": ("GET", "/research/phenopackets.zip"),
@@ -418,6 +419,7 @@ EXPECTED = {
     "reports.yearly": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "reports.centre_report": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     "reports.centre_csv": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
+    "reports.centre_xlsx": {"clinician": 200, "brno_clinician": 403, "researcher": 403},
     # Research: the ERN's researchers, on released panels only.
     "research.index": {"clinician": 403, "brno_clinician": 403, "researcher": 200},
     "research.dataset_csv": {"clinician": 403, "brno_clinician": 403, "researcher": 200},

@@ -313,3 +313,10 @@ def test_no_hidden_count_can_be_worked_out_from_what_a_download_shows(app):
     with app.test_request_context():
         shown = {s.key: s.rows for s in tables.sections(report, suppress=False)}
     assert [row[1] for row in shown["closed"]] == [6, 1]
+
+
+def test_a_centre_report_downloads_as_xlsx_too(world, login):
+    response = login(world.clinician).get(f"/erns/{world.ern.code}/centres/BE10/reports.xlsx?{_period_args()}")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.data), read_only=True)
+    assert "panels" in workbook.sheetnames
