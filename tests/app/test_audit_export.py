@@ -51,6 +51,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             for n in range(ENTRIES)
         )
         db.session.commit()
+        db.session.remove()
         db.engine.dispose()
     port = free_port()
     env = {
@@ -107,6 +108,7 @@ def test_an_administrator_downloads_the_whole_audit_export_from_gunicorn(served)
         expected = [
             [e.at.isoformat(), email or "", e.action, e.target_type, e.target_id, e.remote_addr, str(e.details)] for e, email in entries
         ]
+        db.session.remove()  # the session's connection back to the pool first: dispose() closes only idle ones
         db.engine.dispose()
     assert len(expected) > ENTRIES
     assert rows[1:] == expected

@@ -80,6 +80,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.server_close()
         thread.join(timeout=10)
         with app.app_context():
+            db.session.remove()
             db.engine.dispose()
         drop_database_url(database)
 
