@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.database import db
@@ -20,6 +21,7 @@ from app.meetings import calendar
 from app.meetings import times
 from app.meetings.models import Answer
 from app.meetings.models import Meeting
+from app.meetings.models import MeetingInvitee
 from app.meetings.models import MeetingStatus
 from app.meetings.services import mark_cancelled
 from app.meetings.services import settings_of
@@ -42,7 +44,8 @@ def page_url(meeting: Meeting) -> str:
 
 
 def _meeting(params: dict[str, Any]) -> Meeting:
-    meeting = db.session.get(Meeting, int(params["meeting_id"]))
+    """The meeting a step is about, with its invitees and their accounts (every notice names them all)."""
+    meeting = db.session.get(Meeting, int(params["meeting_id"]), options=[selectinload(Meeting.invitees).selectinload(MeetingInvitee.user)])
     if meeting is None:
         raise LookupError(f"no meeting {params['meeting_id']}")
     return meeting

@@ -198,8 +198,7 @@ def _meetings(panel: Panel, tab: str) -> dict[str, Any] | None:
             listed=meeting_queries.of_panel(panel.id, now),
             polls=polls.open_polls(panel.id),
             may_schedule=meeting_services.may_schedule(current_user, panel),
-            may_propose=not panel.closed
-            and (security.is_panel_lead(current_user, panel) or security.manages_panel_in_scope(current_user, panel)),
+            may_propose=polls.may_propose(current_user, panel),
         )
     return seen
 

@@ -154,14 +154,21 @@ def _filename(ern: Ern, choice: Choice, centre: Centre | None, extension: str) -
     return f"report-{who}-{choice.start}-{choice.end}.{extension}"
 
 
+def _download(ern: Ern, choice: Choice, centre: Centre | None, extension: str) -> Response:
+    """The report as it leaves the ERN (suppressed): one long CSV table, or an XLSX sheet per table."""
+    found = _suppressed(ern, choice, centre)
+    name = _filename(ern, choice, centre, extension)
+    if extension == "csv":
+        return csv_response(name, tables.long_header(), tables.long_rows(found))
+    return xlsx_response(name, [Sheet(section.key, section.header, section.rows) for section in found])
+
+
 @bp.get("/erns/<code>/reports/report.csv")
 @requires(LOGIN)
 def ern_csv(code: str) -> Response:
     ern = _ern(code)
     access.require_ern_reader(current_user, ern.id)
-    choice = _choice(ern, areas=True)
-    found = _suppressed(ern, choice, None)
-    return csv_response(_filename(ern, choice, None, "csv"), tables.long_header(), tables.long_rows(found))
+    return _download(ern, _choice(ern, areas=True), None, "csv")
 
 
 @bp.get("/erns/<code>/reports/report.xlsx")
@@ -169,10 +176,7 @@ def ern_csv(code: str) -> Response:
 def ern_xlsx(code: str) -> Response:
     ern = _ern(code)
     access.require_ern_reader(current_user, ern.id)
-    choice = _choice(ern, areas=True)
-    found = _suppressed(ern, choice, None)
-    sheets = [Sheet(section.key, section.header, section.rows) for section in found]
-    return xlsx_response(_filename(ern, choice, None, "xlsx"), sheets)
+    return _download(ern, _choice(ern, areas=True), None, "xlsx")
 
 
 @bp.get("/erns/<code>/reports/yearly.pdf")
@@ -207,9 +211,7 @@ def centre_csv(code: str, centre_code: str) -> Response:
     ern = _ern(code)
     centre = _centre(ern, centre_code)
     access.require_centre_reader(current_user, ern.id, centre.id)
-    choice = _choice(ern, areas=False)
-    found = _suppressed(ern, choice, centre)
-    return csv_response(_filename(ern, choice, centre, "csv"), tables.long_header(), tables.long_rows(found))
+    return _download(ern, _choice(ern, areas=False), centre, "csv")
 
 
 @bp.get("/erns/<code>/centres/<centre_code>/reports.xlsx")
@@ -218,6 +220,4 @@ def centre_xlsx(code: str, centre_code: str) -> Response:
     ern = _ern(code)
     centre = _centre(ern, centre_code)
     access.require_centre_reader(current_user, ern.id, centre.id)
-    choice = _choice(ern, areas=False)
-    sheets = [Sheet(section.key, section.header, section.rows) for section in _suppressed(ern, choice, centre)]
-    return xlsx_response(_filename(ern, choice, centre, "xlsx"), sheets)
+    return _download(ern, _choice(ern, areas=False), centre, "xlsx")
