@@ -99,6 +99,14 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
+    # -- REST API (/api/v1) --
+    # Requests one personal access token may make per minute (counted in the shared database); then 429.
+    API_RATE_LIMIT_PER_MINUTE = 300
+    # Longest life a new token may be given, in days.
+    API_TOKEN_MAX_DAYS = 365
+    # Items per page of an API list when the client asks for none, and the most it may ask for.
+    API_PAGE_SIZE = 50
+    API_MAX_PAGE_SIZE = 200
     # Bound parameters can hold identifying data: never put them in error messages or logs.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"hide_parameters": True}
 

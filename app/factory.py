@@ -20,6 +20,16 @@ from app import templating
 from app.accounts import identity_provider
 from app.accounts.routes import bp as accounts_bp
 from app.accounts.sessions import enforce_time_outs
+from app.api import auth as api_auth
+from app.api import setup as api_setup
+from app.api.account_routes import bp as api_account_bp
+from app.api.docs_routes import bp as api_docs_bp
+from app.api.documents_routes import bp as api_documents_bp
+from app.api.panels_routes import bp as api_panels_bp
+from app.api.patients_routes import bp as api_patients_bp
+from app.api.reports_routes import bp as api_reports_bp
+from app.api.tasks_routes import bp as api_tasks_bp
+from app.api.token_routes import bp as api_tokens_bp
 from app.audit.routes import bp as audit_bp
 from app.config import load_config
 from app.config import uses_development_key
@@ -34,6 +44,8 @@ from app.extensions import migrate
 from app.formdesign.routes import bp as formdesign_bp
 from app.i18n import select_locale
 from app.i18n import select_timezone
+from app.interop.export_routes import bp as outcome_export_bp
+from app.interop.import_routes import bp as ips_import_bp
 from app.logsafe import safe_traceback
 from app.mail.routes import bp as mail_bp
 from app.main.routes import bp as main_bp
@@ -71,6 +83,8 @@ BLUEPRINTS = (
     research_bp,
     recognition_bp,
     tasks_bp,
+    ips_import_bp,
+    outcome_export_bp,
     audit_bp,
     notifications_bp,
     terminology_bp,
@@ -81,7 +95,11 @@ BLUEPRINTS = (
     processes_bp,
     mail_bp,
     observability_bp,
+    api_tokens_bp,
+    api_docs_bp,
 )
+# The REST API's resources: registered through flask-smorest, which writes the OpenAPI document from them.
+API_BLUEPRINTS = (api_account_bp, api_patients_bp, api_panels_bp, api_documents_bp, api_tasks_bp, api_reports_bp)
 
 
 # How long a browser keeps a static file whose URL names its content (a year: the longest HTTP/1.1 intends).
@@ -125,7 +143,11 @@ def build(overrides: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    api_setup.register(app, API_BLUEPRINTS)
+    for blueprint in API_BLUEPRINTS:
+        csrf.exempt(blueprint)  # a token in a header, never a cookie: nothing for a forged request to ride on
     app.before_request(_refuse_development_key)
+    app.before_request(api_auth.authenticate)  # before the session's time-outs and the access rules read the user
     app.before_request(enforce_time_outs)
     app.before_request(security.enforce_declared_access)
     app.after_request(_security_headers)

@@ -5,10 +5,12 @@ from app.accounts.models import Membership
 from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
 from app.accounts.models import User
+from app.api.models import ApiToken
 from app.audit.models import AuditEntry
 from app.documents.models import Document
 from app.ernsettings.models import ErnSettings
 from app.formdesign.models import FormVersion
+from app.interop.models import ImportedItem
 from app.mail.models import OutgoingMail
 from app.meetings.models import CalendarFeed
 from app.meetings.models import Meeting
@@ -40,6 +42,8 @@ from app.workflows.models import ProcessDefinition
 from app.workflows.models import ProcessInstance
 
 __all__ = [
+    "ApiToken",
+    "ImportedItem",
     "AccountRequest",
     "CalendarFeed",
     "Meeting",

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from flask import g
 from flask import request
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Map
@@ -16,7 +17,7 @@ from app.database import as_id
 
 
 def origin() -> RequestInfo:
-    return RequestInfo(request.remote_addr or "", request.user_agent.string or "")
+    return RequestInfo(request.remote_addr or "", request.user_agent.string or "", g.get("api_token_id"))
 
 
 class IdConverter(IntegerConverter):

@@ -16,6 +16,7 @@ from typing import TypeVar
 from flask import Flask
 from flask import abort
 from flask import current_app
+from flask import g
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -48,7 +49,8 @@ ACCESS_ATTRIBUTE = "consilium_access"
 PUBLIC = "public"
 LOGIN = "login"
 ADMIN = "admin"
-RULES = (PUBLIC, LOGIN, ADMIN)
+TOKEN = "token"  # noqa: S105 - an access rule's name. The REST API: a personal access token in the Authorization header (app/api/auth.py)
+RULES = (PUBLIC, LOGIN, ADMIN, TOKEN)
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -58,7 +60,7 @@ ModelOrAlias: TypeAlias = type[M] | AliasedClass[M]
 
 
 def requires(rule: str) -> Callable[[View], View]:
-    """Declare what a route needs: PUBLIC, LOGIN or ADMIN. Object checks happen in services."""
+    """Declare what a route needs: PUBLIC, LOGIN, ADMIN or TOKEN. Object checks happen in services."""
     if rule not in RULES:
         raise ValueError(f"unknown access rule {rule!r}")
 
@@ -79,6 +81,11 @@ def access_rule(app: Flask, endpoint: str) -> str | None:
     return getattr(view, ACCESS_ATTRIBUTE, None)
 
 
+def by_token() -> bool:
+    """Whether this request is signed in with a personal access token (not a browser session)."""
+    return g.get("api_token_id") is not None
+
+
 def enforce_declared_access() -> Response | None:
     """before_request: default-deny any route without a declaration; require login or admin as declared."""
     if request.endpoint is None:
@@ -88,6 +95,12 @@ def enforce_declared_access() -> Response | None:
         abort(403)
     if rule == PUBLIC:
         return None
+    if rule == TOKEN:  # the API's own authentication ran first and answered any request without a valid token
+        if not by_token():
+            abort(401)
+        return None
+    if by_token():
+        abort(401)  # a token opens the API only, never the web pages
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.full_path if request.method == "GET" else None))
     if rule == ADMIN and not current_user.is_admin:

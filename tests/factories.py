@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import uuid
 from dataclasses import dataclass
 from datetime import date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,11 @@ from app.accounts.models import Membership
 from app.accounts.models import Role
 from app.accounts.models import User
 from app.accounts.passwords import hash_password
+from app.api import tokens
+from app.api.models import ApiToken
 from app.audit.services import RequestInfo
 from app.database import db
+from app.database import utcnow
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
@@ -228,3 +233,21 @@ def png(size: int = 8) -> bytes:
     out = io.BytesIO()
     Image.new("L", (size, size), 128).save(out, "PNG")
     return out.getvalue()
+
+
+def api_token(user: User, scope: str = "write", days: int = 30) -> str:
+    """A personal access token of ``user`` (made directly: creating one through the page needs a fresh TOTP code,
+    which tests/api/test_tokens.py goes through)."""
+    secret = tokens.PREFIX + uuid.uuid4().hex + uuid.uuid4().hex
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            name="test",
+            token_hash=tokens.hash_of(secret),
+            prefix=secret[:8],
+            scope=scope,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
+    db.session.commit()
+    return secret

@@ -135,8 +135,11 @@ def confirm_second_factor(user_id: int, secret: str, code: str, origin: RequestI
     return codes
 
 
-def verify_second_factor(user_id: int, code: str, origin: RequestInfo, limits: throttling.Limits) -> User:
-    """Check a code from the authenticator app (each usable once) or an unused recovery code."""
+def verify_second_factor(
+    user_id: int, code: str, origin: RequestInfo, limits: throttling.Limits, succeeded: str = "login.succeeded"
+) -> User:
+    """Check a code from the authenticator app (each usable once) or an unused recovery code: to finish a sign-in, or
+    (``succeeded`` naming the step) to confirm a step that needs a second factor now, such as creating an API token."""
     with transaction():
         user = _active_user(user_id)
         throttling.check(origin.remote_addr, user.id, limits)
@@ -145,7 +148,7 @@ def verify_second_factor(user_id: int, code: str, origin: RequestInfo, limits: t
         step = second_factor.matching_step(user.totp_secret, code)
         if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
             user.totp_last_step = step
-            audit.record(user, "login.succeeded", "user", user.id, origin, factor="totp")
+            audit.record(user, succeeded, "user", user.id, origin, factor="totp")
             return user
         recovery = db.session.scalar(
             select(RecoveryCode).where(
@@ -156,7 +159,7 @@ def verify_second_factor(user_id: int, code: str, origin: RequestInfo, limits: t
         )
         if recovery is not None:
             recovery.used_at = utcnow()
-            audit.record(user, "login.succeeded", "user", user.id, origin, factor="recovery_code")
+            audit.record(user, succeeded, "user", user.id, origin, factor="recovery_code")
             return user
         audit.record(user, "second_factor.failed", "user", user.id, origin, replayed=step is not None)
     # Outside the transaction: the failure is recorded, then the user hears why.

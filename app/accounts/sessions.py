@@ -20,6 +20,7 @@ from flask_login import logout_user
 from app.accounts import services
 from app.accounts.models import User
 from app.requests import origin
+from app.security import by_token
 
 _PENDING = "pending_login"
 _SIGN_IN = "sign_in"
@@ -65,7 +66,7 @@ def end_session(reason: str) -> None:
 
 def enforce_time_outs() -> Any:
     """before_request: end sessions idle too long or older than the absolute limit."""
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated or by_token():  # an API request has no session: its token has its own life
         return None
     now = time.time()
     idle = float(current_app.config["SESSION_IDLE_MINUTES"]) * 60

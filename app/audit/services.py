@@ -17,6 +17,7 @@ class RequestInfo:
 
     remote_addr: str = ""
     user_agent: str = ""
+    api_token_id: int | None = None  # the personal access token of an API request
 
 
 SYSTEM = RequestInfo("", "consilium")
@@ -32,7 +33,7 @@ def record(actor: User | None, action: str, target_type: str, target_id: object,
             target_id=str(target_id or ""),
             remote_addr=origin.remote_addr[:64],
             user_agent=origin.user_agent[:300],
-            details=details,
+            details=details if origin.api_token_id is None else {**details, "api_token": origin.api_token_id},
         )
     )
 

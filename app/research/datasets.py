@@ -87,7 +87,7 @@ def csv_row(case: Case) -> tuple[Any, ...]:
         case.ern,
         case.country,
         case.opened.isoformat(),
-        case.released.isoformat(),
+        case.released.isoformat() if case.released else "",
         case.sex,
         case.age_at_panel,
         case.text("patient_status"),

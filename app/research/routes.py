@@ -1,4 +1,5 @@
-"""Research: released panels searched by code, sex, age at onset, country, period; datasets to download."""
+"""Research: released panels searched by code, sex, age at onset, country, period; datasets to download (CSV,
+Phenopackets, FHIR document bundles of the signed outcomes)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask_login import current_user
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.exports import csv_response
+from app.interop import outcome_case
 from app.requests import origin
 from app.research import datasets
 from app.research import queries
@@ -78,6 +80,17 @@ def phenopackets_zip() -> Response:
     _query, found = _dataset("phenopackets")
     response = Response(datasets.phenopackets_zip(found, utcnow()), mimetype="application/zip")
     response.headers["Content-Disposition"] = 'attachment; filename="consilium-research-phenopackets.zip"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/fhir-bundles.zip")
+@requires(LOGIN)
+def fhir_bundles_zip() -> Response:
+    _query, found = _dataset("fhir")
+    outcomes = outcome_case.signed_outcomes(case.panel_id for case in found)
+    response = Response(outcome_case.fhir_bundles_zip(found, outcomes, utcnow()), mimetype="application/zip")
+    response.headers["Content-Disposition"] = 'attachment; filename="consilium-research-fhir-bundles.zip"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -225,7 +225,7 @@ class Case:
     country: str
     sex: str
     opened: date
-    released: date
+    released: date | None  # None: not released (a signed outcome exported for its lead)
     age_at_panel: int | None
     age_at_onset: int | None
     age_at_diagnosis: int | None
@@ -325,7 +325,7 @@ def _case(row: Any) -> Case:
         country=country,
         sex=gender or "unknown",
         opened=created_at.date(),
-        released=released_at.date(),
+        released=released_at.date() if released_at is not None else None,
         age_at_panel=_years(born, created_at.date()),
         age_at_onset=onset,
         age_at_diagnosis=diagnosed,
@@ -345,9 +345,9 @@ def is_researcher(user: User) -> bool:
     return bool(research_erns(user))
 
 
-def _candidates(user: User, query: Query) -> Select[Any]:
-    """Released panels of the user's research ERNs, narrowed by what SQL can see: sex, country, period."""
-    statement = (
+def _case_rows() -> Select[Any]:
+    """What a Case is made of: the panel's pseudonymised content, and of the patient what ages are counted from."""
+    return (
         select(
             Panel.id,
             Panel.nickname,
@@ -365,6 +365,19 @@ def _candidates(user: User, query: Query) -> Select[Any]:
         .join(Patient, Patient.id == Panel.patient_id)
         .join(Centre, Centre.id == Panel.centre_id)
         .join(Ern, Ern.id == Panel.ern_id)
+    )
+
+
+def case_of(panel_id: int) -> Case | None:
+    """One panel as a Case, released or not: the caller has checked who may read it."""
+    row = db.session.execute(_case_rows().where(Panel.id == panel_id)).first()
+    return _case(row) if row is not None else None
+
+
+def _candidates(user: User, query: Query) -> Select[Any]:
+    """Released panels of the user's research ERNs, narrowed by what SQL can see: sex, country, period."""
+    statement = (
+        _case_rows()
         .where(Panel.ern_id.in_(research_erns(user)), Panel.released_at.is_not(None))
         .order_by(Panel.released_at.desc(), Panel.id.desc())
     )

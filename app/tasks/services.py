@@ -24,6 +24,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.errors import PreconditionFailed
 from app.tasks import completion
 from app.tasks import queries
 from app.tasks.answers import clean_answers
@@ -55,12 +56,21 @@ class Completed:
 
 
 def complete_task(
-    actor: User, engine_task_id: str, raw_answers: dict[str, Any], forms: dict[str, FormDefinition], today: date, origin: RequestInfo
+    actor: User,
+    engine_task_id: str,
+    raw_answers: dict[str, Any],
+    forms: dict[str, FormDefinition],
+    today: date,
+    origin: RequestInfo,
+    expected_version: int | None = None,
 ) -> Completed:
-    """Submit a user task's form, advance its process, and say where the actor goes next."""
+    """Submit a user task's form, advance its process, and say where the actor goes next. With ``expected_version``
+    (the API's If-Match), a case that moved on since the client read it refuses the completion (412, nothing changed)."""
     try:
         with transaction():
             task = _task_for(actor, engine_task_id, lock=True)
+            if expected_version is not None and task.instance.version_id != expected_version:
+                raise PreconditionFailed(_("This case changed since you read it: read the task again and send its new ETag."))
             if security.prepares_only(actor, task):
                 raise NotAllowed(_("As an assistant you prepare this form: save it as a draft, and a clinician of the centre submits it."))
             form = definition_for(task, forms)
@@ -81,17 +91,22 @@ def complete_task(
     return Completed(next_task.engine_task_id if next_task else None, subject[1], subject[2], subject[3])
 
 
-def save_draft(actor: User, engine_task_id: str, raw_answers: dict[str, Any], base_revision: int, origin: RequestInfo) -> int:
+def save_draft(
+    actor: User, engine_task_id: str, raw_answers: dict[str, Any], base_revision: int, origin: RequestInfo, *, strict: bool = False
+) -> int:
     """Keep what the actor typed without checking it; never overwrites a newer draft someone else saved.
 
     ``base_revision`` is the draft revision the actor's form started from (0: none). Returns the new
     revision. On a conflict both versions are kept: the newer draft stays, the actor's version is
-    stored beside it for anyone to open, and Conflict tells the actor.
+    stored beside it for anyone to open, and Conflict tells the actor. ``strict`` (the API's If-Match): any other
+    revision than ``base_revision``, the actor's own included, refuses the save (412) and changes nothing.
     """
     conflict: Conflict | None = None
     with transaction():
         task = _task_for(actor, engine_task_id, lock=True)
         draft = queries.draft_of(engine_task_id)
+        if strict and (draft.revision if draft else 0) != base_revision:
+            raise PreconditionFailed(_("Someone saved this draft since you read it: read it again and send its new ETag."))
         if draft is not None and draft.revision != base_revision and draft.saved_by_id != actor.id:
             who = draft.saved_by.full_name if draft.saved_by else _("someone")
             draft.conflict_answers = {name: _storable(value) for name, value in raw_answers.items()}

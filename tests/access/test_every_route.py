@@ -14,12 +14,27 @@ from app.panels.models import Contribution
 from app.security import ADMIN
 from app.security import LOGIN
 from app.security import PUBLIC
+from app.security import TOKEN
 from app.security import access_rule
 from tests import factories
+from tests.api.routes import API_ROUTES
 
 # endpoint → (method, url template). {patient}, {task} and {centre} are filled per test.
 ROUTES = {
     "static": ("GET", "/static/consilium.css"),
+    "api_tokens.index": ("GET", "/preferences/api-tokens/"),
+    "api_tokens.create": ("POST", "/preferences/api-tokens/"),
+    "api_tokens.revoke": ("POST", "/preferences/api-tokens/1/revoke"),
+    "api_docs.openapi": ("GET", "/api/v1/openapi.json"),
+    "api_docs.docs": ("GET", "/api/v1/docs"),
+    **API_ROUTES,
+    "outcome_export.fhir_bundle": ("GET", "/panels/{panel}/outcome.fhir.json"),
+    "outcome_export.phenopacket": ("GET", "/panels/{panel}/outcome.phenopacket.json"),
+    "research.fhir_bundles_zip": ("GET", "/research/fhir-bundles.zip"),
+    "ips_import.upload": ("POST", "/tasks/{task}/summary"),
+    "ips_import.accept": ("POST", "/tasks/{task}/summary/items/1/accept"),
+    "ips_import.reject": ("POST", "/tasks/{task}/summary/items/1/reject"),
+    "ips_import.accept_all": ("POST", "/tasks/{task}/summary/accept-all"),
     "accounts.login": ("GET", "/login"),
     "accounts.logout": ("POST", "/logout"),
     "accounts.verify": ("GET", "/login/code"),
@@ -248,6 +263,9 @@ def test_anonymous_visitors_reach_only_public_routes(app, client, targets, endpo
         hidden = "identity_provider" in endpoint or endpoint == "observability.show_metrics"
         expected = 302 if endpoint in ("accounts.verify", "accounts.set_up") else 404 if hidden else 200
         assert response.status_code == expected
+    elif access_rule(app, endpoint) == TOKEN:  # the API: a token, or 401 (never a sign-in page)
+        assert response.status_code == 401
+        assert response.mimetype == "application/problem+json"
     else:
         assert access_rule(app, endpoint) in (LOGIN, ADMIN)
         assert response.status_code == 302
@@ -257,6 +275,23 @@ def test_anonymous_visitors_reach_only_public_routes(app, client, targets, endpo
 # What each kind of signed-in user gets: the clinician works at BE10; Brno's clinician does not;
 # the researcher belongs to the ERN but to no centre.
 EXPECTED = {
+    # A browser session never opens the API (tests/api/test_access.py goes through it with each role's token).
+    **{endpoint: {"clinician": 401, "brno_clinician": 401, "researcher": 401} for endpoint in API_ROUTES},
+    "api_tokens.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "api_tokens.create": {"clinician": 422, "brno_clinician": 422, "researcher": 422},  # nothing filled in, no code
+    "api_tokens.revoke": {"clinician": 404, "brno_clinician": 404, "researcher": 404},  # not their token
+    "api_docs.openapi": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "api_docs.docs": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    # A signed outcome in standard formats: for the panel's lead (this panel is not signed yet: 409).
+    "outcome_export.fhir_bundle": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
+    "outcome_export.phenopacket": {"clinician": 409, "brno_clinician": 404, "researcher": 404},
+    "research.fhir_bundles_zip": {"clinician": 403, "brno_clinician": 403, "researcher": 200},
+    # A patient summary imported into a consultation form's draft: by whoever fills the form (the table's task is an
+    # enrolment, which takes no summary: 422; its item 1 does not exist: 404).
+    "ips_import.upload": {"clinician": 422, "brno_clinician": 403, "researcher": 403},
+    "ips_import.accept": {"clinician": 404, "brno_clinician": 403, "researcher": 403},
+    "ips_import.reject": {"clinician": 404, "brno_clinician": 403, "researcher": 403},
+    "ips_import.accept_all": {"clinician": 302, "brno_clinician": 403, "researcher": 403},
     "main.dashboard": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "main.preferences": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
     "organisations.ern": {"clinician": 200, "brno_clinician": 200, "researcher": 200},

@@ -70,6 +70,7 @@ def valid(world, request):
         "user_id": world.colleague.id,
         "membership_id": world.colleague.memberships[0].id,
         "number": 1,
+        "task_id": factories.start_enrolment(world.clinician, world.leuven, world.ern) if "task_id" in rule else None,
     }
 
 

@@ -3,7 +3,13 @@ released as after a signed-off, closed panel (tests/app/panels cover the release
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+from jsonschema import Draft201909Validator
+from referencing import Registry
+from referencing import Resource
 
 from app.database import db
 from app.database import utcnow
@@ -33,3 +39,18 @@ def released_panel(user, centre, ern, *, release: bool = True, patient_values: d
         db.session.get(Panel, panel_id).released_at = utcnow()
     db.session.commit()
     return panel_id
+
+
+# The GA4GH schemas and their licence stay in the shared test fixtures beside the checkout (../shared/fixtures).
+PHENOPACKET_SCHEMAS = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "phenopacket-schemas"
+_CLASSPATH = "classpath:/org/phenopackets/phenopackettools/validator/jsonschema/"
+
+
+def phenopacket_schema_validator() -> Draft201909Validator:
+    """The Phenopacket v2 JSON schema, with the schemas it refers to by their classpath names."""
+    registry: Registry = Registry()
+    for path in [*PHENOPACKET_SCHEMAS.glob("*.json"), *(PHENOPACKET_SCHEMAS / "v2").glob("*.json")]:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        registry = registry.with_resource(_CLASSPATH + str(path.relative_to(PHENOPACKET_SCHEMAS)), Resource.from_contents(schema))
+    main = json.loads((PHENOPACKET_SCHEMAS / "v2" / "phenopacket-schema.json").read_text(encoding="utf-8"))
+    return Draft201909Validator(main, registry=registry)
