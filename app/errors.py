@@ -127,7 +127,12 @@ def register_error_handlers(app: Flask) -> None:
 
         def http_error(error: Exception, status: int = status) -> Any:
             if request.path.startswith(API_PREFIX):
-                return problem(status, *_api_detail(status, error)) if isinstance(error, HTTPException) else problem(status)
+                if not isinstance(error, HTTPException):
+                    return problem(status)
+                detail, errors, headers = _api_detail(status, error)
+                # The exception's own headers (Allow on a 405, which RFC 9110 requires), its Content-Type aside.
+                own = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+                return problem(status, detail, errors, {**own, **(headers or {})})
             return render(status, "")
 
         app.register_error_handler(status, http_error)

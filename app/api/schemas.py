@@ -146,10 +146,6 @@ class DocumentPage(_Listed):
     items = fields.List(fields.Nested(DocumentSchema))
 
 
-class UploadSchema(Schema):
-    title = fields.String(load_default="", validate=validate.Length(max=200))
-
-
 class NotificationSchema(Schema):
     id = fields.Integer()
     text = fields.String()

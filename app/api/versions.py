@@ -20,9 +20,9 @@ def tag(kind: str, number: int) -> str:
 
 def expected(kind: str) -> int:
     """The counter the client's If-Match names; 428 without one, and -1 (matching nothing: 412) for a foreign tag."""
-    if not request.headers.get("If-Match"):
+    if not request.headers.get("If-Match") or request.if_match.star_tag:  # "*" would match whatever someone saved
         raise PreconditionRequired(_("Send If-Match with the ETag you read, so that no one's change is lost."))
-    for value in request.if_match.as_set():
+    for value in filter(None, request.if_match.as_set()):  # `If-Match: ""` parses to None
         if value.startswith(kind) and value[len(kind) :].isascii() and value[len(kind) :].isdigit() and len(value) < 20:
             return int(value[len(kind) :])
     return -1

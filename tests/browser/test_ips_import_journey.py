@@ -8,16 +8,27 @@ no patient summary is refused first, with its reason.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import phenopackets as pp
 import pytest
+from fhir.resources.R4B.bundle import Bundle
+from google.protobuf import json_format
 from playwright.sync_api import Page
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from app.database import db
+from app.panels.models import Panel
+from tests.app.research.helpers import phenopacket_schema_validator
 from tests.browser.conftest import assert_accessible
 from tests.browser.journeys import flash
 from tests.browser.journeys import sign_in
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
 
 LEAD = "hp1@demo.consilium.eu"  # Hanna Peeters, BE10
 CPMS_ID = "ERN-BE10-EuroBloodNet-002"
@@ -82,3 +93,28 @@ def test_import_a_patient_summary_review_it_and_submit(page: Page) -> None:
     page.get_by_role("textbox", name="Request description").fill("Hot flushes on anastrozole: what else to consider?")
     page.get_by_role("button", name="Submit consultation form").click()
     expect(flash(page, "submitted: now invite the experts.")).to_be_visible()
+
+
+def test_the_lead_exports_the_signed_outcome_as_fhir_and_phenopacket_and_both_validate(page: Page, live_server: LiveServer) -> None:
+    """Marco Rossi (IT10) leads "lemon tree", signed off in the demo data: he downloads its outcome as a FHIR
+    document bundle and as a Phenopacket from the panel page; both parse strictly, validate, and name no patient."""
+    sign_in(page, "hp4@demo.consilium.eu", "Marco Rossi")
+    with live_server.app.app_context():
+        panel_id = db.session.scalar(select(Panel.id).where(Panel.nickname == "lemon tree"))
+    page.goto(f"/panels/{panel_id}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("lemon tree")
+    page.get_by_role("link", name="Contributions & outcome").click()
+    with page.expect_download() as fhir_download:
+        page.get_by_role("link", name="Download as FHIR bundle").click()
+    bundle_text = Path(fhir_download.value.path()).read_text(encoding="utf-8")
+    bundle = Bundle.model_validate_json(bundle_text)
+    assert bundle.type == "document" and bundle.entry[0].resource.get_resource_type() == "Composition"
+    assert {entry.resource.get_resource_type() for entry in bundle.entry} >= {"Patient", "Condition", "CarePlan", "Practitioner"}
+    with page.expect_download() as packet_download:
+        page.get_by_role("link", name="Download as Phenopacket").click()
+    packet_text = Path(packet_download.value.path()).read_text(encoding="utf-8")
+    json_format.Parse(packet_text, pp.Phenopacket())
+    errors = list(phenopacket_schema_validator().iter_errors(json.loads(packet_text)))
+    assert errors == []
+    for identifying in ("Luca", "Ferrari", "1966", "ERN-IT10-EuroBloodNet-001"):  # the patient of "lemon tree"
+        assert identifying not in bundle_text and identifying not in packet_text

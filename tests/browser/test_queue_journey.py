@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
@@ -21,6 +22,8 @@ from tests.browser.conftest import assert_accessible
 from tests.browser.journeys import flash
 from tests.browser.journeys import sign_in
 from tests.browser.journeys import sign_out
+
+pytestmark = pytest.mark.browser
 
 COORDINATOR = "coordinator@demo.consilium.eu"
 MANAGER = "manager@demo.consilium.eu"

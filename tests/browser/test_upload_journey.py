@@ -11,6 +11,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from tests.browser.conftest import LiveServer
 from tests.browser.conftest import assert_accessible
 from tests.browser.journeys import sign_in
 from tests.factories import pdf
+
+pytestmark = pytest.mark.browser
 
 CLINICIAN = "hp1@demo.consilium.eu"
 CPMS_ID = "ERN-BE10-EuroBloodNet-001"
