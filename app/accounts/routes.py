@@ -157,12 +157,7 @@ def logout() -> Response:
 
 
 def _limits() -> throttling.Limits:
-    config = current_app.config
-    return throttling.Limits(
-        int(config["LOGIN_WINDOW_MINUTES"]),
-        int(config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]),
-        int(config["LOGIN_FAILURES_PER_ADDRESS"]),
-    )
+    return throttling.limits_of(current_app.config)
 
 
 def _continue_sign_in(user: User, step: services.LoginStep, next_url: str) -> Response:

@@ -8,8 +8,10 @@ many accounts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func
@@ -28,6 +30,15 @@ class Limits:
     window_minutes: int
     per_account_and_address: int
     per_address: int
+
+
+def limits_of(config: Mapping[str, Any]) -> Limits:
+    """The configured limits (LOGIN_WINDOW_MINUTES and the two failure counts)."""
+    return Limits(
+        int(config["LOGIN_WINDOW_MINUTES"]),
+        int(config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]),
+        int(config["LOGIN_FAILURES_PER_ADDRESS"]),
+    )
 
 
 def check(remote_addr: str, user_id: int | None, limits: Limits) -> None:

@@ -28,12 +28,7 @@ DEFAULT_DAYS = 90
 
 
 def _limits() -> throttling.Limits:
-    config = current_app.config
-    return throttling.Limits(
-        int(config["LOGIN_WINDOW_MINUTES"]),
-        int(config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]),
-        int(config["LOGIN_FAILURES_PER_ADDRESS"]),
-    )
+    return throttling.limits_of(current_app.config)
 
 
 def _page(status: int = 200, errors: dict[str, list[str]] | None = None, secret: str = "") -> tuple[str, int]:
