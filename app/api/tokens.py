@@ -90,15 +90,6 @@ def revoke(actor: User, token_id: int, origin: RequestInfo) -> ApiToken:
     return token
 
 
-def revoke_all(user: User, origin: RequestInfo, actor: User | None = None) -> int:
-    """Every live token of the user ends (their second factor was reset, say). Called inside a transaction."""
-    tokens = [t for t in tokens_of(user) if t.revoked_at is None]
-    for token in tokens:
-        token.revoked_at = utcnow()
-        audit.record(actor or user, "api_token.revoked", "api_token", token.id, origin, reason="all")
-    return len(tokens)
-
-
 def live(secret: str) -> ApiToken | None:
     """The token this secret belongs to, if it is neither revoked nor expired and its owner may still sign in."""
     if not secret.startswith(PREFIX) or len(secret) > 200:

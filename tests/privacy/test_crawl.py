@@ -8,7 +8,9 @@ Plain HTTP (the Flask test client) on the demo data, committed in a database of 
 
 from __future__ import annotations
 
+import io
 import logging
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -18,11 +20,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.database import db
 from app.demo.services import seed_demo
 from app.mail.models import OutgoingMail
 from app.mail.services import send_pending_mail
 from app.tasks.form_definitions import load_form_definitions
+from tests import factories
 from tests.conftest import build_app
 from tests.conftest import drop_database_url
 from tests.conftest import make_database_url
@@ -194,3 +198,69 @@ def test_no_log_line_names_the_patient(canary_world):
         crawl_as(canary_world, email)
     found = [line for line in canary_world.log.lines if canaries.hits(line)]
     assert not found, "\n".join(found[:20])
+
+
+API_LISTS = ("/api/v1/me", "/api/v1/patients", "/api/v1/panels", "/api/v1/tasks", "/api/v1/notifications")
+
+
+def _api_answers(canary_world: CanaryWorld, email: str) -> dict[str, tuple[int, str]]:
+    """Everything ``email``'s personal access token reads: every list to its last page, the canary's patient, its
+    panels with their consultation forms and documents, each listed task and its draft; and the outcome exports."""
+    app, canary = canary_world.app, canary_world.canary
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        headers = {"Authorization": f"Bearer {factories.api_token(user, scope='read')}"}
+    client = app.test_client()
+    answers: dict[str, tuple[int, str]] = {}
+
+    def read(url: str) -> dict:
+        response = client.get(url, headers=headers)
+        answers[url] = (response.status_code, response.get_data(as_text=True))
+        return response.get_json(silent=True) or {}
+
+    for listed in API_LISTS:
+        page = read(listed)
+        while page.get("next_cursor"):
+            page = read(f"{listed}?cursor={page['next_cursor']}")
+            if listed == "/api/v1/tasks":
+                for task in page.get("items", []):
+                    read(f"/api/v1/tasks/{task['id']}")
+                    read(f"/api/v1/tasks/{task['id']}/draft")
+    for task in read("/api/v1/tasks").get("items", []):
+        read(f"/api/v1/tasks/{task['id']}")
+        read(f"/api/v1/tasks/{task['id']}/draft")
+    read(f"/api/v1/patients/{canary.patient_id}")
+    for panel in (canary.closed_panel_id, canary.open_panel_id):
+        for url in (f"/api/v1/panels/{panel}", f"/api/v1/panels/{panel}/consultation", f"/api/v1/panels/{panel}/documents"):
+            read(url)
+        for url in (f"/panels/{panel}/outcome.fhir.json", f"/panels/{panel}/outcome.phenopacket.json"):
+            response = canary_world.people[email].get(url)
+            answers[url] = (response.status_code, response.get_data(as_text=True))
+    return answers
+
+
+@pytest.mark.parametrize("email", OUTSIDERS)
+def test_nothing_the_api_and_the_standard_exports_give_outside_the_centre_names_the_patient(canary_world, email):
+    """The same search over what a token reads through the API (and the outcome's FHIR and Phenopacket downloads):
+    outside BE10, no canary value; the patient's record itself is a 404."""
+    answers = _api_answers(canary_world, email)
+    assert answers[f"/api/v1/patients/{canary_world.canary.patient_id}"][0] == 404
+    assert not [url for url, (status, _text) in answers.items() if status >= 500]
+    found = {url: canaries.hits(text) for url, (_status, text) in answers.items() if canaries.hits(text)}
+    assert found == {}
+    if email == journey.RESEARCHER:  # the released panel's FHIR bundle reaches researchers in the dataset download
+        bundles = canary_world.people[email].get("/research/fhir-bundles.zip")
+        assert bundles.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(bundles.get_data())) as archive:
+            assert archive.namelist() and not [name for name in archive.namelist() if canaries.hits_in_bytes(archive.read(name))]
+
+
+def test_inside_the_centre_the_api_names_the_patient_and_the_exports_still_do_not(canary_world):
+    """Not blind: BE10's lead reads the patient through the API; the outcome's exports, which leave the centre, hold
+    no canary value even for her."""
+    answers = _api_answers(canary_world, journey.LEAD)
+    canary = canary_world.canary
+    assert canaries.hits(answers[f"/api/v1/patients/{canary.patient_id}"][1])
+    for kind in ("fhir", "phenopacket"):
+        status, text = answers[f"/panels/{canary.closed_panel_id}/outcome.{kind}.json"]
+        assert status == 200 and canaries.hits(text) == []
