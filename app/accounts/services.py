@@ -31,6 +31,7 @@ from app.accounts.passwords import UNUSABLE_PASSWORD
 from app.accounts.passwords import hash_password
 from app.accounts.passwords import needs_rehash
 from app.accounts.passwords import verify_password
+from app.api.models import ApiToken
 from app.audit import services as audit
 from app.audit.services import SYSTEM as SYSTEM_ORIGIN
 from app.audit.services import RequestInfo
@@ -291,8 +292,8 @@ def request_password_reset(email: str, origin: RequestInfo, limits: throttling.L
 
 
 def reset_second_factor(actor: User, user_id: int, origin: RequestInfo) -> None:
-    """A coordinator (of one of the user's ERNs) or an administrator clears a lost second factor;
-    the user enrols a new one at their next sign-in."""
+    """A coordinator (of one of the user's ERNs) or an administrator clears a lost second factor (and the user's API
+    tokens); the user enrols a new one at their next sign-in."""
     with transaction():
         user = db.session.get(User, user_id)
         if user is None or not security.can_manage_account(actor, user):
@@ -300,6 +301,10 @@ def reset_second_factor(actor: User, user_id: int, origin: RequestInfo) -> None:
         user.totp_secret, user.totp_last_step = None, None
         for code in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
             db.session.delete(code)
+        # API tokens were made on the strength of that second factor (a lost or stolen phone): they end with it.
+        for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+            token.revoked_at = utcnow()
+            audit.record(actor, "api_token.revoked", "api_token", token.id, origin, reason="second factor reset")
         audit.record(actor, "second_factor.reset", "user", user.id, origin)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import current_app
 from flask import flash
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -53,7 +54,7 @@ def index() -> tuple[str, int]:
 
 @bp.route("/", methods=["POST"])
 @requires(LOGIN)
-def create() -> tuple[str, int]:
+def create() -> tuple[str, int] | Response:
     form = request.form
     days = form.get("days", "").strip()
     try:
@@ -71,7 +72,10 @@ def create() -> tuple[str, int]:
         flash(error.message, "danger")
         return _page(422, error.field_errors)
     flash(_("Token %(name)s created. Copy it now: it is not shown again.", name=token.name), "success")
-    return _page(201, secret=secret)
+    page, status = _page(201, secret=secret)
+    response = make_response(page, status)
+    response.headers["Cache-Control"] = "no-store"  # the secret, once: not in the browser's cache or history
+    return response
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])

@@ -19,13 +19,16 @@ def tag(kind: str, number: int) -> str:
 
 
 def expected(kind: str) -> int:
-    """The counter the client's If-Match names; 428 without one, and -1 (matching nothing: 412) for a foreign tag."""
+    """The counter the client's If-Match names; 428 without one (or with *), and -1 (matching nothing: 412) for a
+    foreign tag or several."""
     if not request.headers.get("If-Match") or request.if_match.star_tag:  # "*" would match whatever someone saved
         raise PreconditionRequired(_("Send If-Match with the ETag you read, so that no one's change is lost."))
-    for value in filter(None, request.if_match.as_set()):  # `If-Match: ""` parses to None
-        if value.startswith(kind) and value[len(kind) :].isascii() and value[len(kind) :].isdigit() and len(value) < 20:
-            return int(value[len(kind) :])
-    return -1
+    named = [
+        int(value[len(kind) :])
+        for value in filter(None, request.if_match.as_set())  # `If-Match: ""` parses to None
+        if value.startswith(kind) and value[len(kind) :].isascii() and value[len(kind) :].isdigit() and len(value) < 20
+    ]
+    return named[0] if len(named) == 1 else -1  # several versions named: none of them is surely the one read
 
 
 def with_etag(response: Any, kind: str, number: int) -> Any:

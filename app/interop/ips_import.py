@@ -328,10 +328,9 @@ class _Document:
 
 
 def _checked(proposed: Proposed, identity: Identity) -> Proposed:
-    """The item, or a note in its place when what it would say identifies the patient."""
-    if proposed.field == NOTE:
-        return proposed
-    for text in [proposed.summary, *_texts(proposed.value)]:
+    """The item (or note), or a note in its place when anything it would say (its text, its value, the bundle's own
+    section title it names as source) identifies the patient: the note then names neither the section nor the value."""
+    for text in [proposed.source, proposed.summary, *_texts(proposed.value)]:
         kind = what_identifies(text, identity)
         if kind == NAME:
             reason = _("it holds the patient's name")
@@ -341,9 +340,7 @@ def _checked(proposed: Proposed, identity: Identity) -> Proposed:
             reason = _("it holds an address, an identifier or a phone number of the patient")
         else:
             continue
-        return Proposed(
-            NOTE, proposed.source, _("An item of %(source)s was left out: %(reason)s.", source=proposed.source, reason=reason), ""
-        )
+        return Proposed(NOTE, _("Patient summary"), _("An item of the summary was left out: %(reason)s.", reason=reason), "")
     return proposed
 
 

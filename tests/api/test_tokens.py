@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from app.accounts import services as account_services
 from app.api import tokens
 from app.api.models import ApiToken
 from app.audit.models import AuditEntry
@@ -120,3 +121,17 @@ def test_a_token_is_limited_per_minute(app, client, world):
     assert [a.status_code for a in answers[:3]] == [200, 200, 200]
     assert answers[3].status_code == 429 and 1 <= int(answers[3].headers["Retry-After"]) <= 60
     assert db.session.scalars(select(ApiToken)).one().last_used_at is not None
+
+
+def test_resetting_a_lost_second_factor_ends_the_users_tokens(client, world, secret_key):
+    secret = factories.api_token(world.clinician)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    account_services.reset_second_factor(world.coordinator, world.clinician.id, factories.ORIGIN)
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "api_token.revoked")).one().actor_id == world.coordinator.id
+
+
+def test_the_page_showing_a_new_secret_is_not_kept_by_the_browser(client, login, world, secret_key):
+    created = _create(login(world.clinician), pyotp.TOTP(secret_key).now())
+    assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"

@@ -3,6 +3,7 @@ only those who may fill the form import or decide; a bad file is refused with it
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -201,3 +202,20 @@ def test_each_route_answers_as_the_access_table_expects(world, login, who):
         assert response.status_code == EXPECTED[endpoint][who], endpoint
     client.post("/logout")
     assert client.post(ROUTES["ips_import.upload"].format(task=task)).status_code == 302  # signed out: to the sign-in page
+
+
+def test_the_patients_name_in_a_section_title_or_an_empty_reason_is_never_kept(world, login, consultation):
+    """The bundle's own words around the items (a section's title, why it is empty) are checked as the items are."""
+    section = {
+        "title": "Allergies of Roger Addel",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "48765-2"}]},
+        "emptyReason": {"text": "Roger Addel born 05/02/1976 declined"},
+    }
+    composition = {"resourceType": "Composition", "status": "final", "type": {"text": "IPS"}, "date": "2026-01-01"}
+    composition |= {"author": [{"display": "A doctor"}], "title": "Patient summary", "section": [section]}
+    bundle = {"resourceType": "Bundle", "type": "document", "entry": [{"fullUrl": "urn:uuid:1", "resource": composition}]}
+    upload(login(world.clinician), consultation, json.dumps(bundle).encode())
+    kept = items(consultation)
+    assert kept, "the section was read"
+    for item in kept:
+        assert "Addel" not in item.summary + item.source and "1976" not in item.summary + item.source
