@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 VENDOR := app/static/vendor/bootstrap/bootstrap.min.css
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
 # The BPMN editor and viewer bundle (frontend/, built with esbuild into app/static/vendor/modeler).
 MODELER := app/static/vendor/modeler/modeler.js
 MODELER_SOURCES := $(shell find frontend -type f -not -path 'frontend/fixtures/*' 2>/dev/null)
@@ -13,7 +14,7 @@ PORT ?= 5000
 
 .PHONY: run test test-postgresql install lint browser messages clean
 
-run: install $(VENDOR) $(MODELER)
+run: install $(VENDOR) $(MODELER) $(CATALOGUES)
 	CONSILIUM_DEMO_MODE=true $(FLASK) db upgrade
 	CONSILIUM_DEMO_MODE=true $(FLASK) demo --if-empty
 	CONSILIUM_DEMO_MODE=true $(FLASK) bpmn migrate
@@ -22,16 +23,16 @@ run: install $(VENDOR) $(MODELER)
 
 # Production: gunicorn on the configured database (DATABASE_URL, SECRET_KEY; README, "Production").
 .PHONY: serve
-serve: install $(VENDOR) $(MODELER)
+serve: install $(VENDOR) $(MODELER) $(CATALOGUES)
 	$(FLASK) db upgrade
 	$(FLASK) bpmn deploy
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-test: install $(VENDOR) $(MODELER) browser
+test: install $(VENDOR) $(MODELER) $(CATALOGUES) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL: CONSILIUM_TEST_DATABASE_URL names a database the run may own.
-test-postgresql: install $(VENDOR) $(MODELER) browser
+test-postgresql: install $(VENDOR) $(MODELER) $(CATALOGUES) browser
 	@test -n "$(CONSILIUM_TEST_DATABASE_URL)" || (echo "set CONSILIUM_TEST_DATABASE_URL" && exit 2)
 	CONSILIUM_TEST_DATABASE_URL=$(CONSILIUM_TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -71,7 +72,12 @@ lint: install
 # Extract every user-facing string for translators (app/translations/messages.pot).
 messages: install
 	mkdir -p app/translations
-	$(BIN)/pybabel extract -F app/babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F app/babel.cfg -k _l -k lazy_gettext -k N_ --no-wrap --sort-by-file -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-wrap --ignore-obsolete --no-fuzzy-matching
+
+# The catalogues as the app reads them (built, never committed).
+app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po $(INSTALLED)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor instance

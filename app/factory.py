@@ -42,6 +42,7 @@ from app.extensions import db
 from app.extensions import login_manager
 from app.extensions import migrate
 from app.formdesign.routes import bp as formdesign_bp
+from app.i18n import language_changed
 from app.i18n import select_locale
 from app.i18n import select_timezone
 from app.interop.export_routes import bp as outcome_export_bp
@@ -147,6 +148,7 @@ def build(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in API_BLUEPRINTS:
         csrf.exempt(blueprint)  # a token in a header, never a cookie: nothing for a forged request to ride on
     app.before_request(_refuse_development_key)
+    app.before_request(language_changed)  # a fresh choice of language per request, even in an app context kept around
     app.before_request(api_auth.authenticate)  # before the session's time-outs and the access rules read the user
     app.before_request(enforce_time_outs)
     app.before_request(security.enforce_declared_access)

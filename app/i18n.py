@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -19,15 +21,76 @@ from flask import request
 from flask_babel import get_locale
 from flask_babel import get_timezone
 from flask_babel import get_translations
+from flask_babel import refresh
 from flask_login import current_user
 
-LANGUAGES = ("en",)
+from app.database import db
+from app.ernsettings.models import ErnSettings
+
+# The interface's languages (each with a complete catalogue in app/translations/), by their names in themselves.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "es": "Español",
+    "nl": "Nederlands",
+    "pl": "Polski",
+    "cs": "Čeština",
+}
+LANGUAGES = tuple(LANGUAGE_NAMES)
+DEFAULT_LANGUAGE = "en"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (``make messages`` extracts it) without translating it now: it is stored,
+    and translated when shown, in the reader's language (``render``)."""
+    return message
+
+
+def render(message: str, params: Mapping[str, Any] | None = None) -> str:
+    """A stored message in the current language, its values filled in (values are plain text, never translated)."""
+    translated = _translations().ugettext(message) if message else ""
+    try:
+        return translated % dict(params or {}) if params else translated
+    except (KeyError, ValueError, TypeError):  # a translation that names a value the message does not carry
+        return message % dict(params or {}) if params else message
+
+
+def language_of(user: Any) -> str:
+    """The language to write to a user in (mails, PDFs made for them): their choice, else their first ERN's default."""
+    chosen = str(getattr(user, "language", "") or "")
+    if chosen in LANGUAGES:
+        return chosen
+    return ern_default_language(user)
+
+
+def ern_default_language(user: Any) -> str:
+    for membership in getattr(user, "memberships", None) or []:
+        settings = db.session.get(ErnSettings, membership.ern_id)
+        if settings is not None and settings.default_language in LANGUAGES:
+            return str(settings.default_language)
+    return DEFAULT_LANGUAGE
+
+
+def language_changed() -> None:
+    """The user chose another language during this request: what the request shows from now on follows it."""
+    refresh()
+    g.pop("_translations", None)
+    g.pop("_display_context", None)
 
 
 def select_locale() -> str | None:
+    """The user's choice (Preferences), else the browser's (Accept-Language), else their ERN's default, else English."""
     if not has_request_context():
-        return "en"
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+        return DEFAULT_LANGUAGE
+    signed_in = current_user and current_user.is_authenticated
+    if signed_in and current_user.language in LANGUAGES:
+        return str(current_user.language)
+    asked = request.accept_languages.best_match(LANGUAGES)
+    if asked:
+        return str(asked)
+    return ern_default_language(current_user) if signed_in else DEFAULT_LANGUAGE
 
 
 def select_timezone() -> str:
@@ -83,6 +146,13 @@ def _translations() -> NullTranslations:
     if cached is None:
         cached = g._translations = get_translations()
     return cached
+
+
+def translator() -> Callable[[str], str]:
+    """Translates texts that are data, not code (form labels, BPMN names): the catalogue's translation, or the text
+    unchanged; never %-formatted, never marked safe (a label is escaped like any other value)."""
+    translations = _translations()
+    return lambda text: translations.ugettext(text) if text else text
 
 
 def catalogue_gettext() -> Callable[[str], str]:

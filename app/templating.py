@@ -22,6 +22,7 @@ from app.accounts.roles import sees_people
 from app.i18n import display_date
 from app.i18n import display_datetime
 from app.i18n import install_template_gettext
+from app.i18n import translator
 from app.notifications.queries import unread_count
 from app.organisations.queries import clinical_centres_of
 from app.organisations.queries import erns_of
@@ -116,6 +117,8 @@ def is_fingerprinted(static_folder: str, filename: str, version: str | None) -> 
 def register(app: Flask) -> None:
     install_template_gettext(app)
     app.jinja_env.filters["display_date"] = display_date
+    # A text that is data (a BPMN task's name) in the reader's language: {{ task.label | translated }}.
+    app.jinja_env.filters["translated"] = lambda text: translator()(text)
     app.jinja_env.filters["display_datetime"] = display_datetime
     app.jinja_env.globals["answer_text"] = answer_text
     app.jinja_env.globals["get_locale"] = get_locale

@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from datetime import timedelta
 
+from babel.dates import format_date
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -16,7 +19,9 @@ from app.audit import services as audit
 from app.audit.services import SYSTEM
 from app.database import db
 from app.database import transaction
+from app.i18n import language_of
 from app.mail import services as mail
+from app.notifications.models import writing_in
 from app.panels.models import InvitationStatus
 from app.panels.models import Panel
 from app.panels.models import PanelMember
@@ -47,13 +52,19 @@ def review_guest_expiry(now: datetime) -> tuple[int, int]:
         for user in due:
             assert user.expires_at is not None
             user.expiry_warned_at = now
-            mail.queue(
-                user.email,
-                "Your Consilium account expires in a week",
-                f"Dear {user.full_name},\n\nyour guest account in Consilium ends on {user.expires_at:%d %B %Y} (UTC).\n"
-                "If you still need it, ask the coordinator of your network to extend it.\n\n"
-                f"{current_app.config['PUBLIC_URL'].rstrip('/')}/\n",
-            )
+            with writing_in(language_of(user)):
+                ends = format_date(user.expires_at.date(), "dd MMMM yyyy", locale=get_locale() or "en")
+                subject = _("Your Consilium account expires in a week")
+                body = (
+                    _("Dear %(name)s,", name=user.full_name)
+                    + "\n\n"
+                    + _(
+                        "your guest account in Consilium ends on %(date)s (UTC).\n"
+                        "If you still need it, ask the coordinator of your network to extend it.",
+                        date=ends,
+                    )
+                )
+            mail.queue(user.email, subject, f"{body}\n\n{current_app.config['PUBLIC_URL'].rstrip('/')}/\n")
             audit.record(None, "account.expiry_warned", "user", user.id, SYSTEM)
     return len(kept), len(due)
 

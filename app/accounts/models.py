@@ -66,6 +66,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(default=True)
     is_admin: Mapped[bool] = mapped_column(default=False)
     timezone: Mapped[str] = mapped_column(String(64), default="")
+    # The interface's language the user chose ("" for the browser's, then the ERN's default): en, fr, de, …
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # The TOTP secret once the user confirmed it with a code; the last time step used (no replay).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column()

@@ -42,7 +42,10 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import LANGUAGES
+from app.i18n import language_of
 from app.mail import services as mail
+from app.notifications.models import writing_in
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
@@ -189,10 +192,15 @@ def time_zones() -> tuple[str, ...]:
 
 
 def set_preferences(
-    actor: User, thematic_area_ids: list[int], timezone: str, origin: RequestInfo, specialisation: str | None = None
+    actor: User,
+    thematic_area_ids: list[int],
+    timezone: str,
+    origin: RequestInfo,
+    specialisation: str | None = None,
+    language: str | None = None,
 ) -> None:
     """Choose the thematic areas the actor wishes to be invited for (of their own ERNs), their time
-    zone and their professional role / specialisation."""
+    zone, their professional role / specialisation and their language ("" for the browser's)."""
     with transaction():
         member_erns = {m.ern_id for m in actor.memberships}
         areas = list(db.session.scalars(select(ThematicArea).where(ThematicArea.id.in_(thematic_area_ids)))) if thematic_area_ids else []
@@ -203,13 +211,26 @@ def set_preferences(
             errors["timezone"] = [_("Choose a time zone from the list.")]
         if specialisation is not None and not (0 < len(specialisation.strip()) <= 100 and specialisation.isprintable()):
             errors["specialisation"] = [_("Give your professional role in at most 100 characters.")]
+        if language is not None and language not in ("", *LANGUAGES):
+            errors["language"] = [_("Choose a language from the list.")]
         if errors:
             raise InvalidInput(_("Your preferences were not saved."), errors)
         actor.thematic_areas = areas
         actor.timezone = timezone
+        if language is not None:
+            actor.language = language
         if specialisation is not None:
             actor.specialisation = specialisation.strip()
-        audit.record(actor, "preferences.updated", "user", actor.id, origin, thematic_areas=sorted(a.id for a in areas), timezone=timezone)
+        audit.record(
+            actor,
+            "preferences.updated",
+            "user",
+            actor.id,
+            origin,
+            thematic_areas=sorted(a.id for a in areas),
+            timezone=timezone,
+            language=actor.language,
+        )
 
 
 REQUESTABLE_ROLES = (Role.MEMBER_EXPERT, Role.GUEST_EXPERT, Role.RESEARCHER)
@@ -283,12 +304,15 @@ def request_password_reset(email: str, origin: RequestInfo, limits: throttling.L
         audit.record(None, "login.failed", "user", "", origin, reason="password_reset_requested")
         if user is not None:
             link = steps.new_password_link(user)
-            mail.queue(
-                user.email,
-                "Reset your Consilium password",
-                f"Someone asked to reset the password of your Consilium account.\n\nSet a new password (the link works once):\n{link}\n\n"
-                "If it was not you, ignore this mail; your password has not changed.\n",
-            )
+            with writing_in(language_of(user)):
+                subject = _("Reset your Consilium password")
+                body = _(
+                    "Someone asked to reset the password of your Consilium account.\n\n"
+                    "Set a new password (the link works once):\n%(link)s\n\n"
+                    "If it was not you, ignore this mail; your password has not changed.",
+                    link=link,
+                )
+            mail.queue(user.email, subject, body + "\n")
 
 
 def reset_second_factor(actor: User, user_id: int, origin: RequestInfo) -> None:

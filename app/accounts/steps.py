@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import AccountRequest
@@ -18,7 +19,12 @@ from app.accounts.models import User
 from app.accounts.passwords import UNUSABLE_PASSWORD
 from app.database import db
 from app.database import utcnow
+from app.ernsettings.models import ErnSettings
+from app.i18n import DEFAULT_LANGUAGE
+from app.i18n import LANGUAGES
+from app.i18n import language_of
 from app.mail import services as mail
+from app.notifications.models import writing_in
 from app.tasks.models import TaskSubmission
 from app.workflows.models import ProcessInstance
 
@@ -55,13 +61,18 @@ def create_account(instance: ProcessInstance, params: dict[str, Any], actor: Use
     db.session.flush()
     request.status, request.decided_at, request.user_id = "approved", utcnow(), user.id
     link = new_password_link(user)
-    mail.queue(
-        request.email,
-        "Your Consilium account is ready",
-        f"Dear {request.first_name} {request.last_name},\n\nyour request to join {request.ern.code} in Consilium was approved.\n"
-        f"Set your password (the link works once, for {current_app.config['PASSWORD_LINK_HOURS']} hours):\n\n{link}\n\n"
-        "At your first sign-in you will set up a second factor with an authenticator app.\n",
-    )
+    with writing_in(language_of(user)):
+        subject = _("Your Consilium account is ready")
+        body = _(
+            "Dear %(name)s,\n\nyour request to join %(ern)s in Consilium was approved.\n"
+            "Set your password (the link works once, for %(hours)s hours):\n\n%(link)s\n\n"
+            "At your first sign-in you will set up a second factor with an authenticator app.",
+            name=f"{request.first_name} {request.last_name}",
+            ern=request.ern.code,
+            hours=current_app.config["PASSWORD_LINK_HOURS"],
+            link=link,
+        )
+    mail.queue(request.email, subject, body + "\n")
 
 
 def notify_rejection(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -69,12 +80,15 @@ def notify_rejection(instance: ProcessInstance, params: dict[str, Any], actor: U
     request = _request(params)
     request.status, request.decided_at = "rejected", utcnow()
     reason = _review_answers(params).get("reason") or ""
-    mail.queue(
-        request.email,
-        "Your Consilium account request",
-        f"Dear {request.first_name} {request.last_name},\n\nyour request to join {request.ern.code} in Consilium was not approved.\n"
-        f"The coordinator wrote:\n\n{reason}\n",
-    )
+    with writing_in(_ern_language(request.ern_id)):
+        subject = _("Your Consilium account request")
+        body = _(
+            "Dear %(name)s,\n\nyour request to join %(ern)s in Consilium was not approved.\nThe coordinator wrote:\n\n%(reason)s",
+            name=f"{request.first_name} {request.last_name}",
+            ern=request.ern.code,
+            reason=reason,
+        )
+    mail.queue(request.email, subject, body + "\n")
 
 
 def remind_coordinators(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -84,12 +98,16 @@ def remind_coordinators(instance: ProcessInstance, params: dict[str, Any], actor
         select(User).join(Membership).where(Membership.ern_id == request.ern_id, Membership.role == Role.COORDINATOR, User.active)
     )
     for coordinator in coordinators:
-        mail.queue(
-            coordinator.email,
-            f"An account request for {request.ern.code} is waiting",
-            f"An account request (number {request.id}) has waited over 24 hours. It is in your task queue:\n"
-            f"{current_app.config['PUBLIC_URL'].rstrip('/')}/tasks/\n",
-        )
+        with writing_in(language_of(coordinator)):
+            subject = _("An account request for %(ern)s is waiting", ern=request.ern.code)
+            body = _("An account request (number %(number)s) has waited over 24 hours. It is in your task queue:", number=request.id)
+        mail.queue(coordinator.email, subject, f"{body}\n{current_app.config['PUBLIC_URL'].rstrip('/')}/tasks/\n")
+
+
+def _ern_language(ern_id: int) -> str:
+    """The language to write in to someone who has no account yet: their ERN's default."""
+    settings = db.session.get(ErnSettings, ern_id)
+    return str(settings.default_language) if settings is not None and settings.default_language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _request(params: dict[str, Any]) -> AccountRequest:

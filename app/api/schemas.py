@@ -148,7 +148,7 @@ class DocumentPage(_Listed):
 
 class NotificationSchema(Schema):
     id = fields.Integer()
-    text = fields.String()
+    text = fields.String(attribute="shown", metadata={"description": "In the reader's language"})
     link = fields.String()
     created_at = fields.DateTime()
     read_at = fields.DateTime(allow_none=True)

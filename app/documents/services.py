@@ -50,6 +50,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import N_
 from app.panels import timeline
 from app.panels.models import Contribution
 from app.panels.models import Panel
@@ -259,10 +260,21 @@ def _announce(actor: User, panel: Panel, document: Document) -> None:
     if document.series_uid:
         seen = select(Document.id).where(Document.panel_id == panel.id, Document.series_uid == document.series_uid).limit(1)
         if db.session.scalar(seen) is None:
-            timeline.add(panel, "document", f"{actor.full_name} attached images: {document.series_label}", actor)
+            timeline.add(
+                panel, "document", N_("%(name)s attached images: %(series)s"), actor, name=actor.full_name, series=document.series_label
+            )
         return
-    what = _("a pseudonymised case summary") if document.kind == "summary" else _("a document")
-    timeline.add(panel, "document", f"{actor.full_name} attached {what}: {document.title}", actor)
+    if document.kind == "summary":
+        timeline.add(
+            panel,
+            "document",
+            N_("%(name)s attached a pseudonymised case summary: %(title)s"),
+            actor,
+            name=actor.full_name,
+            title=document.title,
+        )
+    else:
+        timeline.add(panel, "document", N_("%(name)s attached a document: %(title)s"), actor, name=actor.full_name, title=document.title)
 
 
 def _deidentified(patient: PatientRow, source: BinaryIO, limit: int) -> tuple[BinaryIO, DicomFacts]:
@@ -444,7 +456,8 @@ def share_reviewed(actor: User, document_id: int, origin: RequestInfo) -> Panel:
         for document in documents:
             document.status, document.reviewed_by_id, document.reviewed_at = SHARED, actor.id, utcnow()
         label = documents[0].series_label
-        timeline.add(panel, "document", f"{actor.full_name} reviewed and shared {len(documents)} image(s): {label}", actor)
+        shared = N_("%(name)s reviewed and shared %(count)s image(s): %(label)s")
+        timeline.add(panel, "document", shared, actor, name=actor.full_name, count=len(documents), label=label)
         audit.record(actor, "document.shared_after_review", "panel", panel.id, origin, images=len(documents))
         return panel
 

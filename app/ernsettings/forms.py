@@ -55,6 +55,10 @@ class FollowUpAndReportsForm(FlaskForm):
         return {"follow_up_months": self.follow_up_months.data or "", "small_cell_threshold": self.small_cell_threshold.data or ""}
 
 
+class DefaultLanguageForm(FlaskForm):
+    default_language = StringField(default="")
+
+
 class ServiceLevelForm(FlaskForm):
     """A task and the days or hours it is due within; no amount removes the task's service level. The amount is checked
     first."""

@@ -65,6 +65,8 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     follow_up_months: Mapped[str] = mapped_column(String(40), default="3,6,12")
     # Counts below this are shown as "< n" in what leaves the ERN (exports, the yearly report): small-cell suppression.
     small_cell_threshold: Mapped[int] = mapped_column(default=5)
+    # The language of the ERN's members who chose none and whose browser asks for none Consilium speaks.
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class ConsentForm(db.Model):  # type: ignore[name-defined,misc]

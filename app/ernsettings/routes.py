@@ -22,6 +22,7 @@ from app.ernsettings import consent_forms
 from app.ernsettings import services
 from app.ernsettings.forms import AreaForm
 from app.ernsettings.forms import ConsentFormUpload
+from app.ernsettings.forms import DefaultLanguageForm
 from app.ernsettings.forms import FollowUpAndReportsForm
 from app.ernsettings.forms import GroupForm
 from app.ernsettings.forms import IntervalsForm
@@ -29,6 +30,7 @@ from app.ernsettings.forms import MeetingSettingsForm
 from app.ernsettings.forms import ServiceLevelForm
 from app.errors import InvalidInput
 from app.errors import NotFound
+from app.i18n import LANGUAGE_NAMES
 from app.organisations import queries as organisation_queries
 from app.organisations import services as organisation_services
 from app.organisations.models import Ern
@@ -63,6 +65,8 @@ def _page(
         intervals=intervals or services.intervals(ern.id),
         meetings=meetings or services.meeting_settings(ern.id),
         follow_up=follow_up or services.follow_up_and_report_settings(ern.id),
+        default_language=services.default_language(ern.id),
+        interface_languages=LANGUAGE_NAMES,
         labels=services.INTERVAL_LABELS,
         rules=queue_services.rules(ern.id),
         task_choices=services.task_choices(ern.id),
@@ -139,6 +143,21 @@ def follow_up(code: str) -> Response | tuple[str, int]:
         _("The follow-up and report settings are saved."),
         "#follow-up",
         follow_up=form.raw(),
+    )
+
+
+@bp.route("/erns/<code>/settings/language", methods=["POST"])
+@requires(LOGIN)
+def default_language(code: str) -> Response | tuple[str, int]:
+    ern = _ern(code)
+    form = DefaultLanguageForm()
+    chosen = form.default_language.data or ""
+    return _act(
+        ern,
+        form,
+        lambda: services.save_default_language(current_user, ern.id, chosen, origin()),
+        _("The default language is saved."),
+        "#language",
     )
 
 

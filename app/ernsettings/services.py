@@ -21,6 +21,8 @@ from app.ernsettings.models import ErnSettings
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import DEFAULT_LANGUAGE
+from app.i18n import LANGUAGES
 from app.panels.models import ExpertGroup
 from app.workflows import store
 from app.workflows.models import ProcessDefinition
@@ -189,6 +191,22 @@ def save_follow_up_and_report_settings(actor: User, ern_id: int, raw: dict[str, 
         settings = _to_change(ern_id)
         settings.follow_up_months, settings.small_cell_threshold = months, int(threshold)
         audit.record(actor, "ern.follow_up_and_reports", "ern", ern_id, origin, follow_up_months=months, threshold=int(threshold))
+
+
+def default_language(ern_id: int) -> str:
+    settings = db.session.get(ErnSettings, ern_id)
+    return settings.default_language if settings is not None else DEFAULT_LANGUAGE
+
+
+def save_default_language(actor: User, ern_id: int, language: str, origin: RequestInfo) -> None:
+    """The language of the ERN's members who chose none and whose browser asks for none Consilium speaks (and of the
+    mails to them)."""
+    if language not in LANGUAGES:
+        raise InvalidInput(_("Check the highlighted settings."), {"default_language": [_("Choose a language from the list.")]})
+    with transaction():
+        require_manager(actor, ern_id)
+        _to_change(ern_id).default_language = language
+        audit.record(actor, "ern.default_language", "ern", ern_id, origin, language=language)
 
 
 def experts(ern_id: int) -> list[User]:

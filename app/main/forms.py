@@ -14,6 +14,7 @@ class PreferencesForm(FlaskForm):
     specialisation = StringField(default="")
     thematic_area = SelectMultipleField(validate_choice=False)  # ticked boxes; the service checks they are the user's ERNs'
     timezone = StringField(default="")
+    language = StringField(default="")  # "" for the browser's; the service checks it is one Consilium speaks
 
     @property
     def area_ids(self) -> list[int]:

@@ -14,6 +14,8 @@ from app.accounts import services as account_services
 from app.accounts.models import User
 from app.database import utcnow
 from app.errors import InvalidInput
+from app.i18n import LANGUAGE_NAMES
+from app.i18n import language_changed
 from app.main.forms import PreferencesForm
 from app.meetings import queries as meeting_queries
 from app.organisations import queries as organisation_queries
@@ -75,12 +77,13 @@ def preferences() -> tuple[str, int] | Response:
     if form.validate_on_submit():
         try:
             account_services.set_preferences(
-                current_user, sorted(set(form.area_ids)), form.timezone.data, origin(), form.specialisation.data
+                current_user, sorted(set(form.area_ids)), form.timezone.data, origin(), form.specialisation.data, form.language.data
             )
         except InvalidInput as error:
             errors = error.field_errors
             flash(error.message, "danger")
         else:
+            language_changed()  # the message below is in the language just chosen
             flash(_("Your preferences are saved."), "success")
             return redirect(url_for("main.preferences"))
     elif form.is_submitted():
@@ -88,6 +91,7 @@ def preferences() -> tuple[str, int] | Response:
         flash(_("Your preferences were not saved."), "danger")
     else:  # what is saved
         form.specialisation.data = current_user.specialisation
+        form.language.data = current_user.language
         form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
         form.thematic_area.data = [str(area.id) for area in current_user.thematic_areas]
     invitable = _invitable_erns(current_user)
@@ -97,6 +101,7 @@ def preferences() -> tuple[str, int] | Response:
         erns=[ern for ern in organisation_queries.erns_of(current_user) if ern.id in invitable],
         chosen=set(form.area_ids),
         time_zones=account_services.time_zones(),
+        languages=LANGUAGE_NAMES,
         errors=errors,
         calendar_feed=meeting_queries.feed_of(current_user),
     ), (422 if errors else 200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from datetime import time
+from functools import partial
 
 from flask import Blueprint
 from flask import current_app
@@ -13,6 +14,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -74,7 +76,8 @@ def new(panel_id: int) -> str | Response | tuple[str, int]:
 @requires(LOGIN)
 def show(poll_id: int) -> str:
     """The proposed times in the viewer's own time zone, who marked them how, the viewer's marks, the lead's choice."""
-    return render_template("meetings/poll.html", page=polls.page(current_user, poll_id), zone=_zone(), describe=times.describe)
+    describe = partial(times.describe, locale=str(get_locale() or "en"))  # days and months in the reader's language
+    return render_template("meetings/poll.html", page=polls.page(current_user, poll_id), zone=_zone(), describe=describe)
 
 
 @bp.post("/polls/<int:poll_id>/vote")

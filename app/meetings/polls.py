@@ -24,6 +24,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import N_
 from app.meetings import services
 from app.meetings import times
 from app.meetings.models import MAX_DURATION_MINUTES
@@ -113,13 +114,10 @@ def propose(
         )
         db.session.add(poll)
         db.session.flush()
-        proposed = f"{actor.full_name} proposed {len(instants)} times for a meeting (a poll on the Meetings tab)."
-        timeline.add(panel, "meeting", proposed, actor)
-        timeline.tell(
-            timeline.members_except(panel, actor),
-            panel,
-            f"{actor.full_name} proposes {len(instants)} times for the meeting “{poll.title}”: mark those that suit you.",
-        )
+        proposed = N_("%(name)s proposed %(count)s times for a meeting (a poll on the Meetings tab).")
+        timeline.add(panel, "meeting", proposed, actor, name=actor.full_name, count=len(instants))
+        proposes = N_("%(name)s proposes %(count)s times for the meeting “%(title)s”: mark those that suit you.")
+        timeline.tell(timeline.members_except(panel, actor), panel, proposes, name=actor.full_name, count=len(instants), title=poll.title)
         audit.record(actor, "meeting_poll.proposed", "meeting_poll", poll.id, origin, panel=panel.id, slots=len(instants))
         return poll
 
@@ -177,10 +175,9 @@ def withdraw(actor: User, poll_id: int, origin: RequestInfo) -> MeetingPoll:
         poll = _poll(actor, poll_id, lock=True)
         _check_lead(actor, poll)
         poll.status = PollStatus.WITHDRAWN
-        timeline.add(poll.panel, "meeting", f"{actor.full_name} withdrew a meeting poll.", actor)
-        timeline.tell(
-            timeline.members_except(poll.panel, actor), poll.panel, f"{actor.full_name} withdrew the meeting poll “{poll.title}”."
-        )
+        timeline.add(poll.panel, "meeting", N_("%(name)s withdrew a meeting poll."), actor, name=actor.full_name)
+        withdrew = N_("%(name)s withdrew the meeting poll “%(title)s”.")
+        timeline.tell(timeline.members_except(poll.panel, actor), poll.panel, withdrew, name=actor.full_name, title=poll.title)
         audit.record(actor, "meeting_poll.withdrawn", "meeting_poll", poll.id, origin)
         return poll
 

@@ -11,6 +11,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -45,10 +46,15 @@ def _zone() -> str:
     return times.zone_for(current_user, current_app.config["DEFAULT_TIMEZONE"])
 
 
+def _locale() -> str:
+    """The reader's language, for the names of days and months."""
+    return str(get_locale() or "en")
+
+
 @bp.app_template_global("meeting_time")
 def meeting_time(meeting: Meeting) -> str:
     """A meeting's day and hours in the viewer's time zone, named (pages of other blueprints show meetings too)."""
-    return times.describe(meeting.starts_at, meeting.duration_minutes, _zone())
+    return times.describe(meeting.starts_at, meeting.duration_minutes, _zone(), _locale())
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -117,8 +123,8 @@ def show(meeting_id: int) -> str:
         meeting=meeting,
         panel=meeting.panel,
         zone=zone,
-        when=times.describe(meeting.starts_at, meeting.duration_minutes, zone),
-        scheduled_when=times.describe(meeting.starts_at, meeting.duration_minutes, meeting.time_zone),
+        when=times.describe(meeting.starts_at, meeting.duration_minutes, zone, _locale()),
+        scheduled_when=times.describe(meeting.starts_at, meeting.duration_minutes, meeting.time_zone, _locale()),
         mine=meeting.invitee(current_user.id),
         over=meeting.ends_at <= now,
         started=meeting.starts_at <= now,

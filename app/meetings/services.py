@@ -28,6 +28,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import N_
 from app.meetings import times
 from app.meetings.models import MAX_DURATION_MINUTES
 from app.meetings.models import Answer
@@ -121,7 +122,7 @@ def add_meeting(actor: User, panel: Panel, asked: MeetingRequest, origin: Reques
         )
     db.session.flush()
     # The timeline is read by all who see the panel, the meetings only by its members: it names no meeting.
-    timeline.add(panel, "meeting", f"{actor.full_name} scheduled a meeting.", actor)
+    timeline.add(panel, "meeting", N_("%(name)s scheduled a meeting."), actor, name=actor.full_name)
     instance, _advance = store.start(
         "meeting",
         subject_type="meeting",
@@ -155,7 +156,7 @@ def reschedule(actor: User, meeting_id: int, asked: MeetingRequest, origin: Requ
         db.session.flush()
         if _signal(meeting, "meeting_rescheduled", actor, process_schedule(meeting, utcnow())) is None:
             raise Conflict(_("This meeting has already taken place: it cannot be rescheduled."))
-        timeline.add(meeting.panel, "meeting", f"{actor.full_name} changed a meeting.", actor)
+        timeline.add(meeting.panel, "meeting", N_("%(name)s changed a meeting."), actor, name=actor.full_name)
         audit.record(actor, "meeting.rescheduled", "meeting", meeting.id, origin, sequence=meeting.sequence, moved=moved)
         return meeting
 
@@ -167,7 +168,7 @@ def cancel(actor: User, meeting_id: int, origin: RequestInfo) -> Meeting:
         mark_cancelled(meeting, "cancelled")
         if _signal(meeting, "meeting_cancelled", actor) is None:
             raise Conflict(_("This meeting has already taken place: it cannot be cancelled."))
-        timeline.add(meeting.panel, "meeting", f"{actor.full_name} cancelled a meeting.", actor)
+        timeline.add(meeting.panel, "meeting", N_("%(name)s cancelled a meeting."), actor, name=actor.full_name)
         audit.record(actor, "meeting.cancelled", "meeting", meeting.id, origin)
         return meeting
 

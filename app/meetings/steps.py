@@ -10,12 +10,15 @@ from dataclasses import replace
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.database import db
 from app.database import utcnow
+from app.i18n import N_
 from app.mail.services import Attachment
 from app.meetings import calendar
 from app.meetings import times
@@ -25,6 +28,7 @@ from app.meetings.models import MeetingInvitee
 from app.meetings.models import MeetingStatus
 from app.meetings.services import mark_cancelled
 from app.meetings.services import settings_of
+from app.notifications.models import Message
 from app.notifications.services import notify
 from app.panels import timeline
 from app.panels.models import Panel
@@ -51,22 +55,24 @@ def _meeting(params: dict[str, Any]) -> Meeting:
     return meeting
 
 
-def _tell(meeting: Meeting, people: list[User], text: str, method: str) -> None:
-    """Each person gets ``text`` in the app and by mail with the time in their own zone, the join link and the .ics."""
-    ics = calendar.invitation(meeting, method, page_url=page_url(meeting), sender=current_app.config["MAIL_SENDER"])
-    attachment = Attachment(calendar.INVITATION_FILE, calendar.content_type(method), ics)
+def _tell(meeting: Meeting, people: list[User], message: str, method: str, /, **params: Any) -> None:
+    """Each person gets ``message`` (an ``N_()`` msgid naming ``params``) in the app, and by mail in their own language
+    with the time in their own zone, the join link and the .ics."""
     default_zone = current_app.config["DEFAULT_TIMEZONE"]
 
-    def details(user: User) -> tuple[str, Attachment | None]:
-        when = times.describe(meeting.starts_at, meeting.duration_minutes, times.zone_for(user, default_zone))
-        lines = [f"When: {when}"]
+    def details(user: User) -> tuple[str, Attachment | None]:  # in the recipient's language (notify's writing_in)
+        ics = calendar.invitation(meeting, method, page_url=page_url(meeting), sender=current_app.config["MAIL_SENDER"])
+        attachment = Attachment(calendar.INVITATION_FILE, calendar.content_type(method), ics)
+        zone = times.zone_for(user, default_zone)
+        lines = [_("When: %(when)s", when=times.describe(meeting.starts_at, meeting.duration_minutes, zone, str(get_locale() or "en")))]
         if meeting.join_url and method != "CANCEL":
-            lines.append(f"Join: {meeting.join_url}")
+            lines.append(_("Join: %(url)s", url=meeting.join_url))
         if meeting.agenda and method != "CANCEL":
-            lines.append(f"Agenda:\n{meeting.agenda}")
+            lines.append(_("Agenda:\n%(agenda)s", agenda=meeting.agenda))
         return "\n".join(lines), attachment
 
-    notify(people, f"Panel {meeting.panel.title}: {text}", meeting_link(meeting.id), details=details)
+    event = Message(message, params)
+    notify(people, N_("Panel %(panel)s: %(event)s"), meeting_link(meeting.id), details=details, panel=meeting.panel.title, event=event)
 
 
 def _invited(meeting: Meeting, *, declined: bool = True, but: User | None = None) -> list[User]:
@@ -79,8 +85,13 @@ def _invited(meeting: Meeting, *, declined: bool = True, but: User | None = None
 
 def send_meeting_invitations(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     meeting = _meeting(params)
-    by = meeting.scheduled_by.full_name if meeting.scheduled_by else "A member"
-    _tell(meeting, _invited(meeting, but=actor), f"{by} invited you to the meeting “{meeting.title}”. Please accept or decline.", "REQUEST")
+    people = _invited(meeting, but=actor)
+    if meeting.scheduled_by is not None:
+        invited = N_("%(name)s invited you to the meeting “%(title)s”. Please accept or decline.")
+        _tell(meeting, people, invited, "REQUEST", name=meeting.scheduled_by.full_name, title=meeting.title)
+    else:
+        invited = N_("A member invited you to the meeting “%(title)s”. Please accept or decline.")
+        _tell(meeting, people, invited, "REQUEST", title=meeting.title)
 
 
 def remind_meeting(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -90,19 +101,20 @@ def remind_meeting(instance: ProcessInstance, params: dict[str, Any], actor: Use
         return
     settings = settings_of(meeting.panel.ern_id)
     minutes = settings.meeting_first_reminder_minutes if params["reminder"] == "first" else settings.meeting_second_reminder_minutes
-    _tell(meeting, _invited(meeting, declined=False), f"reminder: the meeting “{meeting.title}” starts in {_span(minutes)}.", "REQUEST")
-
-
-def _span(minutes: int) -> str:
+    people = _invited(meeting, declined=False)
     if minutes % 60:
-        return f"{minutes} minutes"
-    return "1 hour" if minutes == 60 else f"{minutes // 60} hours"
+        reminder, n = N_("reminder: the meeting “%(title)s” starts in %(n)s minutes."), minutes
+    elif minutes == 60:
+        reminder, n = N_("reminder: the meeting “%(title)s” starts in 1 hour."), 1
+    else:
+        reminder, n = N_("reminder: the meeting “%(title)s” starts in %(n)s hours."), minutes // 60
+    _tell(meeting, people, reminder, "REQUEST", title=meeting.title, n=n)
 
 
 def send_meeting_update(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     meeting = _meeting(params)
-    changed = f"the meeting “{meeting.title}” was changed. Please check the time and answer again."
-    _tell(meeting, _invited(meeting, but=actor), changed, "REQUEST")
+    changed = N_("the meeting “%(title)s” was changed. Please check the time and answer again.")
+    _tell(meeting, _invited(meeting, but=actor), changed, "REQUEST", title=meeting.title)
 
 
 def cancel_meeting(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -112,9 +124,12 @@ def cancel_meeting(instance: ProcessInstance, params: dict[str, Any], actor: Use
         if meeting.starts_at <= utcnow():
             return  # it took place: a panel closing afterwards cancels nothing
         mark_cancelled(meeting, "panel_closed")
-        timeline.add(meeting.panel, "meeting", "A meeting was cancelled: the panel was closed.", None)
-    why = " because the panel was closed" if meeting.cancel_reason == "panel_closed" else ""
-    _tell(meeting, _invited(meeting, but=actor), f"the meeting “{meeting.title}” is cancelled{why}.", "CANCEL")
+        timeline.add(meeting.panel, "meeting", N_("A meeting was cancelled: the panel was closed."), None)
+    if meeting.cancel_reason == "panel_closed":
+        cancelled = N_("the meeting “%(title)s” is cancelled because the panel was closed.")
+    else:
+        cancelled = N_("the meeting “%(title)s” is cancelled.")
+    _tell(meeting, _invited(meeting, but=actor), cancelled, "CANCEL", title=meeting.title)
 
 
 def prepare_minutes(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -124,7 +139,8 @@ def prepare_minutes(instance: ProcessInstance, params: dict[str, Any], actor: Us
     instance.assignee_id = taker_id
     taker = db.session.get(User, taker_id) if taker_id is not None else None
     if taker is not None:
-        timeline.tell([taker], meeting.panel, f"the meeting “{meeting.title}” is over: please record its minutes and attendance.")
+        over = N_("the meeting “%(title)s” is over: please record its minutes and attendance.")
+        timeline.tell([taker], meeting.panel, over, title=meeting.title)
 
 
 def cancel_for_closed_panel(panel: Panel, actor: User | None) -> None:
@@ -152,10 +168,9 @@ def submit_minutes(actor: User, instance: ProcessInstance, answers: dict[str, An
     for invitee in meeting.invitees:
         invitee.attended = str(invitee.user_id) in attended
     count = sum(1 for i in meeting.invitees if i.attended)
-    timeline.add(meeting.panel, "meeting", f"Minutes of a meeting recorded ({count} attended).", actor)
-    timeline.tell(
-        timeline.members_except(meeting.panel, actor), meeting.panel, f"the minutes of the meeting “{meeting.title}” were recorded."
-    )
+    timeline.add(meeting.panel, "meeting", N_("Minutes of a meeting recorded (%(count)s attended)."), actor, count=count)
+    recorded = N_("the minutes of the meeting “%(title)s” were recorded.")
+    timeline.tell(timeline.members_except(meeting.panel, actor), meeting.panel, recorded, title=meeting.title)
     return {}
 
 

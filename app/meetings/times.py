@@ -66,14 +66,15 @@ def local(value: datetime, zone_name: str) -> datetime:
     return value.astimezone(_zone(zone_name))
 
 
-def describe(start: datetime, duration_minutes: int, zone_name: str) -> str:
-    """A meeting's time in a zone, for mail and pages: "Tue 08/Dec/2026 10:00–11:00 (Europe/Prague, CET)"."""
+def describe(start: datetime, duration_minutes: int, zone_name: str, locale: str = "en") -> str:
+    """A meeting's time in a zone, for mail and pages: "Tue 08/Dec/2026 10:00–11:00 (Europe/Prague, CET)", the day and
+    month named in ``locale``."""
     begins = local(start, zone_name)
     ends = local(start + timedelta(minutes=duration_minutes), zone_name)
     if ends.date() == begins.date():
-        span = f"{_day(begins)} {_hours(begins)}–{_hours(ends)}"
+        span = f"{_day(begins, locale)} {_hours(begins)}–{_hours(ends)}"
     else:
-        span = f"{_day(begins)} {_hours(begins)} – {_day(ends)} {_hours(ends)}"
+        span = f"{_day(begins, locale)} {_hours(begins)} – {_day(ends, locale)} {_hours(ends)}"
     return f"{span} ({zone_name}, {begins.tzname()})"
 
 
@@ -111,5 +112,5 @@ def _date(value: date) -> str:
     return format_date(value, "dd/MMM/yyyy", locale="en")
 
 
-def _day(value: date) -> str:
-    return format_date(value, "EEE dd/MMM/yyyy", locale="en")
+def _day(value: date, locale: str = "en") -> str:
+    return format_date(value, "EEE dd/MMM/yyyy", locale=locale)

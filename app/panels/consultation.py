@@ -24,6 +24,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import N_
 from app.panels import queries
 from app.panels import steps
 from app.panels import timeline
@@ -197,9 +198,10 @@ def change_consultation(
             return None
         db.session.add(panel.take_consultation(answers, actor, number + 1))
         labels = ", ".join(c.label for c in changed[:NAMED_ON_TIMELINE]) + (", …" if len(changed) > NAMED_ON_TIMELINE else "")
-        timeline.add(panel, "consultation", f"Consultation form changed (version {number + 1}): {labels}.", actor)
-        told = f"the consultation form was changed (version {number + 1}); see what changed in its history."
-        timeline.tell(_told(panel, actor), panel, told)
+        line = N_("Consultation form changed (version %(version)s): %(fields)s.")
+        timeline.add(panel, "consultation", line, actor, version=number + 1, fields=labels)
+        told = N_("the consultation form was changed (version %(version)s); see what changed in its history.")
+        timeline.tell(_told(panel, actor), panel, told, version=number + 1)
         audit.record(actor, "panel.consultation_changed", "panel", panel.id, origin, version=number + 1, fields=[c.field for c in changed])
     return number + 1
 

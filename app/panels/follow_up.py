@@ -23,6 +23,8 @@ from app.database import db
 from app.database import utcnow
 from app.ernsettings.models import ErnSettings
 from app.errors import InvalidInput
+from app.i18n import N_
+from app.notifications.models import Message
 from app.notifications.services import notify
 from app.panels import timeline
 from app.panels.models import FollowUp
@@ -40,11 +42,15 @@ FORM_KEY = "follow_up"
 MAX_ROUNDS = 3  # the process has three rounds; an ERN's later months are not asked
 _ROUNDS = ("first", "second", "third")
 # What the panel's timeline says of an answer (its members read it: nothing about the patient beyond this).
-ADVICE = {"fully": "the advice was followed fully", "partly": "the advice was followed partly", "not": "the advice was not followed"}
+ADVICE = {
+    "fully": N_("the advice was followed fully"),
+    "partly": N_("the advice was followed partly"),
+    "not": N_("the advice was not followed"),
+}
 ENDED = {
-    "died": "no further follow-up, the patient died",
-    "lost_to_follow_up": "no further follow-up, the patient was lost to follow-up",
-    "other": "no further follow-up is needed",
+    "died": N_("no further follow-up, the patient died"),
+    "lost_to_follow_up": N_("no further follow-up, the patient was lost to follow-up"),
+    "other": N_("no further follow-up is needed"),
 }
 
 
@@ -140,8 +146,8 @@ def notify_follow_up_due(instance: ProcessInstance, params: dict[str, Any], acto
     _outcome_row, panel = _outcome(params["outcome_id"])
     assignee = db.session.get(User, instance.assignee_id) if instance.assignee_id is not None else None
     people = [assignee] if assignee is not None else _centre_clinicians(panel)
-    text = f"Panel {panel.title}: the {int(params['months'])}-month follow-up of the outcome is due. Was the advice followed?"
-    notify(people, text, "/tasks/")
+    due = N_("Panel %(panel)s: the %(months)s-month follow-up of the outcome is due. Was the advice followed?")
+    notify(people, due, "/tasks/", panel=panel.title, months=int(params["months"]))
 
 
 # Submitted forms ----------------------------------------------------------------------------------
@@ -182,9 +188,10 @@ def submit_follow_up(actor: User, instance: ProcessInstance, answers: dict[str, 
     db.session.add(follow_up)
     db.session.flush()
     what = ENDED.get(follow_up.ended_reason, ENDED["other"]) if ended else ADVICE.get(follow_up.advice_followed, "")
-    timeline.add(panel, "follow_up", f"Follow-up at {follow_up.months} months: {what}.", actor)
+    timeline.add(panel, "follow_up", N_("Follow-up at %(months)s months: %(what)s."), actor, months=follow_up.months, what=Message(what))
     if panel.lead_id != actor.id:
-        timeline.tell([panel.lead], panel, f"the patient's centre answered the {follow_up.months}-month follow-up of the outcome.")
+        answered = N_("the patient's centre answered the %(months)s-month follow-up of the outcome.")
+        timeline.tell([panel.lead], panel, answered, months=follow_up.months)
     return {"no_further_follow_up": "yes" if ended else "no"}
 
 

@@ -28,6 +28,7 @@ from app.panels.models import Panel
 from app.panels.models import PanelMember
 from app.panels.models import TimelineEntry
 from app.tasks.form_definitions import FormDefinition
+from app.tasks.form_definitions import in_language
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.models import OpenTask
 
@@ -136,4 +137,4 @@ def _data_requests(panel_id: int) -> list[DataRequest]:
 def consultation_form(panel: Panel) -> FormDefinition:
     """The version of the consultation form this panel was filled with (its ERN's, or the base)."""
     base = load_form_definitions(current_app.config["FORMS_DIR"])["consultation"]
-    return form_for_version(panel.consultation_version_id, base)
+    return in_language(form_for_version(panel.consultation_version_id, base))

@@ -23,6 +23,7 @@ from app.accounts.models import User
 from app.database import UtcDateTime
 from app.database import db
 from app.database import utcnow
+from app.notifications.models import shown as shown_message
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.organisations.models import ThematicArea
@@ -299,8 +300,17 @@ class TimelineEntry(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(40))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text, default="")
+    # A line the app wrote: its English message (the catalogue's msgid) and the values it names, shown in the reader's
+    # language (app.i18n.render); ``text`` then holds the English rendering (free text a person wrote stays in text).
+    message: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def shown(self) -> str:
+        """The line in the current (the reader's) language; free text as it was written."""
+        return shown_message(self.message, self.params) if self.message else self.text
 
 
 expert_group_members = Table(

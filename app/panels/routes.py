@@ -57,6 +57,7 @@ from app.security import LOGIN
 from app.security import requires
 from app.tasks.answers import clean_answers
 from app.tasks.form_definitions import FormDefinition
+from app.tasks.form_definitions import in_language
 from app.tasks.form_definitions import load_form_definitions
 from app.tasks.forms import DefinedForm
 from app.tasks.forms import form_class
@@ -176,7 +177,7 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
         groups=queries.expert_groups(page.panel.ern_id) if inviting else [],
         invitation_tasks=queries.invitation_tasks(panel_id) if page.is_lead and tab == "members" else {},
         consultation_form=consultation_form(page.panel),
-        contribution_form=forms["contribution"],
+        contribution_form=in_language(forms["contribution"]),
         closing_reasons=list(ClosingReason),
         possible_leads=queries.possible_leads(page.panel) if page.may_manage and page.panel.lead_id is None else [],
         kept=kept or {},
@@ -286,7 +287,7 @@ def comment(panel_id: int, form: TextForm) -> Response:
 @requires(LOGIN)
 @_keeps_refused_text(ContributionForm, "contribution")
 def contribute(panel_id: int, _kept: ContributionForm) -> Response:
-    form = load_form_definitions(current_app.config["FORMS_DIR"])["contribution"]
+    form = in_language(load_form_definitions(current_app.config["FORMS_DIR"])["contribution"])
     # The answers are the fields of the contribution's form definition, which a manager's data names and a FlaskForm
     # cannot declare: they are read by the definition's names (ContributionForm declares the free text only, for its box).
     raw = {f.name: request.form.get(f.name, "") for f in form.fields}

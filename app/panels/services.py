@@ -22,6 +22,7 @@ from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
 from app.formdesign import queries as form_queries
+from app.i18n import N_
 from app.organisations.models import ThematicArea
 from app.panels import queries
 from app.panels import steps
@@ -126,9 +127,10 @@ def create_panel(actor: User, patient: Patient, thematic_area_id: int, previous:
     db.session.flush()
     if not guest:
         db.session.add(PanelMember(panel_id=panel.id, user_id=actor.id, status=InvitationStatus.ACCEPTED, answered_at=utcnow()))
-    timeline.add(panel, "created", f"Panel opened by {actor.full_name}.", actor)
+    timeline.add(panel, "created", N_("Panel opened by %(name)s."), actor, name=actor.full_name)
     if guest:
-        timeline.tell(queries.coordinators_of(panel.ern_id), panel, "a guest expert opened this panel; assign a member expert as its lead.")
+        told = N_("a guest expert opened this panel; assign a member expert as its lead.")
+        timeline.tell(queries.coordinators_of(panel.ern_id), panel, told)
     instance, advance = start_for_panel(
         "panel", panel, {"panel_id": panel.id, "review_window": settings_for(panel.ern_id).review_window}, actor
     )
@@ -213,7 +215,7 @@ def invite(actor: User, panel: Panel, user_ids: list[int]) -> list[str]:
             assignee=user,
         )
         member.instance_id = instance.id
-        timeline.add(panel, "invitation", f"{user.full_name} was invited.", actor)
+        timeline.add(panel, "invitation", N_("%(name)s was invited."), actor, name=user.full_name)
         invited.append(user.full_name)
     steps.tell_process(panel, "experts_invited", actor)
     return invited
@@ -227,8 +229,8 @@ def request_assistance(actor: User, panel_id: int, origin: RequestInfo) -> None:
         if not security.can_invite(actor, panel):
             raise NotAllowed(_("Only the panel lead or a panel manager can ask for co-ordinator assistance."))
         start_for_panel("coordinator_assistance", panel, {"panel_id": panel.id}, actor)
-        timeline.add(panel, "assistance", f"{actor.full_name} asked the coordinator to suggest experts.", actor)
-        timeline.tell(queries.coordinators_of(panel.ern_id), panel, "the lead asks you to suggest experts (task in your queue).")
+        timeline.add(panel, "assistance", N_("%(name)s asked the coordinator to suggest experts."), actor, name=actor.full_name)
+        timeline.tell(queries.coordinators_of(panel.ern_id), panel, N_("the lead asks you to suggest experts (task in your queue)."))
         audit.record(actor, "panel.assistance_requested", "panel", panel.id, origin)
 
 
@@ -239,8 +241,8 @@ def add_comment(actor: User, panel_id: int, text: str, origin: RequestInfo) -> N
         _open_for_changes(panel)
         if not security.can_comment(actor, panel):
             raise NotAllowed(_("Only the panel's members can comment."))
-        timeline.add(panel, "comment", _text(text, _("A comment"), panel, 4000), actor)
-        timeline.tell(timeline.members_except(panel, actor), panel, f"{actor.full_name} commented.")
+        timeline.add_text(panel, "comment", _text(text, _("A comment"), panel, 4000), actor)
+        timeline.tell(timeline.members_except(panel, actor), panel, N_("%(name)s commented."), name=actor.full_name)
         audit.record(actor, "panel.commented", "panel", panel.id, origin)
 
 
@@ -275,10 +277,14 @@ def comment_on_contribution(actor: User, panel_id: int, contribution_id: int, te
             raise NotFound(_("No such contribution on this panel."))
         written = _text(text, _("A comment"), panel, limit=4000)
         db.session.add(ContributionComment(contribution_id=contribution.id, author_id=actor.id, text=written))
-        author = contribution.author.full_name if contribution.author else _("a former member")
-        timeline.add(panel, "comment", f"{actor.full_name} on the contribution of {author}: {written}", actor)
+        if contribution.author is not None:
+            line = N_("%(name)s on the contribution of %(author)s: %(comment)s")
+            timeline.add(panel, "comment", line, actor, name=actor.full_name, author=contribution.author.full_name, comment=written)
+        else:
+            line = N_("%(name)s on the contribution of a former member: %(comment)s")
+            timeline.add(panel, "comment", line, actor, name=actor.full_name, comment=written)
         if contribution.author is not None and contribution.author_id != actor.id:
-            timeline.tell([contribution.author], panel, f"{actor.full_name} commented on your contribution.")
+            timeline.tell([contribution.author], panel, N_("%(name)s commented on your contribution."), name=actor.full_name)
         audit.record(actor, "panel.contribution_commented", "panel", panel.id, origin, contribution=contribution.id)
 
 
@@ -292,8 +298,9 @@ def request_contributions(actor: User, panel_id: int, origin: RequestInfo) -> in
         if panel.phase not in ASSESSING:
             raise Conflict(_("Contributions are requested while the panel assesses the case; they can no longer come."))
         waiting = queries.members_without_contribution(panel)
-        timeline.tell(waiting, panel, "the lead asks for your contribution.")
-        timeline.add(panel, "reminder", f"{actor.full_name} requested contributions from {len(waiting)} member(s).", actor)
+        timeline.tell(waiting, panel, N_("the lead asks for your contribution."))
+        line = N_("%(name)s requested contributions from %(count)s member(s).")
+        timeline.add(panel, "reminder", line, actor, name=actor.full_name, count=len(waiting))
         steps.tell_process(panel, "contributions_requested", actor)
         audit.record(actor, "panel.contributions_requested", "panel", panel.id, origin, count=len(waiting))
     return len(waiting)
@@ -319,7 +326,7 @@ def start_data_request(actor: User, panel: Panel, question: str) -> DataRequest:
     db.session.flush()
     instance, _advance = start_for_panel("data_request", panel, {"panel_id": panel.id, "data_request_id": request.id}, actor)
     request.instance_id = instance.id
-    timeline.add(panel, "data_request", f"{actor.full_name} asked for additional data.", actor)
+    timeline.add(panel, "data_request", N_("%(name)s asked for additional data."), actor, name=actor.full_name)
     return request
 
 
@@ -341,8 +348,8 @@ def hand_over_lead(actor: User, panel_id: int, new_lead_id: int, origin: Request
         previous = panel.lead
         panel.lead_id = new_lead_id
         db.session.flush()
-        timeline.add(panel, "lead", f"{member.user.full_name} is now the panel lead.", actor)
-        timeline.tell([member.user, previous], panel, f"{member.user.full_name} is now the panel lead.")
+        timeline.add(panel, "lead", N_("%(name)s is now the panel lead."), actor, name=member.user.full_name)
+        timeline.tell([member.user, previous], panel, N_("%(name)s is now the panel lead."), name=member.user.full_name)
         steps.tell_process(panel, "lead_handed_over", actor)
         audit.record(actor, "panel.lead_handed_over", "panel", panel.id, origin, new_lead=new_lead_id)
 
@@ -391,7 +398,7 @@ def archive(actor: User, panel_id: int, origin: RequestInfo) -> None:
         if not panel.closed or panel.archived:
             raise Conflict(_("Only a closed panel that is not archived yet can be archived."))
         panel.archived = True
-        timeline.add(panel, "archived", "Panel archived.", actor)
+        timeline.add(panel, "archived", N_("Panel archived."), actor)
         audit.record(actor, "panel.archived", "panel", panel.id, origin)
 
 
@@ -407,7 +414,7 @@ def restart(actor: User, panel_id: int, origin: RequestInfo) -> tuple[int, str]:
         if patient.frozen or not patient.consent_care:
             raise Conflict(_("The patient is frozen or has no consent for care: no new panel can be opened."))
         panel, task_id = create_panel(actor, patient, old.thematic_area_id, previous=old)
-        timeline.add(old, "restarted", f"Restarted as panel #{panel.id}.", actor)
+        timeline.add(old, "restarted", N_("Restarted as panel #%(number)s."), actor, number=panel.id)
         audit.record(actor, "panel.restarted", "panel", old.id, origin, new_panel=panel.id)
     return panel.id, task_id
 
@@ -432,7 +439,7 @@ def release(actor: User, panel: Panel) -> None:
     if panel.released_at is not None:
         raise Conflict(_("This panel is already released."))
     panel.released_at = utcnow()
-    timeline.add(panel, "released", "Released for research (pseudonymised).", actor)
+    timeline.add(panel, "released", N_("Released for research (pseudonymised)."), actor)
 
 
 def add_addendum(actor: User, panel_id: int, text: str, origin: RequestInfo) -> None:
@@ -445,8 +452,8 @@ def add_addendum(actor: User, panel_id: int, text: str, origin: RequestInfo) -> 
         if not security.is_panel_lead(actor, panel):
             raise NotAllowed(_("Only the panel lead can add an addendum."))
         db.session.add(OutcomeAddendum(outcome_id=outcome.id, author_id=actor.id, text=_text(text, _("The addendum"), panel)))
-        timeline.add(panel, "outcome", "Addendum added to the signed outcome.", actor)
-        timeline.tell(timeline.members_except(panel, actor), panel, "an addendum was added to the outcome.")
+        timeline.add(panel, "outcome", N_("Addendum added to the signed outcome."), actor)
+        timeline.tell(timeline.members_except(panel, actor), panel, N_("an addendum was added to the outcome."))
         audit.record(actor, "panel.addendum", "panel", panel.id, origin)
 
 

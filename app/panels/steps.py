@@ -24,6 +24,7 @@ from app.database import db
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.formdesign.queries import form_for_version
+from app.i18n import N_
 from app.panels import follow_up
 from app.panels import timeline
 from app.panels.material import review_of
@@ -97,13 +98,24 @@ def set_panel_phase(instance: ProcessInstance, params: dict[str, Any], actor: Us
     panel = _get(Panel, params, "panel_id")
     panel.phase = Phase(params["phase"])
     if panel.phase not in _ANNOUNCED:
-        timeline.add(panel, "phase", f"Status: {panel.status_label}", None)
+        timeline.add(panel, "phase", _STATUS_LINES[panel.status_label], None)
 
+
+# The timeline line of each status, by its label (PHASE_LABELS, "Archived"): whole sentences for the translators.
+_STATUS_LINES = {
+    "Panel in creation": N_("Status: Panel in creation"),
+    "Panel selection": N_("Status: Panel selection"),
+    "Panel in progress": N_("Status: Panel in progress"),
+    "Outcome in review": N_("Status: Outcome in review"),
+    "Outcome signed off": N_("Status: Outcome signed off"),
+    "Closed": N_("Status: Closed"),
+    "Archived": N_("Status: Archived"),
+}
 
 _PANEL_EVENTS = {
-    "outcome_review": "the draft outcome is ready for your review and comments.",
-    "review_window_over": "the review window of the outcome is over; it can be signed off.",
-    "experts_suggested": "the coordinator suggested experts to invite.",
+    "outcome_review": N_("the draft outcome is ready for your review and comments."),
+    "review_window_over": N_("the review window of the outcome is over; it can be signed off."),
+    "experts_suggested": N_("the coordinator suggested experts to invite."),
 }
 
 
@@ -124,8 +136,8 @@ def sign_outcome(instance: ProcessInstance, params: dict[str, Any], actor: User 
     if outcome is None:
         raise LookupError(f"panel {panel.id} has no outcome to sign off")
     outcome.signed_at, outcome.signed_by_id = utcnow(), panel.lead_id
-    timeline.add(panel, "outcome", "Outcome signed off.", actor)
-    timeline.tell(timeline.members_except(panel, actor), panel, "the outcome was signed off.")
+    timeline.add(panel, "outcome", N_("Outcome signed off."), actor)
+    timeline.tell(timeline.members_except(panel, actor), panel, N_("the outcome was signed off."))
     follow_up.start_for(outcome, panel, actor)  # the patient's centre is asked, months later, how the advice served
 
 
@@ -138,8 +150,10 @@ def finish_panel(instance: ProcessInstance, params: dict[str, Any], actor: User 
 
 def notify_invitation(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     member = _get(PanelMember, params, "membership_id")
-    urgency = "URGENT: " if member.panel.urgent else ""
-    timeline.tell([member.user], member.panel, f"{urgency}you are invited to join the panel. Please accept or decline.")
+    if member.panel.urgent:
+        timeline.tell([member.user], member.panel, N_("URGENT: you are invited to join the panel. Please accept or decline."))
+    else:
+        timeline.tell([member.user], member.panel, N_("you are invited to join the panel. Please accept or decline."))
 
 
 def remind_invitee(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -147,8 +161,8 @@ def remind_invitee(instance: ProcessInstance, params: dict[str, Any], actor: Use
     if member.status != InvitationStatus.INVITED:
         return
     member.reminded_at = utcnow()
-    timeline.tell([member.user], member.panel, "reminder: your invitation waits for an answer.")
-    timeline.add(member.panel, "invitation", f"{member.user.full_name} was reminded of the invitation.", None)
+    timeline.tell([member.user], member.panel, N_("reminder: your invitation waits for an answer."))
+    timeline.add(member.panel, "invitation", N_("%(name)s was reminded of the invitation."), None, name=member.user.full_name)
 
 
 def expire_invitation(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -156,8 +170,8 @@ def expire_invitation(instance: ProcessInstance, params: dict[str, Any], actor: 
     if member.status != InvitationStatus.INVITED:
         return
     member.status, member.answered_at = InvitationStatus.EXPIRED, utcnow()
-    timeline.add(member.panel, "invitation", f"The invitation of {member.user.full_name} expired.", None)
-    timeline.tell([member.panel.lead], member.panel, f"the invitation of {member.user.full_name} expired unanswered.")
+    timeline.add(member.panel, "invitation", N_("The invitation of %(name)s expired."), None, name=member.user.full_name)
+    timeline.tell([member.panel.lead], member.panel, N_("the invitation of %(name)s expired unanswered."), name=member.user.full_name)
 
 
 def notify_data_request(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -173,14 +187,14 @@ def notify_data_request(instance: ProcessInstance, params: dict[str, Any], actor
             Membership.role.in_((Role.MEMBER_EXPERT, Role.PANEL_MANAGER)),
         )
     ).all()
-    timeline.tell([panel.lead, *centre_people], panel, "a member asked for additional data.")
+    timeline.tell([panel.lead, *centre_people], panel, N_("a member asked for additional data."))
 
 
 def notify_data_provided(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
     request = _get(DataRequest, params, "data_request_id")
     panel = db.session.get(Panel, request.panel_id)
     assert panel is not None
-    timeline.tell([request.requested_by], panel, "the additional data you asked for was provided.")
+    timeline.tell([request.requested_by], panel, N_("the additional data you asked for was provided."))
 
 
 # Submitted forms ----------------------------------------------------------------------------------
@@ -190,7 +204,7 @@ def submit_consultation(actor: User, instance: ProcessInstance, answers: dict[st
     """The consultation form becomes the panel's case description, its version 1; nickname and urgency show in lists."""
     panel = panel_of(instance)
     db.session.add(panel.take_consultation(answers, actor, number=1))
-    timeline.add(panel, "consultation", "Consultation form submitted.", actor)
+    timeline.add(panel, "consultation", N_("Consultation form submitted."), actor)
     return {}
 
 
@@ -204,11 +218,17 @@ def submit_invitation_reply(actor: User, instance: ProcessInstance, answers: dic
     member.status = InvitationStatus.ACCEPTED if accepted else InvitationStatus.DECLINED
     member.reason = "" if accepted else str(answers.get("reason") or "")
     member.answered_at, member.answered_by_id = utcnow(), actor.id
-    on_behalf = "" if actor.id == member.user_id else f" (answered by {actor.full_name})"
-    verb = "accepted" if accepted else "declined"
-    timeline.add(panel, "invitation", f"{member.user.full_name} {verb} the invitation{on_behalf}.", actor)
+    name, by = member.user.full_name, actor.full_name
+    if actor.id == member.user_id:
+        line = N_("%(name)s accepted the invitation.") if accepted else N_("%(name)s declined the invitation.")
+    elif accepted:
+        line = N_("%(name)s accepted the invitation (answered by %(by)s).")
+    else:
+        line = N_("%(name)s declined the invitation (answered by %(by)s).")
+    timeline.add(panel, "invitation", line, actor, name=name, by=by)
     if actor.id != panel.lead_id:
-        timeline.tell([panel.lead], panel, f"{member.user.full_name} {verb} the invitation.")
+        told = N_("%(name)s accepted the invitation.") if accepted else N_("%(name)s declined the invitation.")
+        timeline.tell([panel.lead], panel, told, name=name)
     return {"answer": answers["answer"]}
 
 
@@ -223,8 +243,8 @@ def record_contribution(panel: Panel, actor: User, answers: dict[str, Any]) -> C
     minutes = int(answers.get("hours") or 0) * 60 + int(answers.get("minutes") or 0)
     contribution = Contribution(panel_id=panel.id, author_id=actor.id, text=str(answers["text"]), minutes_spent=minutes)
     db.session.add(contribution)
-    timeline.add(panel, "contribution", f"{actor.full_name} recorded a contribution.", actor)
-    timeline.tell(timeline.members_except(panel, actor), panel, f"{actor.full_name} recorded a contribution.")
+    timeline.add(panel, "contribution", N_("%(name)s recorded a contribution."), actor, name=actor.full_name)
+    timeline.tell(timeline.members_except(panel, actor), panel, N_("%(name)s recorded a contribution."), name=actor.full_name)
     tell_process(panel, "contribution_recorded", actor)
     return contribution
 
@@ -234,7 +254,7 @@ def submit_additional_data(actor: User, instance: ProcessInstance, answers: dict
     if request is None:
         raise LookupError(f"no data request for process instance {instance.id}")
     request.answer, request.provided_by_id, request.completed_at = str(answers["answer"]), actor.id, utcnow()
-    timeline.add(panel_of(instance), "data_request", f"{actor.full_name} provided additional data.", actor)
+    timeline.add(panel_of(instance), "data_request", N_("%(name)s provided additional data."), actor, name=actor.full_name)
     return {}
 
 
@@ -250,7 +270,7 @@ def submit_outcome(actor: User, instance: ProcessInstance, answers: dict[str, An
     for name in ("case_question", "recommendations", "diagnosis_codes", "follow_up"):
         setattr(outcome, name, str(answers.get(name) or ""))
     outcome.drafted_by_id, outcome.drafted_at = actor.id, utcnow()
-    timeline.add(panel, "outcome", "Outcome drafted and sent to the members for review.", actor)
+    timeline.add(panel, "outcome", N_("Outcome drafted and sent to the members for review."), actor)
     return {}
 
 
@@ -283,7 +303,7 @@ def submit_panel_closing(actor: User, instance: ProcessInstance, answers: dict[s
 
 def submit_expert_suggestion(actor: User, instance: ProcessInstance, answers: dict[str, Any]) -> dict[str, Any]:
     panel = panel_of(instance)
-    timeline.add(panel, "assistance", f"Suggested experts: {answers['suggestion']}", actor)
+    timeline.add(panel, "assistance", N_("Suggested experts: %(suggestion)s"), actor, suggestion=str(answers["suggestion"]))
     return {}
 
 
@@ -337,6 +357,15 @@ def close(panel: Panel, actor: User | None, *, keep_instance_id: int | None = No
     for member in db.session.scalars(select(PanelMember).where(PanelMember.panel_id == panel.id)):
         if member.status == InvitationStatus.INVITED:
             member.status, member.answered_at = InvitationStatus.WITHDRAWN, utcnow()
-    reason = panel.closing_reason.value.replace("_", " ") if panel.closing_reason else "no reason"
-    timeline.add(panel, "closed", f"Panel closed ({reason}).", actor)
-    timeline.tell(timeline.members_except(panel, actor), panel, "the panel was closed.")
+    timeline.add(panel, "closed", _CLOSED_LINES[panel.closing_reason], actor)
+    timeline.tell(timeline.members_except(panel, actor), panel, N_("the panel was closed."))
+
+
+_CLOSED_LINES = {
+    ClosingReason.ADVICE_GIVEN: N_("Panel closed (advice given)."),
+    ClosingReason.INSUFFICIENT_DATA: N_("Panel closed (insufficient data)."),
+    ClosingReason.WITHDRAWN: N_("Panel closed (withdrawn)."),
+    ClosingReason.DUPLICATE: N_("Panel closed (duplicate)."),
+    ClosingReason.OTHER: N_("Panel closed (other)."),
+    None: N_("Panel closed (no reason)."),
+}

@@ -25,6 +25,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import N_
 from app.panels.models import Panel
 from app.panels.models import TimelineEntry
 from app.patients import history
@@ -35,6 +36,7 @@ from app.patients.services import change_frozen
 from app.patients.steps import standard_label
 from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
+from app.tasks.form_definitions import in_language
 from app.tasks.form_definitions import load_form_definitions
 
 IDENTIFYING = ("first_name", "last_name", "date_of_birth", "record_label")
@@ -48,10 +50,10 @@ MAX_NOTE = 1000
 
 def edit_form() -> FormDefinition:
     """The enrolment form's fields and rules, without the one that makes consent for care a condition of enrolling."""
-    enrolment = load_form_definitions(current_app.config["FORMS_DIR"])["enrolment"]
+    enrolment = in_language(load_form_definitions(current_app.config["FORMS_DIR"])["enrolment"])
     sections = tuple(dataclasses.replace(section, fields=tuple(_editable(f) for f in section.fields)) for section in enrolment.sections)
     by_name = {f.name: f for section in sections for f in section.fields}
-    return dataclasses.replace(enrolment, id="patient_record", submit_label="Save changes", sections=sections, by_name=by_name)
+    return dataclasses.replace(enrolment, id="patient_record", submit_label=_("Save changes"), sections=sections, by_name=by_name)
 
 
 def _editable(field: FieldDefinition) -> FieldDefinition:
@@ -175,6 +177,7 @@ def _withdraw_releases(patient: Patient, actor: User) -> int:
                 panel_id=panel.id,
                 kind="release",
                 text="Research release withdrawn: the patient withdrew the registry consent.",
+                message=N_("Research release withdrawn: the patient withdrew the registry consent."),
                 actor_id=actor.id,
             )
         )

@@ -32,9 +32,9 @@ def start_enrolment(actor: User, centre_id: int, ern_id: int, origin: RequestInf
         centre = db.session.get(Centre, centre_id)
         ern = db.session.get(Ern, ern_id)
         if centre is None or ern is None:
-            raise NotFound("No such centre or ERN.")
+            raise NotFound(_("No such centre or ERN."))
         if not security.can_enrol(actor, centre_id, ern_id):
-            raise NotAllowed("You can enrol patients only at your own centre, in an ERN you belong to there.")
+            raise NotAllowed(_("You can enrol patients only at your own centre, in an ERN you belong to there."))
         instance, advance = store.start(
             "enrolment",
             subject_type="enrolment",
@@ -118,7 +118,7 @@ def view_patient(actor: User, patient_id: int, origin: RequestInfo) -> Patient:
     with transaction():
         patient = queries.visible_patient(actor, patient_id)
         if patient is None:
-            raise NotFound("No such patient.")
+            raise NotFound(_("No such patient."))
         audit.record(actor, "patient.viewed", "patient", patient.id, origin)
     return patient
 

@@ -25,6 +25,7 @@ from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import N_
 from app.meetings.models import Meeting
 from app.notifications.services import notify
 from app.organisations.models import Centre
@@ -94,9 +95,11 @@ def request_transfer(actor: User, patient_id: int, to_centre_id: int | None, rea
         history.record(patient, "transfer_requested", actor, moving, text)
         notify(
             _clinicians(centre.id, patient.ern_id),
-            f"{patient.centre.code} asks your centre to take over patient {patient.cpms_id}: accept or decline.",
+            N_("%(centre)s asks your centre to take over patient %(patient)s: accept or decline."),
             "/tasks/",
-            subject="A patient transfer waits for your answer",
+            subject=N_("A patient transfer waits for your answer"),
+            centre=patient.centre.code,
+            patient=patient.cpms_id,
         )
         audit.record(actor, "patient.transfer_requested", "patient", patient.id, origin, to_centre=centre.code)
     return transfer
@@ -160,10 +163,12 @@ def transfer_patient(instance: ProcessInstance, params: dict[str, Any], actor: U
         db.session.execute(update(OpenTask).where(OpenTask.instance_id.in_(follow_ups)).values(assignee_id=None))
     moved = [{"field": "centre", "before": old.code, "after": new.code}]
     history.record(patient, "transferred", transfer.decided_by, moved, transfer.reason)
+    line, values = N_("The patient's record moved from %(old)s to %(new)s."), {"old": old.code, "new": new.code}
     for panel in panels:
-        db.session.add(TimelineEntry(panel_id=panel.id, kind="transfer", text=f"The patient's record moved from {old.code} to {new.code}."))
+        db.session.add(TimelineEntry(panel_id=panel.id, kind="transfer", text=line % values, message=line, params=values))
     told = [transfer.requested_by, transfer.decided_by, *(panel.lead for panel in panels if panel.lead_id)]
-    notify(told, f"Patient {patient.cpms_id} moved from {old.code} to {new.code}.", f"/patients/{patient.id}")
+    moved_text = N_("Patient %(patient)s moved from %(old)s to %(new)s.")
+    notify(told, moved_text, f"/patients/{patient.id}", patient=patient.cpms_id, old=old.code, new=new.code)
 
 
 def decline_transfer(instance: ProcessInstance, params: dict[str, Any], actor: User | None) -> None:
@@ -173,8 +178,10 @@ def decline_transfer(instance: ProcessInstance, params: dict[str, Any], actor: U
     history.record(transfer.patient, "transfer_declined", transfer.decided_by, [], transfer.comment)
     notify(
         [transfer.requested_by],
-        f"{transfer.to_centre.code} declined the transfer of patient {transfer.patient.cpms_id}; the reason is on the record.",
+        N_("%(centre)s declined the transfer of patient %(patient)s; the reason is on the record."),
         f"/patients/{transfer.patient_id}",
+        centre=transfer.to_centre.code,
+        patient=transfer.patient.cpms_id,
     )
 
 

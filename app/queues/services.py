@@ -26,6 +26,8 @@ from app.database import transaction
 from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
+from app.i18n import N_
+from app.notifications.models import Message
 from app.notifications.services import notify
 from app.organisations.models import Ern
 from app.panels.models import Panel
@@ -129,7 +131,14 @@ def reassign(actor: User, engine_task_id: str, assignee_id: int | None, reason: 
         task.assignee_id = assignee.id if assignee else None
         audit.record(actor, "task.reassigned", "task", task.engine_task_id, origin, assignee_id=task.assignee_id, reason=reason[:500])
         if assignee is not None:
-            notify([assignee], f"{actor.full_name} gave you a task: {task.label}. Reason: {reason[:300]}", f"/tasks/{task.engine_task_id}")
+            notify(
+                [assignee],
+                N_("%(name)s gave you a task: %(task)s. Reason: %(reason)s"),
+                f"/tasks/{task.engine_task_id}",
+                name=actor.full_name,
+                task=Message(task.label),
+                reason=reason[:300],
+            )
         return task
 
 
@@ -142,7 +151,7 @@ def remind(actor: User, engine_task_ids: list[str], origin: RequestInfo) -> int:
                 continue
             _require_steering(actor, task.ern_id)
             people = [task.assignee] if task.assignee is not None else candidates(task)
-            notify(people, f"Reminder: {task.label} is waiting for you.", f"/tasks/{task.engine_task_id}")
+            notify(people, N_("Reminder: %(task)s is waiting for you."), f"/tasks/{task.engine_task_id}", task=Message(task.label))
             audit.record(actor, "task.reminded", "task", task.engine_task_id, origin, people=len(people))
         return len(tasks)
 
@@ -204,8 +213,20 @@ def escalate_overdue(now: datetime, limit: int = 500) -> int:
                 .join(Membership, Membership.user_id == User.id)
                 .where(Membership.ern_id == ern_id, Membership.role == Role.COORDINATOR)
             ).all()
-            labels = ", ".join(sorted({task.label for task in tasks}))[:200]
             ern = db.session.get(Ern, ern_id)
             link = f"/erns/{ern.code}/queue?overdue=1" if ern else "/"
-            notify(coordinators, f"{len(tasks)} task(s) are past their due date: {labels}.", link)
+            text = N_("%(count)s task(s) are past their due date: %(tasks)s.")
+            notify(coordinators, text, link, count=len(tasks), tasks=_listed(sorted({task.label for task in tasks})))
         return len(overdue)
+
+
+def _listed(labels: list[str], limit: int = 200) -> Message:
+    """Task names (BPMN's English) as one value, each shown in the reader's language, "a, b, c": as many as fit in
+    ``limit`` characters of English."""
+    kept: list[str] = []
+    for label in labels:
+        if kept and len(", ".join([*kept, label])) > limit:
+            break
+        kept.append(label)
+    values = {f"task{number}": Message(label) for number, label in enumerate(kept)}
+    return Message(", ".join(f"%({name})s" for name in values), values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from marshmallow import fields
 from marshmallow import post_load
 from marshmallow import validate
 from marshmallow import validates_schema
+
+from app.i18n import translator
 
 FIELD_TYPES = (
     "text",
@@ -260,3 +263,34 @@ def _flatten(messages: Any, prefix: str = "") -> str:
     if isinstance(messages, list):
         return "; ".join(_flatten(m, prefix) for m in messages)
     return f"{prefix.rstrip('.')}: {messages}"
+
+
+def in_language(definition: FormDefinition) -> FormDefinition:
+    """The definition with every text a person reads in the current language (the catalogue holds the shipped forms'
+    texts: app/translation_sources.py); a text the catalogue does not know (an ERN's own wording) stays as written."""
+    translate = translator()
+
+    def field_in(f: FieldDefinition) -> FieldDefinition:
+        return replace(
+            f,
+            label=translate(f.label),
+            help=translate(f.help),
+            placeholder=translate(f.placeholder),
+            entry_label=translate(f.entry_label),
+            must_equal_message=translate(f.must_equal_message),
+            choices=tuple((value, translate(label)) for value, label in f.choices),
+            entry_fields=tuple(field_in(sub) for sub in f.entry_fields),
+        )
+
+    sections = tuple(
+        replace(s, title=translate(s.title), help=translate(s.help), fields=tuple(field_in(f) for f in s.fields))
+        for s in definition.sections
+    )
+    return replace(
+        definition,
+        title=translate(definition.title),
+        description=translate(definition.description),
+        submit_label=translate(definition.submit_label),
+        sections=sections,
+        by_name={f.name: f for section in sections for f in section.fields},
+    )

@@ -26,6 +26,7 @@ from app.tasks.answers import is_empty
 from app.tasks.answers import is_visible
 from app.tasks.form_definitions import FieldDefinition
 from app.tasks.form_definitions import FormDefinition
+from app.tasks.form_definitions import in_language
 from app.workflows.registry import register
 
 
@@ -144,4 +145,5 @@ def definition_for(task: Any, forms: dict[str, FormDefinition]) -> FormDefinitio
     consultation form), or the shipped one."""
     base = forms[task.form_key]
     version_of = FORM_VERSIONS.get(task.subject_type or "")
-    return version_of(task.subject_id, task.form_key, base) if version_of is not None and task.subject_id is not None else base
+    pinned = version_of(task.subject_id, task.form_key, base) if version_of is not None and task.subject_id is not None else base
+    return in_language(pinned)

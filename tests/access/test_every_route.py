@@ -175,6 +175,7 @@ ROUTES = {
     "polls.decide": ("POST", "/polls/{poll}/decide"),
     "polls.withdraw": ("POST", "/polls/{poll}/withdraw"),
     "ernsettings.follow_up": ("POST", "/erns/EuroBloodNet/settings/follow-up"),
+    "ernsettings.default_language": ("POST", "/erns/EuroBloodNet/settings/language"),
     "reports.ern_report": ("GET", "/erns/EuroBloodNet/reports"),
     "reports.ern_csv": ("GET", "/erns/EuroBloodNet/reports/report.csv"),
     "reports.ern_xlsx": ("GET", "/erns/EuroBloodNet/reports/report.xlsx"),
@@ -447,6 +448,7 @@ EXPECTED = {
     "polls.decide": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
     "polls.withdraw": {"clinician": 302, "brno_clinician": 404, "researcher": 404},
     "ernsettings.follow_up": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
+    "ernsettings.default_language": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     # Reports: the ERN's managers and coordinators; a centre's report for its clinicians too.
     "reports.ern_report": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "reports.ern_csv": {"clinician": 403, "brno_clinician": 403, "researcher": 403},

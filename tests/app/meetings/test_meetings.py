@@ -8,9 +8,14 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from io import BytesIO
 
+import flask_babel
 import icalendar
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.support import Translations
 from sqlalchemy import select
 
 from app.accounts.models import Role
@@ -254,3 +259,22 @@ def test_only_invitees_answer_and_a_member_cannot_reschedule_someone_elses_meeti
     assert meeting.invitee(world.colleague.id).note == "On call that day"
     with pytest.raises(NotAllowed):
         services.cancel(world.brno_clinician, meeting.id, ORIGIN)
+
+
+def test_a_polish_invitee_gets_the_invitation_in_polish_with_days_named_in_polish(world, panel, monkeypatch):
+    polish = Catalog(locale="pl")
+    polish.add("When: %(when)s", "Kiedy: %(when)s")
+    polish.add("Panel meeting: %(title)s", "Spotkanie panelu: %(title)s")
+    compiled = BytesIO()
+    write_mo(compiled, polish)
+    compiled.seek(0)
+    catalogue = Translations(fp=compiled)
+    monkeypatch.setattr(
+        flask_babel.Domain, "get_translations", lambda self: catalogue if str(flask_babel.get_locale()) == "pl" else Translations()
+    )
+    world.brno_clinician.language = "pl"
+    _schedule(world, panel, _when(date(2027, 1, 12), 10))
+    prague, lisbon = _mails(world.brno_clinician)[-1], _mails(world.colleague)[-1]
+    assert "Kiedy: wt. 12/sty/2027 10:00–11:00 (Europe/Prague, CET)" in prague.body
+    assert str(_event(prague)["SUMMARY"]).startswith("Spotkanie panelu: Treatment options")
+    assert "When: Tue 12/Jan/2027 09:00–10:00 (Europe/Lisbon, WET)" in lisbon.body
