@@ -29,6 +29,7 @@ BASE_MODULES = {
     "app.pdf",  # the look of the PDF documents a hospital files
     "app.requests",
     "app.text",
+    "app.translation_sources",  # the texts of form definitions and BPMN files that go into the catalogue
     "app.terminology.catalogue",  # reference data read from the packages that ship the terminologies
     "app.security",  # the access policy: predicates over the shared tables and their SQL twins
     "app.audit.models",

@@ -10,11 +10,16 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 
 from app.errors import InvalidInput
+from app.i18n import DEFAULT_LANGUAGE
+from app.i18n import LANGUAGES
+from app.i18n import catalogue_of
+from app.translation_sources import form_texts
 
 FIELD_TYPES_OFFERED = ("text", "long_text", "date", "partial_date", "yes_no", "single_choice", "multiple_choice", "number")
 
@@ -46,11 +51,63 @@ def _choices(text: str) -> list[dict[str, str]]:
     return choices
 
 
+@dataclass(frozen=True)
+class Wording:
+    """One text of the form beside its translation: the ERN's own, else the shipped catalogue's; missing if neither."""
+
+    text: str
+    own: str
+    shipped: str
+
+    @property
+    def missing(self) -> bool:
+        return not (self.own or self.shipped)
+
+
+def texts_of(definition: dict[str, Any]) -> list[str]:
+    """Every text of the definition people read, once each, in form order (its translations aside)."""
+    return list(dict.fromkeys(form_texts({key: value for key, value in definition.items() if key != "translations"})))
+
+
+def wordings(definition: dict[str, Any], language: str) -> list[Wording]:
+    own = (definition.get("translations") or {}).get(language) or {}
+    shipped = catalogue_of(language)
+    return [Wording(text, str(own.get(text, "")), shipped(text)) for text in texts_of(definition)]
+
+
+def missing_by_language(definition: dict[str, Any]) -> dict[str, int]:
+    """How many texts have no translation (neither the ERN's nor the catalogue's), per language."""
+    return {language: sum(w.missing for w in wordings(definition, language)) for language in LANGUAGES if language != DEFAULT_LANGUAGE}
+
+
+def _translate(result: dict[str, Any], language: str, values: Mapping[str, str]) -> dict[str, Any]:
+    """The ERN's wording in ``language``: ``translation-<n>`` is the n-th text's; empty leaves the catalogue's (or none)."""
+    if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
+        raise InvalidInput(_("Choose a language from the list."))
+    own: dict[str, str] = {}
+    for number, text in enumerate(texts_of(result)):
+        typed = " ".join(values.get(f"translation-{number}", "").split())[:8000]
+        if typed and typed != catalogue_of(language)(text):
+            own[text] = typed
+    translations = {key: value for key, value in (result.get("translations") or {}).items() if key != language}
+    if own:
+        translations[language] = own
+    if translations:
+        result["translations"] = translations
+    else:
+        result.pop("translations", None)
+    return result
+
+
 def apply(definition: dict[str, Any], action: str, values: Mapping[str, str]) -> dict[str, Any]:
     """The definition after one editing step; InvalidInput (with a message) when the step cannot be done."""
     result = copy.deepcopy(definition)
     sections: list[dict[str, Any]] = result.get("sections", [])
     verb, *args = action.split(":")
+    if verb == "translate":
+        return _translate(result, args[0] if args else "", values)
+    if verb == "show":  # another language's wording beside the English: nothing changes
+        return result
     if verb == "add_section":
         title = values.get("new_section_title", "").strip()
         if not title:

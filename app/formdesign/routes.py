@@ -11,6 +11,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -22,6 +23,9 @@ from app.formdesign import queries
 from app.formdesign import services
 from app.formdesign.forms import DefinitionForm
 from app.formdesign.forms import StepForm
+from app.i18n import DEFAULT_LANGUAGE
+from app.i18n import LANGUAGE_NAMES
+from app.i18n import LANGUAGES
 from app.organisations import queries as organisation_queries
 from app.organisations.models import Ern
 from app.requests import origin
@@ -49,6 +53,15 @@ def _current_text(ern: Ern, form_id: str) -> str:
     return (Path(current_app.config["FORMS_DIR"]) / f"{form_id}.json").read_text(encoding="utf-8")
 
 
+def _language_asked() -> str:
+    """The language whose wording the page shows beside the English: asked for, else the reader's, else French."""
+    asked = request.values.get("language", "")
+    if asked in LANGUAGES and asked != DEFAULT_LANGUAGE:
+        return asked
+    reader = str(get_locale().language)
+    return reader if reader != DEFAULT_LANGUAGE else "fr"
+
+
 def _page(ern: Ern, form_id: str, text: str, preview: FormDefinition | None = None, status: int = 200) -> tuple[str, int]:
     form = form_class(preview)(formdata=None) if preview is not None else None  # the posted text is not its answers
     if form is not None:
@@ -63,6 +76,10 @@ def _page(ern: Ern, form_id: str, text: str, preview: FormDefinition | None = No
         form_id=form_id,
         text=text,
         structure=structure if isinstance(structure, dict) else None,
+        language=(language := _language_asked()),
+        languages={code: name for code, name in LANGUAGE_NAMES.items() if code != DEFAULT_LANGUAGE},
+        wordings=editing.wordings(structure, language) if isinstance(structure, dict) else [],
+        missing=editing.missing_by_language(structure) if isinstance(structure, dict) else {},
         field_types=editing.FIELD_TYPES_OFFERED,
         versions=queries.versions(ern.id, form_id),
         preview=preview,

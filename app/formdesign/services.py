@@ -66,6 +66,9 @@ def _texts(definition: FormDefinition) -> Iterator[tuple[str, str]]:
     yield _("the form's title"), definition.title
     yield _("the form's description"), definition.description
     yield _("the submit button"), definition.submit_label
+    for language, wording in definition.translations.items():
+        for english, translated in wording.items():
+            yield _("the %(language)s wording of “%(text)s”", language=language, text=english[:60]), translated
     for section in definition.sections:
         yield _("the title of section '%(id)s'", id=section.id), section.title
         yield _("the help of section '%(id)s'", id=section.id), section.help

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flask_babel import get_locale
 from marshmallow import RAISE
 from marshmallow import Schema
 from marshmallow import ValidationError
@@ -18,6 +19,8 @@ from marshmallow import post_load
 from marshmallow import validate
 from marshmallow import validates_schema
 
+from app.i18n import DEFAULT_LANGUAGE
+from app.i18n import LANGUAGES
 from app.i18n import translator
 
 FIELD_TYPES = (
@@ -93,6 +96,9 @@ class FormDefinition:
     submit_label: str = "Submit"
     sections: tuple[SectionDefinition, ...] = ()
     by_name: dict[str, FieldDefinition] = field(default_factory=dict, compare=False)
+    # An ERN's own wording in other languages: language → English text → its translation (the shipped forms' texts
+    # are in the catalogue; an ERN's version adds what the catalogue cannot know).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
     @property
     def fields(self) -> tuple[FieldDefinition, ...]:
@@ -206,6 +212,13 @@ class FormDefinitionSchema(Schema):
     description = fields.String(load_default="")
     submit_label = fields.String(load_default="Submit")
     sections = fields.List(fields.Nested(_SectionSchema), required=True, validate=validate.Length(min=1))
+    translations = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([language for language in LANGUAGES if language != DEFAULT_LANGUAGE])),
+        values=fields.Dict(
+            keys=fields.String(validate=validate.Length(max=8000)), values=fields.String(validate=validate.Length(max=8000))
+        ),
+        load_default=dict,
+    )
 
     @validates_schema
     def names_unique_and_conditions_resolve(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -268,7 +281,11 @@ def _flatten(messages: Any, prefix: str = "") -> str:
 def in_language(definition: FormDefinition) -> FormDefinition:
     """The definition with every text a person reads in the current language (the catalogue holds the shipped forms'
     texts: app/translation_sources.py); a text the catalogue does not know (an ERN's own wording) stays as written."""
-    translate = translator()
+    catalogue = translator()
+    own = definition.translations.get(str(getattr(get_locale(), "language", "") or ""), {})
+
+    def translate(text: str) -> str:
+        return own.get(text) or catalogue(text)
 
     def field_in(f: FieldDefinition) -> FieldDefinition:
         return replace(
