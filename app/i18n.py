@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.messages.mofile import read_mo
+from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from flask import Flask
 from flask import current_app
@@ -132,6 +133,13 @@ def display_datetime(value: datetime | None) -> str:
     months, zone = _display_context()
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
     return f"{local.day:02d}/{months[local.month]}/{local.year:04d} {local.hour:02d}:{local.minute:02d}"
+
+
+def display_number(value: object) -> str:
+    """A count or a measure in the reader's locale (1,234.5 / 1.234,5 / 1 234,5); anything else as it is ("< 5")."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    return format_decimal(value, format="#,##0.0" if isinstance(value, float) else "#,##0", locale=get_locale())
 
 
 def today_for(user: object) -> date:

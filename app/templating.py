@@ -21,6 +21,7 @@ from werkzeug.security import safe_join
 from app.accounts.roles import sees_people
 from app.i18n import display_date
 from app.i18n import display_datetime
+from app.i18n import display_number
 from app.i18n import install_template_gettext
 from app.i18n import translator
 from app.notifications.queries import unread_count
@@ -117,6 +118,7 @@ def is_fingerprinted(static_folder: str, filename: str, version: str | None) -> 
 def register(app: Flask) -> None:
     install_template_gettext(app)
     app.jinja_env.filters["display_date"] = display_date
+    app.jinja_env.filters["display_number"] = display_number
     # A text that is data (a BPMN task's name) in the reader's language: {{ task.label | translated }}.
     app.jinja_env.filters["translated"] = lambda text: translator()(text)
     app.jinja_env.filters["display_datetime"] = display_datetime

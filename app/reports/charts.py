@@ -10,6 +10,8 @@ from numbers import Real
 from markupsafe import Markup
 from markupsafe import escape
 
+from app.i18n import display_number
+
 BAR = 22
 GAP = 6
 LABEL_WIDTH = 220
@@ -50,9 +52,7 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[tuple[str, float | int]]
 
 
 def _number(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
+    return display_number(value)
 
 
 def _short(label: str, limit: int = 32) -> str:

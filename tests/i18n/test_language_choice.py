@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import force_locale
 
 from app.accounts.models import Role
 from app.database import db
 from app.ernsettings.models import ErnSettings
+from app.i18n import display_number
 from app.i18n import language_of
 from tests import factories
 
@@ -64,3 +66,11 @@ def test_only_the_erns_managers_set_its_default_language(client, login, world):
     manager = factories.make_user("manager@ern.example", [(world.ern, None, Role.ERN_MANAGER)], "Mara", "Manager")
     client.post("/logout")
     assert login(manager).post("/erns/EuroBloodNet/settings/language", data={"default_language": "xx"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("en", ["1,234", "12.3", "< 5"]), ("de", ["1.234", "12,3", "< 5"]), ("fr", ["1\u202f234", "12,3", "< 5"])]
+)
+def test_numbers_are_written_as_the_readers_locale_writes_them(app, language, shown):
+    with app.test_request_context(), force_locale(language):
+        assert [display_number(value) for value in (1234, 12.345, "< 5")] == shown
