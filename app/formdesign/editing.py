@@ -69,10 +69,22 @@ def texts_of(definition: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(form_texts({key: value for key, value in definition.items() if key != "translations"})))
 
 
+def _translations_of(definition: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The definition's wordings, as far as they have the right shape (the page is drawn for a refused text too)."""
+    found = definition.get("translations")
+    if not isinstance(found, dict):
+        return {}
+    return {
+        language: {text: wording for text, wording in by_text.items() if isinstance(text, str) and isinstance(wording, str)}
+        for language, by_text in found.items()
+        if isinstance(language, str) and isinstance(by_text, dict)
+    }
+
+
 def wordings(definition: dict[str, Any], language: str) -> list[Wording]:
-    own = (definition.get("translations") or {}).get(language) or {}
+    own = _translations_of(definition).get(language, {})
     shipped = catalogue_of(language)
-    return [Wording(text, str(own.get(text, "")), shipped(text)) for text in texts_of(definition)]
+    return [Wording(text, own.get(text, ""), shipped(text)) for text in texts_of(definition)]
 
 
 def missing_by_language(definition: dict[str, Any]) -> dict[str, int]:
@@ -89,7 +101,7 @@ def _translate(result: dict[str, Any], language: str, values: Mapping[str, str])
         typed = " ".join(values.get(f"translation-{number}", "").split())[:8000]
         if typed and typed != catalogue_of(language)(text):
             own[text] = typed
-    translations = {key: value for key, value in (result.get("translations") or {}).items() if key != language}
+    translations: dict[str, Any] = {key: value for key, value in _translations_of(result).items() if key != language}
     if own:
         translations[language] = own
     if translations:

@@ -73,6 +73,8 @@ def stored(params: Mapping[str, Any]) -> dict[str, Any] | None:
 def _stored_value(value: Any) -> Any:
     if isinstance(value, Message):
         return {"message": value.message, "params": stored(value.params)}
+    if isinstance(value, list | tuple):  # several values, shown joined with commas
+        return {"items": [_stored_value(item) for item in value]}
     if isinstance(value, str | int | float) or value is None:
         return value
     return str(value)
@@ -84,6 +86,10 @@ def shown(message: str, params: Mapping[str, Any] | None = None) -> str:
 
 
 def _shown_value(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_shown_value(item)) for item in value)
+    if isinstance(value, dict) and "items" in value:
+        return ", ".join(str(_shown_value(item)) for item in value["items"])
     if isinstance(value, Message):
         return shown(value.message, value.params)
     if isinstance(value, dict) and "message" in value:
@@ -99,6 +105,10 @@ def english(message: str, params: Mapping[str, Any] | None = None) -> str:
 
 
 def _english_value(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_english_value(item)) for item in value)
+    if isinstance(value, dict) and "items" in value:
+        return ", ".join(str(_english_value(item)) for item in value["items"])
     if isinstance(value, Message):
         return english(value.message, value.params)
     if isinstance(value, dict) and "message" in value:

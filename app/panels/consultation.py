@@ -25,6 +25,7 @@ from app.errors import InvalidInput
 from app.errors import NotAllowed
 from app.errors import NotFound
 from app.i18n import N_
+from app.notifications.models import Message
 from app.panels import queries
 from app.panels import steps
 from app.panels import timeline
@@ -197,9 +198,13 @@ def change_consultation(
         if not changed:
             return None
         db.session.add(panel.take_consultation(answers, actor, number + 1))
-        labels = ", ".join(c.label for c in changed[:NAMED_ON_TIMELINE]) + (", …" if len(changed) > NAMED_ON_TIMELINE else "")
+        # The labels as written (English): each reader sees them in their own language, the text column in English.
+        written = consultation_form(panel, translated=False)
+        named = [Message(written.by_name[c.field].label) if c.field in written.by_name else c.label for c in changed[:NAMED_ON_TIMELINE]]
+        if len(changed) > NAMED_ON_TIMELINE:
+            named.append("…")
         line = N_("Consultation form changed (version %(version)s): %(fields)s.")
-        timeline.add(panel, "consultation", line, actor, version=number + 1, fields=labels)
+        timeline.add(panel, "consultation", line, actor, version=number + 1, fields=named)
         told = N_("the consultation form was changed (version %(version)s); see what changed in its history.")
         timeline.tell(_told(panel, actor), panel, told, version=number + 1)
         audit.record(actor, "panel.consultation_changed", "panel", panel.id, origin, version=number + 1, fields=[c.field for c in changed])

@@ -134,7 +134,9 @@ def _data_requests(panel_id: int) -> list[DataRequest]:
     return list(db.session.scalars(select(DataRequest).where(DataRequest.panel_id == panel_id).order_by(DataRequest.requested_at)))
 
 
-def consultation_form(panel: Panel) -> FormDefinition:
-    """The version of the consultation form this panel was filled with (its ERN's, or the base)."""
+def consultation_form(panel: Panel, *, translated: bool = True) -> FormDefinition:
+    """The version of the consultation form this panel was filled with (its ERN's, or the base), in the reader's
+    language; ``translated=False``: as written (English), for what is stored and shown to each in their own."""
     base = load_form_definitions(current_app.config["FORMS_DIR"])["consultation"]
-    return in_language(form_for_version(panel.consultation_version_id, base))
+    written = form_for_version(panel.consultation_version_id, base)
+    return in_language(written) if translated else written

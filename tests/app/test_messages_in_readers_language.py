@@ -1,6 +1,7 @@
 """What the app writes for later (timeline lines, notifications) shows in the reader's language, and each mail is in
 its recipient's. The catalogues here are small fakes built in the test: the real ones may not be compiled yet."""
 
+from datetime import date
 from io import BytesIO
 
 import flask_babel
@@ -8,6 +9,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.support import Translations
+from flask_babel import force_locale
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -19,6 +21,7 @@ from app.notifications.models import Message
 from app.notifications.models import Notification
 from app.notifications.models import writing_in
 from app.notifications.services import notify
+from app.panels import consultation
 from app.panels import timeline
 from app.panels.models import Panel
 from app.panels.models import TimelineEntry
@@ -124,3 +127,20 @@ def test_a_mail_to_a_polish_user_is_written_in_polish_whatever_language_the_send
     )
     with app.test_request_context(), writing_in("pl"):
         assert stored.shown == "Przypomnienie: Zapisz opinię czeka na Ciebie."
+
+
+def test_the_fields_a_consultation_change_names_are_kept_in_english_and_shown_in_each_readers_language(app, world):
+    patient = factories.enrol(world.clinician, world.leuven, world.ern)
+    panel_id = factories.open_panel(world.clinician, patient)
+    changed = {**factories.CONSULTATION, "request_description": "Another question?"}
+    with app.test_request_context("/"), force_locale("fr"):
+        consultation.change_consultation(world.clinician, panel_id, changed, 1, date(2026, 11, 21), factories.ORIGIN)
+    entry = db.session.scalars(
+        select(TimelineEntry).where(
+            TimelineEntry.panel_id == panel_id,
+            TimelineEntry.kind == "consultation",
+            TimelineEntry.text.startswith("Consultation form changed"),
+        )
+    ).one()
+    assert entry.text == "Consultation form changed (version 2): Request description."
+    assert entry.params["fields"] == {"items": [{"message": "Request description", "params": None}]}

@@ -86,3 +86,19 @@ def test_a_wording_in_a_language_consilium_does_not_speak_is_refused(world, logi
     definition = json.loads(json.dumps(BASE))
     definition["translations"] = {"xx": {"Nickname": "Nick"}}
     assert login(manager).post("/erns/EuroBloodNet/forms/consultation", data={"definition": json.dumps(definition)}).status_code == 422
+
+
+@pytest.mark.parametrize("translations", [["x"], "x", {"fr": "x"}, {"fr": ["a"]}, {"fr": {"Nickname": 5}}, 5])
+@pytest.mark.parametrize("action", ["show", "translate:de"])
+def test_wordings_of_the_wrong_shape_are_refused_by_the_check_not_a_crash(world, login, manager, translations, action):
+    definition = json.loads(json.dumps(BASE))
+    definition["translations"] = translations
+    answer = login(manager).post(STEP, data={"definition": json.dumps(definition), "action": action, "language": "de"})
+    assert answer.status_code in (200, 422)
+    preview = login(manager).post("/erns/EuroBloodNet/forms/consultation/preview", data={"definition": json.dumps(definition)})
+    assert preview.status_code == 422 and "translations" in preview.text
+
+
+@pytest.mark.parametrize("header", ["*;q=abc", "zz-ZZ", "fr;q=1e400", "x" * 5000, "de-XX, ;;;,", "\u00e9"])
+def test_a_garbled_accept_language_gets_a_page(client, header):
+    assert client.get("/login", headers={"Accept-Language": header}).status_code == 200
