@@ -18,6 +18,7 @@ from app import models  # noqa: F401  (registers every table)
 from app import security
 from app import templating
 from app.accounts import identity_provider
+from app.accounts.passkey_routes import bp as passkeys_bp
 from app.accounts.routes import bp as accounts_bp
 from app.accounts.sessions import enforce_time_outs
 from app.api import auth as api_auth
@@ -36,6 +37,7 @@ from app.config import uses_development_key
 from app.documents.routes import bp as documents_bp
 from app.ernsettings.routes import bp as ernsettings_bp
 from app.errors import register_error_handlers
+from app.expertise.routes import bp as expertise_bp
 from app.extensions import babel
 from app.extensions import csrf
 from app.extensions import db
@@ -74,6 +76,8 @@ from app.wiring import wire_workflows
 BLUEPRINTS = (
     main_bp,
     accounts_bp,
+    passkeys_bp,
+    expertise_bp,
     organisations_bp,
     patients_bp,
     patient_rights_bp,

@@ -2,6 +2,7 @@
 
 from app.accounts.models import AccountRequest
 from app.accounts.models import Membership
+from app.accounts.models import Passkey
 from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
 from app.accounts.models import User
@@ -9,6 +10,9 @@ from app.api.models import ApiToken
 from app.audit.models import AuditEntry
 from app.documents.models import Document
 from app.ernsettings.models import ErnSettings
+from app.expertise.models import ConsultationLanguage
+from app.expertise.models import DeclaredExpertise
+from app.expertise.models import HiddenLearnedCode
 from app.formdesign.models import FormVersion
 from app.interop.models import ImportedItem
 from app.mail.models import OutgoingMail
@@ -65,6 +69,7 @@ __all__ = [
     "PanelMember",
     "TaskDraft",
     "TimelineEntry",
+    "Passkey",
     "PasswordToken",
     "AuditEntry",
     "Centre",
@@ -82,4 +87,7 @@ __all__ = [
     "TaskSubmission",
     "ThematicArea",
     "User",
+    "ConsultationLanguage",
+    "DeclaredExpertise",
+    "HiddenLearnedCode",
 ]

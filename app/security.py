@@ -410,6 +410,16 @@ def can_invite(user: User, panel: Panel) -> bool:
     return panel.lead_id == user.id or manages_panel_in_scope(user, panel)
 
 
+def assists_panel(user: User, panel: Panel) -> bool:
+    """A coordinator of the panel's ERN while the lead's request for their assistance is open: they invite from it."""
+    if not user.has_role(Role.COORDINATOR, ern_id=panel.ern_id):
+        return False
+    asked = select(OpenTask.id).where(
+        OpenTask.subject_type == "panel", OpenTask.subject_id == panel.id, OpenTask.process_id == "coordinator_assistance"
+    )
+    return db.session.scalar(asked.limit(1)) is not None
+
+
 # Meetings -----------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import Column
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import UniqueConstraint
@@ -179,4 +180,23 @@ class PasswordToken(db.Model):  # type: ignore[name-defined,misc]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    user: Mapped[User] = relationship()
+
+
+class Passkey(db.Model):  # type: ignore[name-defined,misc]
+    """A WebAuthn credential (a passkey) the user registered: a second factor, or a password-less sign-in."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)  # base64url, as the browser sends it
+    public_key: Mapped[bytes] = mapped_column(LargeBinary())  # COSE-encoded
+    sign_count: Mapped[int] = mapped_column(default=0)
+    # The user handle the authenticator stores with a discoverable credential (base64url; no personal data in it).
+    user_handle: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(100))
+    transports: Mapped[str] = mapped_column(String(200), default="")  # comma-separated: internal,usb,hybrid,…
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     user: Mapped[User] = relationship()

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from app import security
 from app.accounts import appointments
+from app.accounts import passkeys
 from app.accounts import queries as account_queries
 from app.accounts import roles
 from app.accounts import second_factor
@@ -111,6 +112,9 @@ def verify() -> str | Response | tuple[str, int]:
     pending = sessions.pending_login()
     if pending is None:
         return _start_again()
+    pending_user = db.session.get(User, int(pending["user_id"]))
+    if pending_user is None:
+        return _start_again()
     form = CodeForm()
     if form.validate_on_submit():
         try:
@@ -120,7 +124,12 @@ def verify() -> str | Response | tuple[str, int]:
         else:
             sessions.finish_login(user)
             return redirect(pending["next"])
-    return render_template("accounts/verify.html", form=form), (422 if form.errors else 200)
+    return render_template(
+        "accounts/verify.html",
+        form=form,
+        has_code=bool(pending_user.totp_secret),
+        has_passkey=passkeys.has_passkeys(pending_user.id),
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/login/set-up", methods=["GET", "POST"])
@@ -166,7 +175,9 @@ def _continue_sign_in(user: User, step: services.LoginStep, next_url: str) -> Re
         sessions.finish_login(user)
         return redirect(next_url)
     sessions.start_pending_login(user, next_url)
-    return redirect(url_for("accounts.verify" if step == services.LoginStep.VERIFY else "accounts.set_up"))
+    # A passkey is a second factor too: an account with one (and no authenticator app yet) signs in with it.
+    verify = step == services.LoginStep.VERIFY or passkeys.has_passkeys(user.id)
+    return redirect(url_for("accounts.verify" if verify else "accounts.set_up"))
 
 
 def _start_again() -> Response:

@@ -22,6 +22,7 @@ from app.accounts import second_factor
 from app.accounts import steps
 from app.accounts import throttling
 from app.accounts.models import AccountRequest
+from app.accounts.models import Passkey
 from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
 from app.accounts.models import Role
@@ -316,8 +317,8 @@ def request_password_reset(email: str, origin: RequestInfo, limits: throttling.L
 
 
 def reset_second_factor(actor: User, user_id: int, origin: RequestInfo) -> None:
-    """A coordinator (of one of the user's ERNs) or an administrator clears a lost second factor (and the user's API
-    tokens); the user enrols a new one at their next sign-in."""
+    """A coordinator (of one of the user's ERNs) or an administrator clears a lost second factor (the authenticator
+    app, the recovery codes, the passkeys, and the user's API tokens); the user enrols a new one at their next sign-in."""
     with transaction():
         user = db.session.get(User, user_id)
         if user is None or not security.can_manage_account(actor, user):
@@ -325,6 +326,9 @@ def reset_second_factor(actor: User, user_id: int, origin: RequestInfo) -> None:
         user.totp_secret, user.totp_last_step = None, None
         for code in db.session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id)):
             db.session.delete(code)
+        # Passkeys are second factors too: a lost or stolen device may hold one.
+        for passkey in db.session.scalars(select(Passkey).where(Passkey.user_id == user.id)):
+            db.session.delete(passkey)
         # API tokens were made on the strength of that second factor (a lost or stolen phone): they end with it.
         for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
             token.revoked_at = utcnow()

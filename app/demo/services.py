@@ -14,6 +14,7 @@ from app.accounts.passwords import hash_password
 from app.database import db
 from app.database import transaction
 from app.demo import data
+from app.demo.expertise import seed_expertise
 from app.demo.panels import seed_panels
 from app.ernsettings.models import ConsentForm
 from app.organisations.models import Centre
@@ -43,6 +44,7 @@ def seed_demo(forms: dict[str, FormDefinition], today: date, *, reset: bool = Fa
         for centre_code, ern_code, email, first, last, gender, born, registry in data.PATIENTS:
             _enrol(users[email], centres[centre_code], erns[ern_code], forms["enrolment"], today, first, last, gender, born, registry)
         seed_panels(users, forms, today)
+        seed_expertise(users)
         _seed_consent_forms(erns)
     return [(email, ", ".join(sorted({role for _e, _c, role in memberships}))) for email, _f, _l, _s, memberships, _t in data.USERS]
 

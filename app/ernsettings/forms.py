@@ -59,6 +59,10 @@ class DefaultLanguageForm(FlaskForm):
     default_language = StringField(default="")
 
 
+class OwnCountryOrderForm(FlaskForm):
+    own_country_order = StringField(default="")
+
+
 class ServiceLevelForm(FlaskForm):
     """A task and the days or hours it is due within; no amount removes the task's service level. The amount is checked
     first."""

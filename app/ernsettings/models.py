@@ -67,6 +67,9 @@ class ErnSettings(db.Model):  # type: ignore[name-defined,misc]
     small_cell_threshold: Mapped[int] = mapped_column(default=5)
     # The language of the ERN's members who chose none and whose browser asks for none Consilium speaks.
     default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # Where the experts of the patient's own country come in the ranking of candidates for a panel: "neutral" (by
+    # score alone), "last" (cross-border advice first) or "first".
+    own_country_order: Mapped[str] = mapped_column(String(10), default="neutral", server_default="neutral")
 
 
 class ConsentForm(db.Model):  # type: ignore[name-defined,misc]

@@ -27,6 +27,7 @@ from app.ernsettings.forms import FollowUpAndReportsForm
 from app.ernsettings.forms import GroupForm
 from app.ernsettings.forms import IntervalsForm
 from app.ernsettings.forms import MeetingSettingsForm
+from app.ernsettings.forms import OwnCountryOrderForm
 from app.ernsettings.forms import ServiceLevelForm
 from app.errors import InvalidInput
 from app.errors import NotFound
@@ -66,6 +67,7 @@ def _page(
         meetings=meetings or services.meeting_settings(ern.id),
         follow_up=follow_up or services.follow_up_and_report_settings(ern.id),
         default_language=services.default_language(ern.id),
+        own_country_order=services.own_country_order(ern.id),
         interface_languages=LANGUAGE_NAMES,
         labels=services.INTERVAL_LABELS,
         rules=queue_services.rules(ern.id),
@@ -158,6 +160,21 @@ def default_language(code: str) -> Response | tuple[str, int]:
         lambda: services.save_default_language(current_user, ern.id, chosen, origin()),
         _("The default language is saved."),
         "#language",
+    )
+
+
+@bp.route("/erns/<code>/settings/expert-ranking", methods=["POST"])
+@requires(LOGIN)
+def own_country_order(code: str) -> Response | tuple[str, int]:
+    ern = _ern(code)
+    form = OwnCountryOrderForm()
+    chosen = form.own_country_order.data or ""
+    return _act(
+        ern,
+        form,
+        lambda: services.save_own_country_order(current_user, ern.id, chosen, origin()),
+        _("The ranking of experts is saved."),
+        "#expert-ranking",
     )
 
 

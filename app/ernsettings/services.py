@@ -209,6 +209,25 @@ def save_default_language(actor: User, ern_id: int, language: str, origin: Reque
         audit.record(actor, "ern.default_language", "ern", ern_id, origin, language=language)
 
 
+OWN_COUNTRY_ORDERS = ("neutral", "last", "first")
+
+
+def own_country_order(ern_id: int) -> str:
+    settings = db.session.get(ErnSettings, ern_id)
+    return settings.own_country_order if settings is not None else "neutral"
+
+
+def save_own_country_order(actor: User, ern_id: int, order: str, origin: RequestInfo) -> None:
+    """Where the experts of the patient's own country come in the ranking of candidates for a panel: by score alone,
+    last (cross-border advice is the point) or first."""
+    if order not in OWN_COUNTRY_ORDERS:
+        raise InvalidInput(_("Check the highlighted settings."), {"own_country_order": [_("Choose one of the options.")]})
+    with transaction():
+        require_manager(actor, ern_id)
+        _to_change(ern_id).own_country_order = order
+        audit.record(actor, "ern.own_country_order", "ern", ern_id, origin, order=order)
+
+
 def experts(ern_id: int) -> list[User]:
     """Health professionals of the ERN who may be put in a group."""
     return list(

@@ -25,6 +25,7 @@ from app.documents import queries as document_queries
 from app.errors import Conflict
 from app.errors import InvalidInput
 from app.errors import NotFound
+from app.expertise.ranking import ranked_experts
 from app.i18n import today_for
 from app.meetings import polls
 from app.meetings import queries as meeting_queries
@@ -173,7 +174,7 @@ def _page(panel_id: int, tab: str, kept: dict[str, str] | None = None) -> str:
         panel=page.panel,
         document_listing=document_queries.for_panel(page.panel.id, include_held=page.of_patients_centre),
         tab=tab if tab in TABS else "consultation",
-        experts=queries.ern_experts(page.panel) if inviting else [],
+        experts=ranked_experts(page.panel) if inviting else [],  # ranked for the case, with the reason
         groups=queries.expert_groups(page.panel.ern_id) if inviting else [],
         invitation_tasks=queries.invitation_tasks(panel_id) if page.is_lead and tab == "members" else {},
         consultation_form=consultation_form(page.panel),

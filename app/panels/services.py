@@ -180,8 +180,8 @@ def invite(actor: User, panel: Panel, user_ids: list[int]) -> list[str]:
     """Step (flushes only): one invitation process per expert, after the policy and eligibility checks; returns the
     names of those invited."""
     _open_for_changes(panel)
-    if not security.can_invite(actor, panel):
-        raise NotAllowed(_("Only the panel lead or a panel manager can invite experts."))
+    if not (security.can_invite(actor, panel) or security.assists_panel(actor, panel)):
+        raise NotAllowed(_("Only the panel lead, a panel manager or a coordinator asked for assistance can invite experts."))
     if not user_ids:
         raise InvalidInput(_("Choose at least one expert to invite."))
     eligible = {u.id: u for u in queries.invitable_experts(panel, user_ids=user_ids)}

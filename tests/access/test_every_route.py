@@ -31,6 +31,20 @@ ROUTES = {
     "outcome_export.fhir_bundle": ("GET", "/panels/{panel}/outcome.fhir.json"),
     "outcome_export.phenopacket": ("GET", "/panels/{panel}/outcome.phenopacket.json"),
     "research.fhir_bundles_zip": ("GET", "/research/fhir-bundles.zip"),
+    "passkeys.index": ("GET", "/preferences/passkeys"),
+    "passkeys.registration_options": ("POST", "/preferences/passkeys/options"),
+    "passkeys.register": ("POST", "/preferences/passkeys"),
+    "passkeys.rename": ("POST", "/preferences/passkeys/1/rename"),
+    "passkeys.remove": ("POST", "/preferences/passkeys/1/remove"),
+    "passkeys.sign_in_options": ("POST", "/login/passkey/options"),
+    "passkeys.sign_in": ("POST", "/login/passkey"),
+    "expertise.show": ("GET", "/preferences/expertise"),
+    "expertise.declare": ("POST", "/preferences/expertise/declare"),
+    "expertise.remove": ("POST", "/preferences/expertise/1/remove"),
+    "expertise.hide": ("POST", "/preferences/expertise/learned/hide"),
+    "expertise.restore": ("POST", "/preferences/expertise/learned/restore"),
+    "expertise.languages": ("POST", "/preferences/expertise/languages"),
+    "ernsettings.own_country_order": ("POST", "/erns/EuroBloodNet/settings/expert-ranking"),
     "ips_import.upload": ("POST", "/tasks/{task}/summary"),
     "ips_import.accept": ("POST", "/tasks/{task}/summary/items/1/accept"),
     "ips_import.reject": ("POST", "/tasks/{task}/summary/items/1/reject"),
@@ -263,6 +277,8 @@ def test_anonymous_visitors_reach_only_public_routes(app, client, targets, endpo
         # The metrics page exists only with a token configured (none in tests).
         hidden = "identity_provider" in endpoint or endpoint == "observability.show_metrics"
         expected = 302 if endpoint in ("accounts.verify", "accounts.set_up") else 404 if hidden else 200
+        if endpoint == "passkeys.sign_in":
+            expected = 400  # no passkey's answer sent
         assert response.status_code == expected
     elif access_rule(app, endpoint) == TOKEN:  # the API: a token, or 401 (never a sign-in page)
         assert response.status_code == 401
@@ -289,6 +305,23 @@ EXPECTED = {
     "research.fhir_bundles_zip": {"clinician": 403, "brno_clinician": 403, "researcher": 200},
     # A patient summary imported into a consultation form's draft: by whoever fills the form (the table's task is an
     # enrolment, which takes no summary: 422; its item 1 does not exist: 404).
+    # One's own passkeys (none here): the page and a ceremony's options; an empty answer is refused (400), another's
+    # passkey not found.
+    "passkeys.index": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "passkeys.registration_options": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "passkeys.register": {"clinician": 400, "brno_clinician": 400, "researcher": 400},
+    "passkeys.rename": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "passkeys.remove": {"clinician": 404, "brno_clinician": 404, "researcher": 404},
+    "passkeys.sign_in_options": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "passkeys.sign_in": {"clinician": 400, "brno_clinician": 400, "researcher": 400},
+    # One's own expertise: nothing chosen is refused with what to do; no languages ticked is a choice.
+    "expertise.show": {"clinician": 200, "brno_clinician": 200, "researcher": 200},
+    "expertise.declare": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "expertise.remove": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "expertise.hide": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "expertise.restore": {"clinician": 422, "brno_clinician": 422, "researcher": 422},
+    "expertise.languages": {"clinician": 302, "brno_clinician": 302, "researcher": 302},
+    "ernsettings.own_country_order": {"clinician": 403, "brno_clinician": 403, "researcher": 403},
     "ips_import.upload": {"clinician": 422, "brno_clinician": 403, "researcher": 403},
     "ips_import.accept": {"clinician": 404, "brno_clinician": 403, "researcher": 403},
     "ips_import.reject": {"clinician": 404, "brno_clinician": 403, "researcher": 403},

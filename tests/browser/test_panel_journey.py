@@ -131,7 +131,8 @@ def test_a_panel_from_opening_to_sign_off_closing_and_restart(page: Page, tmp_pa
     experts.get_by_label(re.compile(r"^Jan Novák")).check()
     experts.get_by_label(re.compile(r"^Elise Janssens")).check()
     page.get_by_role("button", name="Invite selected").click()
-    expect(flash(page, "Jan Novák, Elise Janssens invited.")).to_be_visible()
+    # Named in the ranked list's order (issue 25): Elise Janssens declared the case's ORPHA code.
+    expect(flash(page, "Elise Janssens, Jan Novák invited.")).to_be_visible()
     task_subject(page, panel_id).get_by_role("link").click()
     panel_heading(page, panel_id, "Panel selection")
     expect(page.get_by_role("definition").filter(has_text=CPMS_ID)).to_be_visible()

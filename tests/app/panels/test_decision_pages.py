@@ -135,8 +135,9 @@ def test_after_the_consultation_form_the_next_page_is_the_invitation_step_with_e
     page = client.get(response.location).text
     assert f"Consultation form of panel #{panel_id} blue heron submitted: now invite the experts." in page
     assert "Invite experts" in page and "Start assessment" in page
-    assert page.index("Thematic area Amyloidosis") < page.index("Jan Novak") < page.index("Other experts of EuroBloodNet")
-    assert page.index("Other experts of EuroBloodNet") < page.index("Elise Janssens")
+    # Ranked for the case (issue 25): the expert of the panel's thematic area first, each with the reason.
+    assert "ranked for this case" in page
+    assert page.index("Jan Novak") < page.index("Elise Janssens")
     assert "Ask the coordinators to suggest experts" in page
     invited = client.post(
         f"/panels/{panel_id}/invite", data={"user_id": [world.brno_clinician.id, world.colleague.id], "return_to": response.location}
