@@ -38,7 +38,8 @@ SILVER_BIRCH = (
     | COORDINATORS
     | {"hp3@demo.consilium.eu"}
 )
-INVITE_SILVER_BIRCH = {"hp1@demo.consilium.eu", "hp3@demo.consilium.eu"}  # its lead and the ERN's panel manager
+# Its lead, the ERN's panel manager, and the ERN's coordinator, whom the lead asked for assistance (issue 25).
+INVITE_SILVER_BIRCH = {"hp1@demo.consilium.eu", "hp3@demo.consilium.eu", "coordinator@demo.consilium.eu"}
 QUIET_HARBOUR = {"hp3@demo.consilium.eu", "hp1@demo.consilium.eu"} | COORDINATORS  # FR08; hp2 declined
 OLD_BRIDGE = {"hp4@demo.consilium.eu"} | COORDINATORS  # VASCERN, IT10, archived
 # BE10, closed and released for research: its centre, member hp1, EuroBloodNet's coordinator, panel manager and researcher

@@ -125,11 +125,11 @@ def test_from_the_consultation_form_to_the_invitation_step_and_on_without_dead_e
     page.get_by_role("textbox", name="Request description").fill("Which second-line option?")
     page.get_by_role("button", name="Submit consultation form").click()
 
-    # The next page is the invitation step: every expert of the ERN, the panel's thematic area first.
+    # The next page is the invitation step: every expert of the ERN, ranked for the case, each with the reason.
     expect(page.get_by_role("heading", name="Invite experts", level=1)).to_be_visible()
     experts = page.get_by_role("group", name="Experts to invite")
-    expect(experts.get_by_text("Thematic area Rare lymphomas")).to_be_visible()
-    expect(experts.get_by_text("Other experts of EuroBloodNet")).to_be_visible()
+    expect(page.get_by_text(re.compile("ranked for this case"))).to_be_visible()
+    expect(experts.locator(".expert-reason").first).to_be_visible()
     assert_accessible(page, "invitation step")
     page.get_by_label("Find an expert by name, hospital or country").fill("brno")
     expect(experts.get_by_label(re.compile(r"^Jan Novák"))).to_be_visible()

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from app.database import db
 from app.demo.data import DEMO_PASSWORD
+from app.i18n import LANGUAGE_NAMES
 from app.panels.models import Panel
 from tests.browser.conftest import assert_accessible
 from tests.conftest import LiveServer
@@ -67,7 +68,7 @@ def english_left_in(language: str) -> tuple[re.Pattern[str], ...]:
 def assert_no_english(page: Page, where: str, data: tuple[str, ...] = ()) -> None:
     """The page's visible text holds no English of the catalogue (names, codes and the users' own texts aside)."""
     text = page.locator("body").inner_text()
-    for known in data:
+    for known in (*data, *LANGUAGE_NAMES.values()):  # each language by its own name
         text = text.replace(known, " ")
     left = sorted({pattern.pattern for pattern in english_left_in("de") if pattern.search(text)})
     assert left == [], f"English on the {where}: {left[:10]}"

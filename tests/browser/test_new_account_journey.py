@@ -43,7 +43,7 @@ def test_a_new_user_is_approved_by_a_coordinator_and_signs_in_with_a_second_fact
     # The coordinator finds the request in the queue and approves it.
     page.get_by_label("E-mail").fill("coordinator@demo.consilium.eu")
     page.get_by_label("Password").fill("consilium-demo")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("link", name="Review account request").first.click()
     expect(page.get_by_text("I treat adults with rare lymphomas.")).to_be_visible()
     assert_accessible(page, "review task")
@@ -61,7 +61,7 @@ def test_a_new_user_is_approved_by_a_coordinator_and_signs_in_with_a_second_fact
 
     page.get_by_label("E-mail").fill("nora@fnbrno.example")
     page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Set up your second factor")).to_be_visible()
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
     assert_accessible(page, "second factor set-up")
@@ -80,7 +80,7 @@ def test_a_new_user_is_approved_by_a_coordinator_and_signs_in_with_a_second_fact
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("E-mail").fill("nora@fnbrno.example")
     page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Second factor")).to_be_visible()
     assert_accessible(page, "second factor at sign-in")
     page.get_by_label("Code").fill("000000")
