@@ -5,6 +5,7 @@ from app.accounts.models import Membership
 from app.accounts.models import Passkey
 from app.accounts.models import PasswordToken
 from app.accounts.models import RecoveryCode
+from app.accounts.models import UsedPasskeyChallenge
 from app.accounts.models import User
 from app.api.models import ApiToken
 from app.audit.models import AuditEntry
@@ -86,6 +87,7 @@ __all__ = [
     "RecoveryCode",
     "TaskSubmission",
     "ThematicArea",
+    "UsedPasskeyChallenge",
     "User",
     "ConsultationLanguage",
     "DeclaredExpertise",

@@ -200,3 +200,13 @@ class Passkey(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     user: Mapped[User] = relationship()
+
+
+class UsedPasskeyChallenge(db.Model):  # type: ignore[name-defined,misc]
+    """A sign-in challenge that served (its SHA-256): the session that carried it is a cookie, and an old copy of the
+    cookie must not serve it again. Kept as long as a challenge lives."""
+
+    __tablename__ = "used_passkey_challenges"
+
+    challenge_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

@@ -9,16 +9,19 @@ logged nor audited: the audit log names passkeys by their row id.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import webauthn
 from flask import session
 from flask_babel import gettext as _
+from sqlalchemy import delete
 from sqlalchemy import select
 from webauthn.helpers import base64url_to_bytes
 from webauthn.helpers import bytes_to_base64url
@@ -33,6 +36,7 @@ from webauthn.helpers.structs import UserVerificationRequirement
 
 from app.accounts import throttling
 from app.accounts.models import Passkey
+from app.accounts.models import UsedPasskeyChallenge
 from app.accounts.models import User
 from app.audit import services as audit
 from app.audit.services import RequestInfo
@@ -145,7 +149,10 @@ def register(user: User, name: str, credential: dict[str, Any] | str, rp: Relyin
     except (InvalidRegistrationResponse, WebAuthnException, ValueError, KeyError, TypeError) as error:
         raise InvalidInput(_refusal(str(error), registering=True)) from None
     credential_id = bytes_to_base64url(verified.credential_id)
-    transports = credential.get("response", {}).get("transports") if isinstance(credential, dict) else None
+    response = credential.get("response") if isinstance(credential, dict) else None
+    transports = response.get("transports") if isinstance(response, dict) else None
+    if not isinstance(transports, list):
+        transports = []
     with transaction():
         user = _active_user(user.id)
         if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)) is not None:
@@ -221,6 +228,8 @@ def authenticate(
             except (InvalidAuthenticationResponse, WebAuthnException, ValueError, KeyError, TypeError) as error:
                 problem = _refusal(str(error), registering=False)
             else:
+                if _served_before(str(state["challenge"])):
+                    raise NotAllowed(_("This passkey answer was used already. Sign in again."))
                 passkey.sign_count = verified.new_sign_count
                 passkey.last_used_at = utcnow()
                 factor = {"factor": "passkey", "passkey": passkey.id, "passwordless": user_id is None}
@@ -234,10 +243,25 @@ def authenticate(
     raise NotAllowed(problem)
 
 
+def _served_before(challenge: str) -> bool:
+    """Whether this challenge already served a sign-in (an old copy of the session cookie replayed); records it if not.
+    Called inside the sign-in's transaction: a replay racing the first use fails on the primary key."""
+    digest = hashlib.sha256(challenge.encode()).hexdigest()
+    if db.session.get(UsedPasskeyChallenge, digest) is not None:
+        return True
+    expired = utcnow() - timedelta(seconds=2 * CHALLENGE_SECONDS)
+    db.session.execute(delete(UsedPasskeyChallenge).where(UsedPasskeyChallenge.used_at < expired))
+    db.session.add(UsedPasskeyChallenge(challenge_hash=digest))
+    return False
+
+
 def _same_handle(parsed: dict[str, Any], passkey: Passkey) -> bool:
     """A discoverable passkey names its user (userHandle): it must be the account the passkey was registered for."""
-    handle = (parsed.get("response") or {}).get("userHandle")
-    return not handle or handle == passkey.user_handle
+    response = parsed.get("response")
+    if not isinstance(response, dict):
+        return False
+    handle = response.get("userHandle")
+    return handle is None or handle == "" or (isinstance(handle, str) and handle == passkey.user_handle)
 
 
 def _json(text: str) -> dict[str, Any]:

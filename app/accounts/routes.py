@@ -139,7 +139,8 @@ def set_up() -> str | Response | tuple[str, int]:
     if pending is None:
         return _start_again()
     user = db.session.get(User, int(pending["user_id"]))
-    if user is None or user.totp_secret:
+    # A password alone never enrols a new factor on an account that has one (an authenticator app or a passkey).
+    if user is None or user.totp_secret or passkeys.has_passkeys(user.id):
         return _start_again()
     secret = session.get(_PENDING_TOTP_KEY) or second_factor.new_secret()
     session[_PENDING_TOTP_KEY] = secret

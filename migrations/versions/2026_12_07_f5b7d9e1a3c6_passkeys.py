@@ -35,8 +35,20 @@ def upgrade():
     with op.batch_alter_table('passkeys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_passkeys_user_id'), ['user_id'], unique=False)
 
+    op.create_table('used_passkey_challenges',
+    sa.Column('challenge_hash', sa.String(length=64), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('challenge_hash', name=op.f('pk_used_passkey_challenges'))
+    )
+    with op.batch_alter_table('used_passkey_challenges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_used_passkey_challenges_used_at'), ['used_at'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('used_passkey_challenges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_used_passkey_challenges_used_at'))
+
+    op.drop_table('used_passkey_challenges')
     with op.batch_alter_table('passkeys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_passkeys_user_id'))
 

@@ -340,3 +340,34 @@ def test_deleting_an_account_deletes_its_passkeys(world, login):
     db.session.delete(db.session.get(User, world.clinician.id))
     db.session.flush()
     assert db.session.scalar(select(func.count()).select_from(Passkey)) == 0
+
+
+def test_a_sign_in_replayed_with_an_old_copy_of_the_cookie_is_refused(world, login, app):
+    """The challenge travels in the session cookie: an old copy of it (a captured request) must not serve it again,
+    even for a passkey whose counter stays at 0 (synced passkeys)."""
+    authenticator, client = with_passkey(login, world.clinician)
+    options = client.post("/login/passkey/options", json={"mode": "passwordless"}).get_json()
+    cookie = next(c for c in client._cookies.values() if c.key == app.config["SESSION_COOKIE_NAME"])
+    credential = authenticator.get(options, sign_count=0)
+    assert client.post("/login/passkey", json={"mode": "passwordless", "credential": credential}).status_code == 200
+    client.post("/logout")
+    client.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    again = client.post("/login/passkey", json={"mode": "passwordless", "credential": credential})
+    assert again.status_code == 403 and client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("response", ["x", ["a"], 5])
+def test_an_answer_of_the_wrong_shape_is_refused_not_a_crash(world, login, response):
+    authenticator, client = with_passkey(login, world.clinician)
+    client.post("/login/passkey/options", json={"mode": "passwordless"})
+    credential_id = bytes_to_base64url(authenticator.credential_id)
+    shaped = {"id": credential_id, "rawId": credential_id, "type": "public-key", "response": response}
+    assert client.post("/login/passkey", json={"mode": "passwordless", "credential": shaped}).status_code in (400, 403)
+
+
+def test_registration_with_transports_of_the_wrong_shape_keeps_none(world, login):
+    client = login(world.clinician)
+    options = client.post("/preferences/passkeys/options", json={}).get_json()
+    credential = Authenticator().create(options)
+    credential["response"]["transports"] = 5
+    assert client.post("/preferences/passkeys", json={"name": "Laptop", "credential": credential}).status_code == 200
