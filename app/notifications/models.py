@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -82,37 +83,26 @@ def _stored_value(value: Any) -> Any:
 
 def shown(message: str, params: Mapping[str, Any] | None = None) -> str:
     """The message in the current language (the reader's, or the recipient's under ``writing_in``)."""
-    return render(message, {name: _shown_value(value) for name, value in params.items()} if params else None)
-
-
-def _shown_value(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(_shown_value(item)) for item in value)
-    if isinstance(value, dict) and "items" in value:
-        return ", ".join(str(_shown_value(item)) for item in value["items"])
-    if isinstance(value, Message):
-        return shown(value.message, value.params)
-    if isinstance(value, dict) and "message" in value:
-        return shown(str(value["message"]), value.get("params"))
-    return value
+    return render(message, {name: _value(value, shown) for name, value in params.items()} if params else None)
 
 
 def english(message: str, params: Mapping[str, Any] | None = None) -> str:
     """The message in English (the msgid itself), as the ``text`` columns keep it."""
     if not params:
         return message
-    return message % {name: _english_value(value) for name, value in params.items()}
+    return message % {name: _value(value, english) for name, value in params.items()}
 
 
-def _english_value(value: Any) -> Any:
+def _value(value: Any, write: Callable[[str, Mapping[str, Any] | None], str]) -> Any:
+    """A value as ``write`` (shown or english) puts a message: a message (kept or stored) written, several joined."""
     if isinstance(value, list | tuple):
-        return ", ".join(str(_english_value(item)) for item in value)
+        return ", ".join(str(_value(item, write)) for item in value)
     if isinstance(value, dict) and "items" in value:
-        return ", ".join(str(_english_value(item)) for item in value["items"])
+        return ", ".join(str(_value(item, write)) for item in value["items"])
     if isinstance(value, Message):
-        return english(value.message, value.params)
+        return write(value.message, value.params)
     if isinstance(value, dict) and "message" in value:
-        return english(str(value["message"]), value.get("params"))
+        return write(str(value["message"]), value.get("params"))
     return value
 
 
