@@ -270,6 +270,15 @@ def test_password_and_passkey_sign_in_an_account_without_an_authenticator_app(wo
     assert entry.details["passwordless"] is False
 
 
+def test_a_password_alone_cannot_enrol_an_authenticator_app_beside_a_passkey(world, login, member):
+    _authenticator, client = with_passkey(login, member)
+    client.post("/login", data={"email": member.email, "password": factories.PASSWORD})
+    for answer in (client.get("/login/set-up"), client.post("/login/set-up", data={"code": "123456"})):
+        assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")
+    db.session.refresh(member)
+    assert member.totp_secret is None
+
+
 def test_the_second_factor_needs_the_password_first(world, login):
     authenticator, client = with_passkey(login, world.clinician)
     answer = client.post("/login/passkey/options", json={"mode": "second_factor"})
