@@ -240,7 +240,7 @@ class Closeness:
             if term is None or not self.compared:
                 return 0.0
             reach = self.reach
-            best = max((reach.get(a, 0.0) for a in _lineage(term)), default=0.0)
+            best = max(map(reach.__getitem__, reach.keys() & _lineage(term)), default=0.0)
             return HPO_WEIGHT * min(1.0, best)
         return 0.0
 
