@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -71,24 +73,26 @@ def _admin(statement: str) -> None:
     admin.dispose()
 
 
+def app_config(database_url: str, storage: str) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SCHEDULER_ENABLED": False,
+        "DEMO_MODE": True,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "consilium.test",
+        "STORAGE_DIR": storage,
+    }
+
+
 def build_app(database_url: str) -> Flask:
     """An app on ``database_url`` with the schema migrated and the shipped definitions deployed."""
     from flask_migrate import upgrade
 
     from app.workflows.services import deploy_shipped_definitions
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SCHEDULER_ENABLED": False,
-            "DEMO_MODE": True,
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "consilium.test",
-            "STORAGE_DIR": tempfile.mkdtemp(prefix="consilium-storage-"),
-        }
-    )
+    app = create_app(app_config(database_url, tempfile.mkdtemp(prefix="consilium-storage-")))
     with app.app_context():
         upgrade()
         deploy_shipped_definitions(app.config["BPMN_DIR"], app.config["FORMS_DIR"])
@@ -182,26 +186,64 @@ class LiveServer:
         return client
 
 
+@dataclass(frozen=True)
+class SeededDemo:
+    """A migrated database seeded with the demo data, and the storage its documents are in: copied for each server."""
+
+    database_url: str
+    storage: Path
+
+
+@pytest.fixture(scope="session")
+def seeded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededDemo]:
+    """Seeded once per session (migrating and seeding take seconds; copying them, a fraction of one)."""
+    from app.demo.services import seed_demo
+    from app.tasks.form_definitions import load_form_definitions
+
+    database_url = make_database_url(tmp_path_factory.mktemp("demo-db"), "demo")
+    try:
+        app = build_app(database_url)
+        with app.app_context():
+            seed_demo(load_form_definitions(app.config["FORMS_DIR"]), date.today())
+            db.engine.dispose()  # PostgreSQL copies a database only while no one is connected to it
+        yield SeededDemo(database_url, Path(app.config["STORAGE_DIR"]))
+    finally:
+        drop_database_url(database_url)
+
+
+def copy_database(url: str, tmp_dir: Path, name: str) -> str:
+    """A new database holding what ``url`` holds: a copy of the SQLite file, or a PostgreSQL database made from it
+    as a template."""
+    if not url.startswith("postgresql"):
+        target = tmp_dir / (name + ".sqlite")
+        shutil.copyfile(make_url(url).database or "", target)
+        return f"sqlite:///{target}"
+    database = f"{make_url(POSTGRESQL_URL).database}_{name}_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{database}" TEMPLATE "{make_url(url).database}"')
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def copy_of_demo(seeded: SeededDemo, home: Path, name: str) -> tuple[Flask, str]:
+    """An app on a copy of the seeded demo database and of its storage (in ``home``), and that database's URL."""
+    database_url = copy_database(seeded.database_url, home, name)
+    shutil.copytree(seeded.storage, home / "storage")
+    return create_app(app_config(database_url, str(home / "storage"))), database_url
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Consilium served on 127.0.0.1 (random port) from a fresh, migrated database seeded with the demo data.
+def live_server(seeded_demo: SeededDemo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Consilium served on 127.0.0.1 (random port) from a fresh copy of the seeded demo database and its storage.
 
     A real server (werkzeug, in a thread): each request pushes and pops its own contexts and the response is sent
     after they end, as in production. The savepoint fixtures above are not used: their data is never committed.
     """
-    from app.demo.services import seed_demo
-    from app.tasks.form_definitions import load_form_definitions
     from app.terminology.catalogue import start_building
 
-    database_url = make_database_url(tmp_path_factory.mktemp("live-db"), "live")
+    app, database_url = copy_of_demo(seeded_demo, tmp_path_factory.mktemp("live"), "live")
     try:
-        app = build_app(database_url)
-        # build_app is made for the test client; a real client must go through CSRF like a user,
-        # and the app must answer on whatever host:port the server binds to.
+        # A real client goes through CSRF like a user, and the app answers on whatever host:port it binds to.
         app.config["WTF_CSRF_ENABLED"] = True
         app.config["SERVER_NAME"] = None
-        with app.app_context():
-            seed_demo(load_form_definitions(app.config["FORMS_DIR"]), date.today())
         start_building()  # as a real server does at start-up: the pickers' first search finds the index built
 
         server = make_server("127.0.0.1", 0, app, threaded=True)

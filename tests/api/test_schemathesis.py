@@ -1,9 +1,9 @@
 """Fuzzing the REST API with schemathesis against its own OpenAPI document, on a real server process.
 
-A fresh SQLite database is migrated and seeded with the demo data by the CLI (as `make run` does), the app is served
-by `flask run` in a process of its own, a write token is put straight into the database for a demo clinician who
-leads panels and has open tasks, and schemathesis' CLI runs its phases (coverage, fuzzing, stateful) over every
-operation, offered the clinician's real panels, tasks and patients besides made-up ids. Its report is printed even
+A copy of the session's migrated database seeded with the demo data (tests/conftest.py ``seeded_demo``) and of its
+storage is served by `flask run` in a process of its own, a write token is put straight into the database for a demo
+clinician who leads panels and has open tasks, and schemathesis' CLI runs its phases (coverage, fuzzing, stateful)
+over every operation, offered the clinician's real panels, tasks and patients besides made-up ids. Its report is printed even
 under pytest's capture, so that CI shows the run; the test passes only when schemathesis exits 0: no server error,
 and no response that departs from the document (status code, content type, headers, body schema), nor any of the
 other checks listed in CHECKS. The document itself must be valid OpenAPI 3.1.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,11 +25,24 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
 import schemathesis
+from flask import Flask
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.api import tokens
+from app.api.models import WRITE
+from app.api.models import ApiToken
+from app.database import db
+from app.database import utcnow
+from tests.conftest import SeededDemo
+from tests.conftest import copy_of_demo
+from tests.conftest import drop_database_url
 
 pytestmark = pytest.mark.no_database
 
@@ -57,27 +71,6 @@ CHECKS = (
 )
 MISSING_HEADER_STATUSES = [400, 401, 403, 406, 415, 422, 428]
 
-# Run inside the app (a subprocess on the server's database): one write token for the clinician, its secret printed.
-MAKE_TOKEN = """
-import secrets, sys
-from datetime import timedelta
-from sqlalchemy import select
-from app import create_app
-from app.accounts.models import User
-from app.api import tokens
-from app.api.models import WRITE, ApiToken
-from app.database import db, utcnow
-
-app = create_app()
-with app.app_context():
-    user = db.session.scalar(select(User).where(User.email == sys.argv[1]))
-    secret = tokens.PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name="schemathesis", token_hash=tokens.hash_of(secret),
-                            prefix=secret[: len(tokens.PREFIX) + 4], scope=WRITE, expires_at=utcnow() + timedelta(days=1)))
-    db.session.commit()
-    print(secret)
-"""
-
 
 @dataclass(frozen=True)
 class Server:
@@ -90,14 +83,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _flask(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
@@ -128,15 +113,34 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def _write_token(app: Flask) -> str:
+    """A write token for the clinician, put into the server's database; its secret."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == CLINICIAN))
+        secret = tokens.PREFIX + secrets.token_urlsafe(32)
+        prefix = secret[: len(tokens.PREFIX) + 4]
+        expires = utcnow() + timedelta(days=1)
+        db.session.add(
+            ApiToken(
+                user_id=user.id, name="schemathesis", token_hash=tokens.hash_of(secret), prefix=prefix, scope=WRITE, expires_at=expires
+            )
+        )
+        db.session.commit()
+        db.engine.dispose()
+    return secret
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(seeded_demo: SeededDemo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("api-server")
+    app, database_url = copy_of_demo(seeded_demo, home, "api")
+    token = _write_token(app)
     port = _free_port()
     # The caller's own settings (an object store, a database…) stay out: the server gets only these.
     env = {
         **{name: value for name, value in os.environ.items() if not name.startswith("CONSILIUM_")},
         "CONSILIUM_DEMO_MODE": "true",
-        "CONSILIUM_DATABASE_URL": f"sqlite:///{home / 'consilium.sqlite'}",
+        "CONSILIUM_DATABASE_URL": database_url,
         "CONSILIUM_STORAGE_DIR": str(home / "storage"),
         "CONSILIUM_SECRET_KEY": "test",
         "CONSILIUM_API_RATE_LIMIT_PER_MINUTE": "100000",
@@ -145,13 +149,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }
     for name in ("DATABASE_URL", "SECRET_KEY", "FLASK_APP", "FLASK_DEBUG"):
         env.pop(name, None)
-    _flask(env, "db", "upgrade")
-    _flask(env, "demo", "--if-empty")
-    made = subprocess.run(
-        [sys.executable, "-c", MAKE_TOKEN, CLINICIAN], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert made.returncode == 0, made.stderr
-    token = made.stdout.strip().splitlines()[-1]
     log = home / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -168,6 +165,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(base_url, token, log)
     finally:
         _stop(process)
+        drop_database_url(database_url)
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -22,14 +22,12 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.database import db
-from app.demo.services import seed_demo
 from app.mail.models import OutgoingMail
 from app.mail.services import send_pending_mail
-from app.tasks.form_definitions import load_form_definitions
 from tests import factories
-from tests.conftest import build_app
+from tests.conftest import SeededDemo
+from tests.conftest import copy_of_demo
 from tests.conftest import drop_database_url
-from tests.conftest import make_database_url
 from tests.privacy import canaries
 from tests.privacy import crawler
 from tests.privacy import files
@@ -71,21 +69,18 @@ class CanaryWorld:
 
 
 @pytest.fixture(scope="module")
-def canary_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanaryWorld]:
-    """The demo data and the canary's journey, committed in a database of its own; every log line written meanwhile."""
-    database_url = make_database_url(tmp_path_factory.mktemp("privacy-db"), "privacy")
+def canary_world(seeded_demo: SeededDemo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanaryWorld]:
+    """The demo data (a copy of the session's) and the canary's journey, committed in a database of its own; every log
+    line written meanwhile."""
+    app, database_url = copy_of_demo(seeded_demo, tmp_path_factory.mktemp("privacy"), "privacy")
     log = _Lines()
     root = logging.getLogger()
     level = root.level
     root.addHandler(log)
     root.setLevel(logging.INFO)
     try:
-        app = build_app(database_url)
-        today = date.today()
-        with app.app_context():
-            seed_demo(load_form_definitions(app.config["FORMS_DIR"]), today)
         people = journey.People(app)
-        canary = journey.run(app, today, people)
+        canary = journey.run(app, date.today(), people)
         yield CanaryWorld(app, canary, people, log)
         with app.app_context():
             db.engine.dispose()
