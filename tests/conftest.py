@@ -10,6 +10,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,7 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
@@ -125,17 +127,55 @@ def database(app: Flask) -> Iterator[None]:
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
-        original = db.session
-        # A plain Session: Flask-SQLAlchemy's own would route queries to its engine, around this connection.
-        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-        db.session = scoped_session(factory, scopefunc=_app_ctx_id)
         try:
-            yield
+            with _session_on(connection):
+                yield
         finally:
-            db.session.remove()
-            db.session = original
             outer.rollback()
             connection.close()
+
+
+@contextmanager
+def _session_on(connection: Connection) -> Iterator[None]:
+    original = db.session
+    # A plain Session: Flask-SQLAlchemy's own would route queries to its engine, around this connection.
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    db.session = scoped_session(factory, scopefunc=_app_ctx_id)
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+
+
+@pytest.fixture(scope="module")
+def demo_connection(app: Flask) -> Iterator[Connection]:
+    """The demo data of 21/Nov/2026 seeded once for a module, in a transaction rolled back when the module ends.
+    A module uses it by defining ``database`` as ``database_on_demo`` (each test in a savepoint of its own)."""
+    from app.demo.services import seed_demo
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        with _session_on(connection):
+            seed_demo(factories.forms(), date(2026, 11, 21))
+    try:
+        yield connection
+    finally:
+        with app.app_context():
+            outer.rollback()
+            connection.close()
+
+
+def database_on_demo(app: Flask, demo_connection: Connection) -> Iterator[None]:
+    """``database`` for a module on the demo data: what a test writes is rolled back to the seeded state."""
+    with app.app_context():
+        savepoint = demo_connection.begin_nested()
+        try:
+            with _session_on(demo_connection):
+                yield
+        finally:
+            savepoint.rollback()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The access matrix on the demo data: every demo account against every page, with objects of its
 own and of another centre and ERN. No page outside a patient's centre shows their identity."""
 
-from datetime import date
 from io import BytesIO
 
 import pytest
@@ -10,12 +9,12 @@ from sqlalchemy import select
 
 from app.database import db
 from app.demo.data import DEMO_PASSWORD
-from app.demo.services import seed_demo
 from app.organisations.models import Centre
 from app.organisations.models import Ern
 from app.panels.models import Panel
 from app.patients.models import Patient
 from tests import factories
+from tests.conftest import database_on_demo
 
 LEUVEN = {"hp1@demo.consilium.eu", "hp5@demo.consilium.eu", "assistant@demo.consilium.eu"}  # BE10 health professionals, their assistant
 BRNO = {"hp2@demo.consilium.eu"}
@@ -61,9 +60,11 @@ ACCOUNTS = [
 ]
 
 
+database = pytest.fixture(database_on_demo)  # the demo data seeded once for the module
+
+
 @pytest.fixture
 def demo(database):
-    seed_demo(factories.forms(), date(2026, 11, 21))
     by_cpms = {p.cpms_id: p for p in db.session.scalars(select(Patient))}
     leuven = db.session.scalar(select(Centre).where(Centre.code == "BE10"))
     ebn = db.session.scalar(select(Ern).where(Ern.code == "EuroBloodNet"))

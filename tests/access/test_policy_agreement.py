@@ -1,8 +1,6 @@
 """Each access predicate and its SQL twin agree on every demo user × every demo object: a list never shows what a
 page refuses, and a page never refuses what a list shows (app/security.py)."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
@@ -10,17 +8,17 @@ from app import security
 from app.accounts.models import User
 from app.audit.models import AuditEntry
 from app.database import db
-from app.demo.services import seed_demo
 from app.panels import queries as panel_queries
 from app.panels.models import Panel
 from app.patients.models import Patient
 from app.tasks.models import OpenTask
-from tests import factories
+from tests.conftest import database_on_demo
+
+database = pytest.fixture(database_on_demo)  # the demo data seeded once for the module
 
 
 @pytest.fixture
 def demo(database):
-    seed_demo(factories.forms(), date(2026, 11, 21))
     users = list(db.session.scalars(select(User).order_by(User.id)))
     assert len(users) >= 9
     return users
