@@ -10,6 +10,9 @@ MODELER := app/static/vendor/modeler/modeler.js
 MODELER_SOURCES := $(shell find frontend -type f -not -path 'frontend/fixtures/*' 2>/dev/null)
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
+# The suite on two processes (pytest-xdist), a test module's tests together in one (module fixtures are shared).
+# PARALLEL= runs it in one process.
+PARALLEL ?= -n 2 --dist loadfile
 PORT ?= 5000
 
 .PHONY: run test test-postgresql install lint browser messages clean
@@ -29,12 +32,12 @@ serve: install $(VENDOR) $(MODELER) $(CATALOGUES)
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: install $(VENDOR) $(MODELER) $(CATALOGUES) browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL: CONSILIUM_TEST_DATABASE_URL names a database the run may own.
 test-postgresql: install $(VENDOR) $(MODELER) $(CATALOGUES) browser
 	@test -n "$(CONSILIUM_TEST_DATABASE_URL)" || (echo "set CONSILIUM_TEST_DATABASE_URL" && exit 2)
-	CONSILIUM_TEST_DATABASE_URL=$(CONSILIUM_TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	CONSILIUM_TEST_DATABASE_URL=$(CONSILIUM_TEST_DATABASE_URL) $(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 install: $(INSTALLED) node_modules/.installed
 

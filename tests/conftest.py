@@ -104,13 +104,24 @@ def build_app(database_url: str) -> Flask:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    url = POSTGRESQL_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-    if POSTGRESQL_URL:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if POSTGRESQL_URL and worker:
+        # Each pytest-xdist worker (make test runs two) has a database of its own beside the one named.
+        url = make_url(POSTGRESQL_URL).set(database=f"{make_url(POSTGRESQL_URL).database}_{worker}").render_as_string(hide_password=False)
+        drop_database_url(url)
+        _admin(f'CREATE DATABASE "{make_url(url).database}"')
+    elif POSTGRESQL_URL:
+        url = POSTGRESQL_URL
         _reset_postgresql(url)
     application = build_app(url)
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+        if POSTGRESQL_URL and worker:
+            drop_database_url(url)
 
 
 def _reset_postgresql(url: str) -> None:
