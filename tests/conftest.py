@@ -38,6 +38,23 @@ from tests import factories
 POSTGRESQL_URL = os.environ.get("CONSILIUM_TEST_DATABASE_URL", "")
 
 
+PRINTED = "printed at the end of the run"  # a test's record_property(PRINTED, text): shown after the results
+_printed: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Reports reach this process from pytest-xdist's workers too, with what their tests recorded."""
+    if report.when == "call":
+        _printed.extend(str(value) for name, value in report.user_properties if name == PRINTED)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for printed in _printed:
+        title, _, body = printed.partition("\n")
+        terminalreporter.write_sep("-", title)
+        terminalreporter.write_line(body)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On PostgreSQL, the tests that touch no database are left out: the SQLite pass ran them, and they would give
     the same result again (the engine, the layer and code checks, de-identification units). So are the browser

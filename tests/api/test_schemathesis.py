@@ -3,10 +3,10 @@
 A copy of the session's migrated database seeded with the demo data (tests/conftest.py ``seeded_demo``) and of its
 storage is served by `flask run` in a process of its own, a write token is put straight into the database for a demo
 clinician who leads panels and has open tasks, and schemathesis' CLI runs its phases (coverage, fuzzing, stateful)
-over every operation, offered the clinician's real panels, tasks and patients besides made-up ids. Its report is printed even
-under pytest's capture, so that CI shows the run; the test passes only when schemathesis exits 0: no server error,
-and no response that departs from the document (status code, content type, headers, body schema), nor any of the
-other checks listed in CHECKS. The document itself must be valid OpenAPI 3.1.
+over every operation, offered the clinician's real panels, tasks and patients besides made-up ids. Its report is printed
+at the end of the run (from whichever pytest-xdist worker ran it), so that CI shows it; the test passes only when
+schemathesis exits 0: no server error, and no response that departs from the document (status code, content type,
+headers, body schema), nor any of the other checks listed in CHECKS. The document itself must be valid OpenAPI 3.1.
 
 It runs in the SQLite pass only (no_database): the server has a database of its own whichever pass runs, and the
 PostgreSQL pass would fuzz the same code again at the price of a minute or two.
@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +41,7 @@ from app.api.models import WRITE
 from app.api.models import ApiToken
 from app.database import db
 from app.database import utcnow
+from tests.conftest import PRINTED
 from tests.conftest import SeededDemo
 from tests.conftest import copy_of_demo
 from tests.conftest import drop_database_url
@@ -211,7 +213,7 @@ def test_the_openapi_document_is_valid_openapi_3_1(server: Server) -> None:
     schemathesis.openapi.from_url(f"{server.base_url}/api/v1/openapi.json").validate()
 
 
-def test_the_api_answers_as_its_openapi_document_says(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_api_answers_as_its_openapi_document_says(server: Server, tmp_path: Path, record_property: Callable[[str, str], None]) -> None:
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(server))
     command = [
@@ -247,11 +249,12 @@ def test_the_api_answers_as_its_openapi_document_says(server: Server, tmp_path: 
     # Run from the temporary folder: schemathesis looks for a schemathesis.toml in its working directory and those
     # above it, and writes nothing into the repository.
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
-    with capsys.disabled():
-        print("\n" + done.stdout + done.stderr)
-        if done.returncode != 0:
-            print("server log, errors only:\n" + _errors_in(server.log))
-    assert done.returncode == 0, "schemathesis found server errors or responses that depart from the OpenAPI document (report above)"
+    # Printed at the end of the run (tests/conftest.py), whichever process ran the test.
+    record_property(PRINTED, "schemathesis:\n" + done.stdout + done.stderr)
+    server_errors = "" if done.returncode == 0 else "\nserver log, errors only:\n" + _errors_in(server.log)
+    assert done.returncode == 0, (
+        "schemathesis found server errors or responses that depart from the OpenAPI document (report above)" + server_errors
+    )
 
 
 def _errors_in(log: Path) -> str:
