@@ -260,6 +260,7 @@ class SeededDemo:
 
     database_url: str
     storage: Path
+    day: date  # the day it was seeded as
 
 
 @pytest.fixture(scope="session")
@@ -269,12 +270,13 @@ def seeded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededDemo
     from app.tasks.form_definitions import load_form_definitions
 
     database_url = make_database_url(tmp_path_factory.mktemp("demo-db"), "demo")
+    day = date.today()
     try:
         app = build_app(database_url)
         with app.app_context():
-            seed_demo(load_form_definitions(app.config["FORMS_DIR"]), date.today())
+            seed_demo(load_form_definitions(app.config["FORMS_DIR"]), day)
             db.engine.dispose()  # PostgreSQL copies a database only while no one is connected to it
-        yield SeededDemo(database_url, Path(app.config["STORAGE_DIR"]))
+        yield SeededDemo(database_url, Path(app.config["STORAGE_DIR"]), day)
     finally:
         drop_database_url(database_url)
 
@@ -293,8 +295,8 @@ def copy_database(url: str, tmp_dir: Path, name: str) -> str:
 
 def copy_of_demo(seeded: SeededDemo, home: Path, name: str) -> tuple[Flask, str]:
     """An app on a copy of the seeded demo database and of its storage (in ``home``), and that database's URL."""
-    database_url = copy_database(seeded.database_url, home, name)
     shutil.copytree(seeded.storage, home / "storage")
+    database_url = copy_database(seeded.database_url, home, name)  # last: the caller drops it
     return create_app(app_config(database_url, str(home / "storage"))), database_url
 
 

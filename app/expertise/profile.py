@@ -58,13 +58,13 @@ def learned_codes(user_ids: Iterable[int], *, with_hidden: bool = False) -> dict
     found: dict[int, list[LearnedCode]] = {}
     for user_id, codes in _learned(ids).items():
         items = [LearnedCode(learned, (learned.system, learned.code) in hidden.get(user_id, ())) for learned in codes]
-        items = [item for item in items if with_hidden or not item.hidden]
-        found[user_id] = sorted(items, key=lambda i: (-i.learned.count, -i.learned.year, i.learned.code))
+        found[user_id] = [item for item in items if with_hidden or not item.hidden]
     return found
 
 
 def _learned(ids: list[int]) -> dict[int, list[Learned]]:
-    """By member, each code of the panels they led or contributed to, with on how many and the latest year."""
+    """By member, each code of the panels they led or contributed to, with on how many and the latest year: most
+    panels first (the ranking gives the first of equally close codes as the reason)."""
     if not ids:
         return {}
     led = select(Panel.lead_id.label("user_id"), Panel.id.label("panel_id")).where(Panel.lead_id.in_(ids))
@@ -77,9 +77,12 @@ def _learned(ids: list[int]) -> dict[int, list[Learned]]:
         codes = counts[user_id]
         for system, code, label in case_codes(consultation):
             known = codes.get((system, code))
-            codes[(system, code)] = (label, known[1] + 1, max(known[2], year)) if known else (label, 1, year)
+            codes[(system, code)] = (known[0], known[1] + 1, max(known[2], year)) if known else (label, 1, year)
     return {
-        user_id: [Learned(system, code, label, count, year) for (system, code), (label, count, year) in codes.items()]
+        user_id: sorted(
+            (Learned(system, code, label, count, year) for (system, code), (label, count, year) in codes.items()),
+            key=lambda learned: (-learned.count, -learned.year, learned.code),
+        )
         for user_id, codes in counts.items()
     }
 

@@ -253,7 +253,8 @@ def test_the_api_answers_as_its_openapi_document_says(server: Server, tmp_path: 
     record_property(PRINTED, "schemathesis:\n" + done.stdout + done.stderr)
     server_errors = "" if done.returncode == 0 else "\nserver log, errors only:\n" + _errors_in(server.log)
     assert done.returncode == 0, (
-        "schemathesis found server errors or responses that depart from the OpenAPI document (report above)" + server_errors
+        "schemathesis found server errors or responses that depart from the OpenAPI document"
+        " (its report is printed at the end of the run)" + server_errors
     )
 
 

@@ -14,7 +14,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import date
 
 import pytest
 from flask import Flask
@@ -80,7 +79,7 @@ def canary_world(seeded_demo: SeededDemo, tmp_path_factory: pytest.TempPathFacto
     root.setLevel(logging.INFO)
     try:
         people = journey.People(app)
-        canary = journey.run(app, date.today(), people)
+        canary = journey.run(app, seeded_demo.day, people)  # the day the demo data were seeded as
         yield CanaryWorld(app, canary, people, log)
         with app.app_context():
             db.engine.dispose()

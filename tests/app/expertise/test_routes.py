@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.accounts.models import Role
 from app.database import db
 from app.demo.services import seed_demo
+from app.expertise import profile
 from app.expertise import ranking
 from app.expertise.models import ConsultationLanguage
 from app.expertise.models import DeclaredExpertise
@@ -57,6 +58,14 @@ def test_learned_codes_are_shown_hidden_and_restored(world, login):
     assert "(hidden)" in client.get("/preferences/expertise").text
     assert client.post("/preferences/expertise/learned/restore", data={"system": "ORPHA", "code": "ORPHA:85443"}).status_code == 302
     assert db.session.scalar(select(HiddenLearnedCode.code)) is None
+
+
+def test_learned_codes_come_most_panels_first_so_the_reason_names_the_same_one_on_every_database(world):
+    for diagnosis in ("ORPHA:85445", "ORPHA:85443", "ORPHA:85443"):
+        patient = factories.enrol(world.clinician, world.leuven, world.ern)
+        factories.open_panel(world.clinician, patient, diagnosis=diagnosis, diagnosis_status="confirmed")
+    learned = profile.profiles([world.clinician.id])[world.clinician.id].learned
+    assert [(item.code, item.count) for item in learned if item.system == "ORPHA"] == [("ORPHA:85443", 2), ("ORPHA:85445", 1)]
 
 
 def test_languages_are_saved_and_unknown_ones_refused(world, login):
