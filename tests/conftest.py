@@ -57,13 +57,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On PostgreSQL, the tests that touch no database are left out: the SQLite pass ran them, and they would give
-    the same result again (the engine, the layer and code checks, de-identification units). So are the browser
-    journeys: what they add to the HTTP tests is the browser's view, the same on either database, and they are the
-    slowest tests (the suite must stay well under 20 minutes on 2 cores); every route and service they reach has
-    tests of its own that run on PostgreSQL."""
+    the same result again (the engine, the layer and code checks, de-identification units)."""
     if not POSTGRESQL_URL:
         return
-    left_out = [item for item in items if item.get_closest_marker("no_database") or item.get_closest_marker("browser")]
+    left_out = [item for item in items if item.get_closest_marker("no_database")]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         dropped = {id(item) for item in left_out}
