@@ -72,9 +72,13 @@ def make_database_url(tmp_dir: Path, name: str) -> str:
     if not POSTGRESQL_URL:
         return f"sqlite:///{tmp_dir / (name + '.sqlite')}"
     url = make_url(POSTGRESQL_URL)
-    database = f"{url.database}_{name}_{uuid.uuid4().hex[:8]}"
+    database = _new_database_name(name)
     _admin(f'CREATE DATABASE "{database}"')
     return url.set(database=database).render_as_string(hide_password=False)
+
+
+def _new_database_name(name: str) -> str:
+    return f"{make_url(POSTGRESQL_URL).database}_{name}_{uuid.uuid4().hex[:8]}"
 
 
 def drop_database_url(url: str) -> None:
@@ -285,7 +289,7 @@ def copy_database(url: str, tmp_dir: Path, name: str) -> str:
         target = tmp_dir / (name + ".sqlite")
         shutil.copyfile(make_url(url).database or "", target)
         return f"sqlite:///{target}"
-    database = f"{make_url(POSTGRESQL_URL).database}_{name}_{uuid.uuid4().hex[:8]}"
+    database = _new_database_name(name)
     _admin(f'CREATE DATABASE "{database}" TEMPLATE "{make_url(url).database}"')
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 

@@ -141,9 +141,10 @@ def _term(code: Any) -> Any:
 def _lineage(term: Any) -> frozenset[int]:
     number = int(term)
     if number not in _lineages:
-        for each in (term, *term.all_parents):
+        members = (term, *term.all_parents)
+        for each in members:
             _information.setdefault(int(each), float(each.information_content.orpha))
-        _lineages[number] = frozenset((number, *(int(p) for p in term.all_parents)))
+        _lineages[number] = frozenset(int(each) for each in members)
     return _lineages[number]
 
 
@@ -165,9 +166,9 @@ class Closeness:
         _ontology()
         self.case = case
         diseases = _state["diseases"]
-        self.terms = [t for t in (_term(code) for code in dict.fromkeys(case.hpo)) if t is not None]
+        observed = [int(t) for t in (_term(code) for code in dict.fromkeys(case.hpo)) if t is not None]
         annotations = [int(h) for code in case.orpha if (d := diseases.get(code)) is not None for h in d.hpo]
-        ids = [int(t) for t in self.terms] + annotations
+        ids = observed + annotations
         case_terms = [t for t in (_term(i) for i in sorted(set(ids))) if t is not None]
         self.case_terms = tuple(int(t) for t in case_terms)  # observed features and the diagnosis's annotations
         # The ancestors of the case's terms, numbered from the most informative: a set of them is an integer's bits,
